@@ -1,0 +1,219 @@
+"""``jwtcheck``: why did the API refuse this token? Reads TEXT or standard input.
+
+Exit status: 0 when every token is valid, 1 when any problem is found, 2 when there is nothing to
+diagnose or the arguments are wrong (with one line on stderr).
+
+This path imports no slack_bolt, slack_sdk or aiohttp, so that it starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import NoReturn, TextIO
+
+from bot import __version__
+from bot.config import ConfigError, config_path_from_env, load_services
+from bot.diagnosis.model import Expectations, Report
+
+USAGE = (
+    "jwtcheck [TEXT | -] [--json] [--aud AUD]... [--iss ISS]... [--alg ALG]... [--require CLAIM]...\n"
+    "                [--leeway SECONDS] [--skew-window SECONDS] [--at TIME] [--config FILE] [--service NAME]"
+    " [--summary]\n"
+    "       jwtcheck demo"
+)
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="jwtcheck",
+        usage=USAGE,
+        description="Say which JWT claim failed, why, and what fixes it. The signature is never shown.",
+        epilog="TEXT may be a token, an Authorization header, a curl line, a log or an error message. "
+        "Without TEXT (or with -) standard input is read, so tokens stay out of shell history.",
+    )
+    parser.add_argument("text", nargs="?", metavar="TEXT", help="text holding tokens or error messages; - for stdin")
+    parser.add_argument("--json", action="store_true", help="print one JSON document (schema jwtcheck/diagnosis@1)")
+    parser.add_argument("--aud", action="append", default=[], metavar="AUD", help="an accepted audience")
+    parser.add_argument("--iss", action="append", default=[], metavar="ISS", help="an accepted issuer")
+    parser.add_argument("--alg", action="append", default=[], metavar="ALG", help="an allowed algorithm")
+    parser.add_argument("--require", action="append", default=[], metavar="CLAIM", help="a claim that must be present")
+    parser.add_argument("--leeway", type=_seconds, metavar="SECONDS", help="clock leeway the validator allows")
+    parser.add_argument("--skew-window", type=_seconds, metavar="SECONDS",
+                        help="how far beyond the leeway a time claim still counts as clock skew (default 300)")
+    parser.add_argument("--at", type=parse_instant, metavar="TIME",
+                        help="evaluate as of this instant (ISO 8601 or Unix seconds) to replay an incident")
+    parser.add_argument("--config", metavar="FILE", help="services TOML (default: $JWTCHECK_CONFIG)")
+    parser.add_argument("--service", metavar="NAME", help="the service in the config whose expectations apply")
+    parser.add_argument("--summary", action="store_true", help="print counts per cause instead of each diagnosis")
+    parser.add_argument("--version", action="version", version=f"jwtcheck {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = stdout or sys.stdout
+    try:
+        if argv[:1] == ["demo"]:
+            return _demo(argv[1:], out)
+        args = build_parser().parse_args(argv)
+        expectations = _expectations(args)
+        text = _read_text(args.text, stdin)
+        now = args.at or datetime.now(UTC)
+    except (UsageError, ConfigError) as problem:
+        return _fail(str(problem))
+    except KeyboardInterrupt:
+        return 130
+
+    from bot.diagnosis.engine import diagnose_text
+    from bot.knowledge import default_knowledge
+
+    knowledge = default_knowledge()
+    report = diagnose_text(text, expectations, now, knowledge=knowledge)
+    if not report.diagnoses:
+        return _fail("nothing to diagnose: no JWT and no known JWT error message in the input")
+    _print(report, args.json, args.summary, out)
+    return EXIT_PROBLEMS if report.has_problems else EXIT_OK
+
+
+def _demo(argv: list[str], out: TextIO) -> int:
+    from bot.demo import DEMO_EXPECTATIONS, sample_texts
+    from bot.diagnosis.engine import diagnose_text
+    from bot.knowledge import default_knowledge
+    from bot.render.text import Style, render_diagnosis
+
+    as_json = "--json" in argv
+    unknown = [arg for arg in argv if arg != "--json"]
+    if unknown:
+        raise UsageError(f"demo takes only --json, not {unknown[0]!r}")
+    knowledge = default_knowledge()
+    now = datetime.now(UTC).replace(microsecond=0)  # the samples are minted in whole seconds
+    style = Style(colour=_wants_colour(out))
+    pieces = sample_texts(now.timestamp())
+    if as_json:
+        from bot.render.json import dumps, report_to_dict
+
+        text = "\n".join(piece for _, piece in pieces)
+        report = diagnose_text(text, DEMO_EXPECTATIONS, now, knowledge=knowledge)
+        out.write(dumps(report_to_dict(report, knowledge)) + "\n")
+        return EXIT_OK
+    out.write(style.bold("jwtcheck demo") + " — one sample per cause, judged as service 'orders' would:\n")
+    out.write(style.dim(f"  audiences {DEMO_EXPECTATIONS.audiences}, issuers {DEMO_EXPECTATIONS.issuers}, "
+                        f"algorithms {DEMO_EXPECTATIONS.algorithms}, required {DEMO_EXPECTATIONS.required_claims}, "
+                        f"leeway {DEMO_EXPECTATIONS.leeway:g} s\n\n"))
+    for number, (sample, piece) in enumerate(pieces, start=1):
+        report = diagnose_text(piece, DEMO_EXPECTATIONS, now, knowledge=knowledge)
+        out.write(style.bold(f"── {number}. {sample.title} ") + "\n")
+        for diagnosis in report.diagnoses:
+            out.write(render_diagnosis(diagnosis, now.timestamp(), style) + "\n\n")
+    out.write(style.dim(knowledge.provenance) + "\n")
+    return EXIT_OK
+
+
+def _print(report: Report, as_json: bool, summary: bool, out: TextIO) -> None:
+    from bot.knowledge import default_knowledge
+
+    if as_json:
+        from bot.render.json import dumps, report_to_dict, summary_to_dict
+
+        document = summary_to_dict(report) if summary else report_to_dict(report, default_knowledge())
+        out.write(dumps(document) + "\n")
+        return
+    from bot.render.text import Style, render_report, render_summary
+
+    style = Style(colour=_wants_colour(out))
+    out.write(render_summary(report, style) if summary else render_report(report, default_knowledge(), style))
+
+
+def _expectations(args: argparse.Namespace) -> Expectations:
+    base = Expectations()
+    path = config_path_from_env(args.config)
+    if path is not None:
+        services = load_services(path)
+        service = services.pick(args.service)
+        if service is None and services.services:
+            names = ", ".join(sorted(services.services))
+            raise UsageError(f"{path} defines several services ({names}): choose one with --service")
+        base = service.expectations if service else base
+    elif args.service:
+        raise UsageError("--service needs --config FILE (or JWTCHECK_CONFIG)")
+    return replace(
+        base,
+        audiences=tuple(args.aud) or base.audiences,
+        issuers=tuple(args.iss) or base.issuers,
+        algorithms=tuple(args.alg) or base.algorithms,
+        required_claims=tuple(args.require) or base.required_claims,
+        leeway=base.leeway if args.leeway is None else args.leeway,
+        skew_window=base.skew_window if args.skew_window is None else args.skew_window,
+    )
+
+
+def _read_text(text: str | None, stdin: TextIO | None) -> str:
+    if text is not None and text != "-":
+        return text
+    stream = stdin or sys.stdin
+    if stream.isatty():
+        sys.stderr.write("jwtcheck: reading a token or log from standard input; end with Ctrl-D\n")
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        return str(buffer.read().decode("utf-8", errors="replace"))
+    return stream.read()
+
+
+def parse_instant(value: str) -> datetime:
+    """ISO 8601 (a time without zone is UTC) or Unix seconds."""
+    text = value.strip()
+    if re.fullmatch(r"-?\d{1,12}(\.\d+)?", text):
+        seconds = float(text)
+        if math.isfinite(seconds) and 0 <= seconds <= 253402300799:
+            return datetime.fromtimestamp(seconds, UTC)
+        raise argparse.ArgumentTypeError(f"--at {value!r}: Unix seconds must lie between 1970 and 9999")
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--at {value!r} is neither ISO 8601 (2026-11-28T20:40:00Z) nor Unix seconds"
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(seconds) or not 0 <= seconds <= 86400 * 366:
+        raise argparse.ArgumentTypeError(f"{value!r} must be between 0 and 31622400 seconds")
+    return seconds
+
+
+def _wants_colour(out: TextIO) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"jwtcheck: {message.splitlines()[0] if message else 'error'}\n")
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

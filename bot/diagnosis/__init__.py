@@ -1,0 +1,1 @@
+"""The pure diagnosis core: scan, decode, check. No Slack, no Redis, no network."""

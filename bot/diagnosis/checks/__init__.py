@@ -1,0 +1,33 @@
+"""One small check per claim, after PyJWT's validators. Each returns findings; none raises.
+
+A check that cannot judge without an expectation (no expected audience, say) says so through
+``skipped``, so the output can tell the user which checks did not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.diagnosis.model import Expectations, Finding, JSONValue
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    header: Mapping[str, JSONValue]
+    claims: Mapping[str, JSONValue]
+    expectations: Expectations
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    findings: tuple[Finding, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+Check = Callable[[CheckContext], CheckResult]
+
+
+def result(findings: Iterable[Finding] = (), skipped: Iterable[str] = ()) -> CheckResult:
+    return CheckResult(tuple(findings), tuple(skipped))

@@ -1,0 +1,172 @@
+"""exp, nbf and iat: expiry, clock skew, milliseconds, strings and absurd values.
+
+Boundaries follow the libraries: a token is expired when ``now >= exp + leeway`` (PyJWT, jsonwebtoken),
+not yet valid when ``nbf > now + leeway``, issued in the future when ``iat > now + leeway``.
+
+Skew versus plain expiry: an exp that passed by no more than the skew window beyond the leeway fits
+both. Within the first minute a drifting clock is the likelier story (tokens are rarely used in the
+very second they expire); past that, plain expiry is. Both are listed either way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+
+from bot.diagnosis.checks import CheckContext, CheckResult, result
+from bot.diagnosis.checks.values import kind_of, show
+from bot.diagnosis.decode import UnrepresentableNumber
+from bot.diagnosis.model import CauseId, Evidence, Finding, JSONValue
+from bot.diagnosis.timefmt import MAX_TIMESTAMP, format_duration, format_relative, format_utc
+
+TIME_CLAIMS = ("exp", "nbf", "iat")
+MILLISECONDS_FROM = 1e11  # as seconds this is the year 5138; as milliseconds, 1973
+MICROSECONDS_FROM = 1e14  # as milliseconds, the year 5138 again
+SKEW_IS_LIKELIER_WITHIN = 60.0
+DURATION_BELOW = 1e8  # 1973-03-03: an exp this small is a lifetime ("expiresIn"), not an instant
+_NUMERIC_STRING = re.compile(r"\s*-?\d{1,20}(\.\d{1,9})?\s*")
+
+
+def check_time_claims(context: CheckContext) -> CheckResult:
+    findings: list[Finding] = []
+    for name in TIME_CLAIMS:
+        if name not in context.claims:
+            continue
+        value = context.claims[name]
+        seconds, problems = _read_numeric_date(name, value)
+        findings.extend(problems)
+        if seconds is None:
+            continue
+        findings.extend(_judge(name, seconds, context))
+    return result(findings)
+
+
+def _read_numeric_date(name: str, value: JSONValue) -> tuple[float | None, list[Finding]]:
+    """The claim as seconds since the epoch, if it can be judged, plus any type findings."""
+    if isinstance(value, UnrepresentableNumber):
+        return None, [_out_of_range(name, value)]
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+        detail = f"{name} is {kind_of(value)} ({show(value)}); it must be a NumericDate, a number of seconds"
+        return None, [Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, "wrong_type", detail), 0.85)]
+    if isinstance(value, str):
+        if _NUMERIC_STRING.fullmatch(value):
+            number = float(value)
+            detail = (
+                f"{name} is the string {show(value)}, not a number: PyJWT accepts it, but jsonwebtoken, "
+                "jose and Spring reject it; emit a JSON number"
+            )
+            return number, [Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, "numeric_string", detail), 0.8)]
+        return None, [_date_string(name, value)]
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float, e.g. 10**400
+        return None, [_out_of_range(name, value)]
+    if not math.isfinite(number) or number > MAX_TIMESTAMP * 1_000_000:
+        return None, [_out_of_range(name, value)]
+    return number, []
+
+
+def _judge(name: str, seconds: float, context: CheckContext) -> list[Finding]:
+    if seconds >= MILLISECONDS_FROM:
+        return [_milliseconds(name, seconds, context.now)]
+    if seconds < 0:
+        return [_out_of_range(name, seconds)]
+    if name == "exp":
+        return _judge_exp(seconds, context)
+    return _judge_not_before(name, seconds, context)
+
+
+def _judge_exp(exp: float, context: CheckContext) -> list[Finding]:
+    now, leeway, window = context.now, context.expectations.leeway, context.expectations.skew_window
+    past = now - exp
+    overshoot = past - leeway
+    if overshoot < 0:
+        return []
+    needed = math.floor(past) + 1
+    when = f"exp {format_utc(exp)} passed {format_duration(past)} ago"
+    if exp < DURATION_BELOW:
+        detail = (
+            f"exp is {exp:g}, which is {format_utc(exp)}: it looks like a lifetime in seconds "
+            "(expiresIn) written where an absolute timestamp belongs"
+        )
+        evidence = Evidence("exp", "duration_not_timestamp", detail, overshoot, None)
+        return [Finding(CauseId.EXPIRED, evidence, 0.9, "exp holds a lifetime, not a timestamp")]
+    if overshoot > window:
+        detail = f"{when}; that is far beyond any clock skew"
+        evidence = Evidence("exp", "passed", detail, overshoot, needed)
+        return [Finding(CauseId.EXPIRED, evidence, 0.9, f"expired {format_duration(past)} ago")]
+    skew_first = overshoot <= SKEW_IS_LIKELIER_WITHIN
+    expired = Evidence(
+        "exp", "passed", f"{when}; a leeway of {needed} s would accept it", overshoot, needed
+    )
+    skew = Evidence(
+        "exp",
+        "passed_within_skew_window",
+        f"exp passed only {format_duration(past)} ago: a validator clock running {format_duration(past)} fast "
+        f"would reject a token that is still valid; a leeway of {needed} s accepts it",
+        overshoot,
+        needed,
+    )
+    just = f"exp passed only {format_duration(past)} ago"
+    return [
+        Finding(CauseId.CLOCK_SKEW, skew, 0.6 if skew_first else 0.4, just),
+        Finding(CauseId.EXPIRED, expired, 0.5 if skew_first else 0.65, f"expired {format_duration(past)} ago"),
+    ]
+
+
+def _judge_not_before(name: str, instant: float, context: CheckContext) -> list[Finding]:
+    now, leeway, window = context.now, context.expectations.leeway, context.expectations.skew_window
+    ahead = instant - now
+    overshoot = ahead - leeway
+    if overshoot <= 0:
+        return []
+    needed = math.ceil(ahead)
+    checked_by = (
+        "PyJWT and golang-jwt (WithIssuedAt) reject this; jsonwebtoken, Spring and .NET do not check iat"
+        if name == "iat"
+        else "every validator rejects this"
+    )
+    if overshoot <= window:
+        detail = (
+            f"{name} is {format_duration(ahead)} in the future ({format_utc(instant)}) by this clock: the issuer's "
+            f"clock is about {format_duration(ahead)} ahead of the validator's; a leeway of {needed} s accepts it "
+            f"({checked_by})"
+        )
+        evidence = Evidence(name, "in_future_within_skew_window", detail, overshoot, needed)
+        return [Finding(CauseId.CLOCK_SKEW, evidence, 0.8, f"issuer about {format_duration(ahead)} ahead")]
+    cause = CauseId.NOT_YET_VALID if name == "nbf" else CauseId.ISSUED_IN_FUTURE
+    detail = (
+        f"{name} is {format_relative(instant, now)} ({format_utc(instant)}): too far ahead for clock skew; "
+        f"the issuer set it wrong ({checked_by})"
+    )
+    summary = f"{name} {format_relative(instant, now)}"
+    return [Finding(cause, Evidence(name, "in_future", detail, overshoot, needed), 0.75, summary)]
+
+
+def _milliseconds(name: str, value: float, now: float) -> Finding:
+    divisor, unit = (1000.0, "milliseconds") if value < MICROSECONDS_FROM else (1_000_000.0, "microseconds")
+    as_seconds = value / divisor
+    consequence = {
+        "exp": "read as seconds it never expires in practice, which hides the real lifetime",
+        "nbf": "read as seconds it lies thousands of years ahead, so every validator rejects it",
+        "iat": "read as seconds it lies thousands of years ahead, so PyJWT rejects it as issued in the future",
+    }[name]
+    meant = f"as {unit} it is {format_utc(as_seconds)} ({format_relative(as_seconds, now)})"
+    detail = f"{name} is {value:.0f}, which looks like {unit} since the epoch: {meant}; {consequence}"
+    return Finding(CauseId.MILLISECONDS_TIMESTAMP, Evidence(name, unit, detail), 0.9, f"{name} is in {unit}")
+
+
+def _out_of_range(name: str, value: JSONValue | float) -> Finding:
+    detail = f"{name} is {show(value)}, which is no instant at all (NumericDate must be seconds between 1970 and 9999)"
+    return Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, "out_of_range", detail), 0.85)
+
+
+def _date_string(name: str, value: str) -> Finding:
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    hint = f" (as a NumericDate that would be {int(parsed.timestamp())})" if parsed and parsed.tzinfo else ""
+    detail = f"{name} is the string {show(value)}; it must be a NumericDate, a number of seconds since the epoch{hint}"
+    return Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, "date_string", detail), 0.85)

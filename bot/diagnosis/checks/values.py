@@ -1,0 +1,47 @@
+"""Short, safe descriptions of hostile claim values for evidence sentences."""
+
+from __future__ import annotations
+
+import json
+
+from bot.diagnosis.decode import UnrepresentableNumber
+from bot.diagnosis.model import JSONValue
+from bot.diagnosis.redact import redact_text
+
+MAX_SHOWN = 80
+
+
+def show(value: JSONValue, limit: int = MAX_SHOWN) -> str:
+    """The value as JSON text, redacted and cut to ``limit`` characters."""
+    if isinstance(value, UnrepresentableNumber):
+        text = str(value)
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            text = "<unprintable>"
+    text = printable(redact_text(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def kind_of(value: JSONValue) -> str:
+    if isinstance(value, UnrepresentableNumber):
+        return "a number too large to represent"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "null"
+
+
+def printable(text: str) -> str:
+    """Escape control and format characters (ANSI escapes, bidi overrides) so text can't restyle a screen."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char == " " else f"\\u{ord(char):04x}" for char in text)

@@ -1,0 +1,96 @@
+"""Find JWTs in free text: Bearer headers, curl lines, JSON, logs, Slack messages, terminal wraps.
+
+The scan is linear in the text: one regular expression with possessive quantifiers and a
+look-behind, so there is one candidate start per run of base64url characters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+_CANDIDATE = re.compile(r"(?<![A-Za-z0-9_\-.])e[yw][A-Za-z0-9_\-]*+(?:\.[A-Za-z0-9_\-]*+)*+")
+_TOKEN_LINE = re.compile(r"[A-Za-z0-9_\-.]++")
+_MAX_WRAPPED_CHARS = 20 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCandidate:
+    start: int
+    token: str
+
+
+def unescape_slack(text: str) -> str:
+    """Undo Slack's escaping of ``&``, ``<`` and ``>`` (and only those, as Slack does)."""
+    if "&" not in text:
+        return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def find_tokens(text: str) -> list[TokenCandidate]:
+    found: list[TokenCandidate] = []
+    for match in _CANDIDATE.finditer(text):
+        token = _join_wrapped_lines(text, match.group(0), match.end())
+        token = _drop_sentence_dot(token)
+        if _looks_like_a_token(token):
+            found.append(TokenCandidate(match.start(), token))
+    return found
+
+
+def _join_wrapped_lines(text: str, piece: str, end: int) -> str:
+    """Rejoin a token that a terminal or a mail client wrapped over several lines.
+
+    A line break is taken as part of the token only when the token is still incomplete (fewer than
+    three segments), or when the lines so far were all cut at the same width, as a hard wrap does.
+    A token alone on its line followed by another line is never glued to it.
+    """
+    widths: list[int] = []
+    while end < len(text) and text[end] in "\r\n" and len(piece) < _MAX_WRAPPED_CHARS:
+        line_start = text.rfind("\n", 0, end) + 1
+        line_width = len(text[line_start:end].rstrip("\r"))
+        next_start = end + (2 if text.startswith("\r\n", end) else 1)
+        continuation = _TOKEN_LINE.match(text, next_start)
+        if continuation is None:
+            break
+        next_end = continuation.end()
+        if next_end < len(text) and text[next_end] not in "\r\n":
+            break  # the next line holds more than token characters: it is prose, not a wrapped token
+        incomplete = piece.count(".") < 2
+        same_width = bool(widths) and widths[-1] == line_width
+        if not (incomplete or same_width):
+            break
+        widths.append(line_width)
+        piece += continuation.group(0)
+        end = next_end
+    return piece
+
+
+def _drop_sentence_dot(token: str) -> str:
+    """``… eyJ.eyJ.sig.`` at the end of a sentence: the last dot is punctuation, not a segment."""
+    if token.endswith(".") and token.count(".") in (3, 5):
+        return token[:-1]
+    return token
+
+
+def _looks_like_a_token(candidate: str) -> bool:
+    """Keep candidates whose first segment is a JSON object header; drop words like ``eyes.on.it``."""
+    segments = candidate.split(".")
+    if len(segments) < 2:
+        return False
+    head = segments[0]
+    if len(head) >= 12 and head.startswith("eyJ") and len(candidate) >= 30:
+        return True
+    return _header_is_json_object(head)
+
+
+def _header_is_json_object(head: str) -> bool:
+    if len(head) % 4 == 1 or len(head) > 4096:
+        return False
+    try:
+        data = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    stripped = data.lstrip()
+    return stripped.startswith(b"{") and data.rstrip().endswith(b"}")

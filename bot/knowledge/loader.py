@@ -1,0 +1,382 @@
+"""Load and validate the failure cards in ``data/*.toml`` at start-up.
+
+Every problem is reported as one line naming the file and the key, e.g.
+``broken.toml: workarounds.clock_leeway.success_rate: 1.5 is outside 0..1``; all of them are
+collected and raised together as one ``KnowledgeError``.
+
+A card file has these top-level tables (see ``data/jwt-claims-validation-failed.toml``):
+``card`` (the source card's facts and its library versions), ``other_libraries`` (libraries outside
+the card that have snippets), ``causes.<cause id>``, ``workarounds.<id>`` (with
+``snippets.<library id>``) and ``dead_ends.<id>``. Several files may describe the same cause, as
+long as they describe it identically.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from bot.diagnosis.model import CauseId, Library
+from bot.knowledge.model import (
+    ANY_LIBRARY,
+    Card,
+    CauseInfo,
+    DeadEnd,
+    Knowledge,
+    LibraryVersion,
+    RateSource,
+    Snippet,
+    Workaround,
+)
+
+DATA_DIR = Path(__file__).with_name("data")
+TITLE_MAX = 80
+
+_CAUSE_IDS = frozenset(c.value for c in CauseId)
+_LIBRARY_IDS = frozenset(lib.value for lib in Library)
+_SOURCES: frozenset[str] = frozenset({"card", "jwtcheck"})
+_ID = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+_TOP_KEYS = frozenset({"card", "other_libraries", "causes", "workarounds", "dead_ends"})
+_CARD_KEYS = frozenset({"id", "title", "domain", "category", "verification", "fix_rate", "root_cause", "versions"})
+_LIBRARY_KEYS = frozenset({"library", "display", "version"})
+_CAUSE_KEYS = frozenset({"title", "explanation"})
+_WORKAROUND_KEYS = frozenset({"title", "detail", "success_rate", "source", "causes", "snippets", "only_for"})
+_SNIPPET_KEYS = frozenset({"version", "language", "code", "note"})
+_DEAD_END_KEYS = frozenset({"title", "why", "fail_rate", "source", "causes", "same_as"})
+
+_MISSING = object()
+_Item = TypeVar("_Item", Workaround, DeadEnd)
+
+
+class KnowledgeError(ValueError):
+    """The card files are invalid. ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = tuple(problems)
+
+
+class _File:
+    """Reads one parsed card file, recording problems instead of stopping at the first."""
+
+    def __init__(self, name: str, problems: list[str]) -> None:
+        self.name = name
+        self.problems = problems
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(f"{self.name}: {key}: {message}")
+
+    def keys(self, table: Mapping[str, Any], key: str, allowed: frozenset[str]) -> None:
+        for unknown in sorted(set(table) - allowed):
+            self.problem(f"{key}.{unknown}" if key else unknown, "unknown key")
+
+    def table(self, parent: Mapping[str, Any], name: str, key: str, *, required: bool) -> dict[str, Any]:
+        value = parent.get(name, _MISSING)
+        if value is _MISSING:
+            if required:
+                self.problem(key, "missing")
+            return {}
+        if not isinstance(value, dict):
+            self.problem(key, "must be a table")
+            return {}
+        return value
+
+    def text(
+        self,
+        table: Mapping[str, Any],
+        name: str,
+        key: str,
+        *,
+        required: bool = True,
+        limit: int | None = None,
+    ) -> str:
+        value = table.get(name, _MISSING)
+        if value is _MISSING:
+            if required:
+                self.problem(f"{key}.{name}", "missing")
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.problem(f"{key}.{name}", "must be a non-empty string")
+            return ""
+        if limit is not None and len(value) > limit:
+            self.problem(f"{key}.{name}", f"is {len(value)} characters, more than {limit}")
+        return value
+
+    def rate(self, table: Mapping[str, Any], name: str, key: str, *, required: bool = False) -> float | None:
+        value = table.get(name, _MISSING)
+        if value is _MISSING:
+            if required:
+                self.problem(f"{key}.{name}", "missing")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problem(f"{key}.{name}", f"{value!r} is not a number")
+            return None
+        if not 0.0 <= value <= 1.0:
+            self.problem(f"{key}.{name}", f"{value!r} is outside 0..1")
+            return None
+        return float(value)
+
+    def source(self, table: Mapping[str, Any], key: str) -> RateSource:
+        value = self.text(table, "source", key)
+        if value == "jwtcheck":
+            return "jwtcheck"
+        if value and value != "card":
+            self.problem(f"{key}.source", f"{value!r} is not one of {sorted(_SOURCES)}")
+        return "card"
+
+    def causes(self, table: Mapping[str, Any], key: str) -> tuple[CauseId, ...]:
+        value = table.get("causes", _MISSING)
+        if value is _MISSING:
+            self.problem(f"{key}.causes", "missing")
+            return ()
+        if not isinstance(value, list) or not value:
+            self.problem(f"{key}.causes", "must be a non-empty list of cause ids")
+            return ()
+        found: dict[CauseId, None] = {}
+        for item in value:
+            if item not in _CAUSE_IDS:
+                self.problem(f"{key}.causes", f"unknown cause id {item!r}")
+            elif CauseId(item) in found:
+                self.problem(f"{key}.causes", f"cause id {item!r} listed twice")
+            else:
+                found[CauseId(item)] = None
+        return tuple(found)
+
+    def library_list(self, table: Mapping[str, Any], name: str, key: str) -> tuple[str, ...]:
+        value = table.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.problem(f"{key}.{name}", "must be a list of library ids")
+            return ()
+        for item in value:
+            if item not in _LIBRARY_IDS:
+                self.problem(f"{key}.{name}", f"unknown library {item!r}")
+        return tuple(item for item in value if item in _LIBRARY_IDS)
+
+    def versions(self, parent: Mapping[str, Any], name: str, key: str) -> tuple[LibraryVersion, ...]:
+        value = parent.get(name, [])
+        if not isinstance(value, list):
+            self.problem(key, "must be a list of tables")
+            return ()
+        result: dict[str, LibraryVersion] = {}
+        for index, item in enumerate(value):
+            where = f"{key}[{index}]"
+            if not isinstance(item, dict):
+                self.problem(where, "must be a table")
+                continue
+            self.keys(item, where, _LIBRARY_KEYS)
+            library = self.text(item, "library", where)
+            version = LibraryVersion(library, self.text(item, "display", where), self.text(item, "version", where))
+            if library and library not in _LIBRARY_IDS:
+                self.problem(f"{where}.library", f"unknown library {library!r}")
+            elif library in result:
+                self.problem(f"{where}.library", f"library {library!r} listed twice")
+            elif library:
+                result[library] = version
+        return tuple(result.values())
+
+
+class _Cards:
+    """Collects the items of every file, then checks what spans files."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.cards: list[Card] = []
+        self.card_files: dict[str, str] = {}
+        self.other_libraries: dict[str, LibraryVersion] = {}
+        self.causes: dict[CauseId, tuple[CauseInfo, str]] = {}
+        self.workarounds: dict[str, tuple[Workaround, str]] = {}
+        self.dead_ends: dict[str, tuple[DeadEnd, str]] = {}
+        self.references: list[tuple[str, str, str]] = []  # (file, key, workaround id)
+
+    def read(self, path: Path) -> None:
+        file = _File(path.name, self.problems)
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            file.problem("(file)", f"cannot be read as TOML: {exc}")
+            return
+        file.keys(data, "", _TOP_KEYS)
+        card = self._card(file, data)
+        if card is None:
+            return
+        libraries = {v.library: v for v in file.versions(data, "other_libraries", "other_libraries")}
+        for library, version in libraries.items():
+            known = self.other_libraries.setdefault(library, version)
+            if known != version:
+                file.problem("other_libraries", f"library {library!r} differs from another file's entry")
+        libraries.update({v.library: v for v in card.versions})
+        self._causes(file, data)
+        self._workarounds(file, data, card.id, libraries)
+        self._dead_ends(file, data, card.id)
+
+    def _card(self, file: _File, data: Mapping[str, Any]) -> Card | None:
+        table = file.table(data, "card", "card", required=True)
+        if not table:
+            return None
+        file.keys(table, "card", _CARD_KEYS)
+        card = Card(
+            id=file.text(table, "id", "card"),
+            title=file.text(table, "title", "card"),
+            domain=file.text(table, "domain", "card"),
+            category=file.text(table, "category", "card"),
+            verification=file.text(table, "verification", "card"),
+            fix_rate=file.rate(table, "fix_rate", "card", required=True) or 0.0,
+            root_cause=file.text(table, "root_cause", "card"),
+            versions=file.versions(table, "versions", "card.versions"),
+        )
+        if "versions" not in table:
+            file.problem("card.versions", "missing")
+        if card.id in self.card_files:
+            file.problem("card.id", f"duplicate card id {card.id!r} (also in {self.card_files[card.id]})")
+        elif card.id:
+            self.card_files[card.id] = file.name
+        self.cards.append(card)
+        return card
+
+    def _items(self, file: _File, data: Mapping[str, Any], section: str) -> list[tuple[str, str, dict[str, Any]]]:
+        items = []
+        for item_id, table in file.table(data, section, section, required=False).items():
+            key = f"{section}.{item_id}"
+            if not isinstance(table, dict):
+                file.problem(key, "must be a table")
+            elif not _ID.match(item_id):
+                file.problem(key, "ids are lower-case letters, digits and underscores")
+            else:
+                items.append((item_id, key, table))
+        return items
+
+    def _causes(self, file: _File, data: Mapping[str, Any]) -> None:
+        for cause_id, key, table in self._items(file, data, "causes"):
+            if cause_id not in _CAUSE_IDS:
+                file.problem(key, f"unknown cause id {cause_id!r}")
+                continue
+            file.keys(table, key, _CAUSE_KEYS)
+            info = CauseInfo(
+                CauseId(cause_id),
+                file.text(table, "title", key, limit=TITLE_MAX),
+                file.text(table, "explanation", key),
+            )
+            known = self.causes.setdefault(info.id, (info, file.name))
+            if known[0] != info:
+                file.problem(key, f"differs from the same cause in {known[1]}")
+
+    def _workarounds(
+        self, file: _File, data: Mapping[str, Any], card_id: str, libraries: Mapping[str, LibraryVersion]
+    ) -> None:
+        for item_id, key, table in self._items(file, data, "workarounds"):
+            file.keys(table, key, _WORKAROUND_KEYS)
+            source = file.source(table, key)
+            rate = file.rate(table, "success_rate", key)
+            if source == "jwtcheck" and "success_rate" in table:
+                file.problem(f"{key}.success_rate", "jwtcheck entries carry no rate: rates come from a card")
+            workaround = Workaround(
+                id=item_id,
+                title=file.text(table, "title", key, limit=TITLE_MAX),
+                detail=file.text(table, "detail", key),
+                success_rate=rate,
+                source=source,
+                card_id=card_id,
+                causes=file.causes(table, key),
+                snippets=self._snippets(file, table, key, libraries),
+                only_for=file.library_list(table, "only_for", key),
+            )
+            self._add(file, key, self.workarounds, workaround, "workaround")
+
+    def _snippets(
+        self, file: _File, workaround: Mapping[str, Any], key: str, libraries: Mapping[str, LibraryVersion]
+    ) -> Mapping[str, Snippet]:
+        snippets: dict[str, Snippet] = {}
+        for library, table in file.table(workaround, "snippets", f"{key}.snippets", required=False).items():
+            where = f"{key}.snippets.{library}"
+            if library != ANY_LIBRARY and library not in _LIBRARY_IDS:
+                file.problem(where, f"snippet for unknown library {library!r}")
+                continue
+            if not isinstance(table, dict):
+                file.problem(where, "must be a table")
+                continue
+            file.keys(table, where, _SNIPPET_KEYS)
+            pinned = libraries.get(library)
+            version = file.text(table, "version", where, required=pinned is None and library != ANY_LIBRARY)
+            if pinned is not None and version and version != pinned.version:
+                file.problem(f"{where}.version", f"{version!r} differs from the card's {pinned.version!r}")
+            snippets[library] = Snippet(
+                library=library,
+                version=version or (pinned.version if pinned else ""),
+                language=file.text(table, "language", where),
+                code=file.text(table, "code", where),
+                note=file.text(table, "note", where, required=False),
+            )
+        return MappingProxyType(snippets)
+
+    def _dead_ends(self, file: _File, data: Mapping[str, Any], card_id: str) -> None:
+        for item_id, key, table in self._items(file, data, "dead_ends"):
+            file.keys(table, key, _DEAD_END_KEYS)
+            source = file.source(table, key)
+            if source == "jwtcheck" and "fail_rate" in table:
+                file.problem(f"{key}.fail_rate", "jwtcheck entries carry no rate: rates come from a card")
+            same_as = file.text(table, "same_as", key, required=False) or None
+            if same_as is not None:
+                self.references.append((file.name, f"{key}.same_as", same_as))
+            dead_end = DeadEnd(
+                id=item_id,
+                title=file.text(table, "title", key, limit=TITLE_MAX),
+                why=file.text(table, "why", key),
+                fail_rate=file.rate(table, "fail_rate", key),
+                source=source,
+                card_id=card_id,
+                causes=file.causes(table, key),
+                same_as=same_as,
+            )
+            self._add(file, key, self.dead_ends, dead_end, "dead end")
+
+    @staticmethod
+    def _add(file: _File, key: str, into: dict[str, tuple[_Item, str]], item: _Item, kind: str) -> None:
+        if item.id in into:
+            file.problem(key, f"duplicate {kind} id {item.id!r} (also in {into[item.id][1]})")
+        else:
+            into[item.id] = (item, file.name)
+
+    def check_across(self, directory: Path) -> None:
+        for file_name, key, workaround_id in self.references:
+            if workaround_id not in self.workarounds:
+                self.problems.append(f"{file_name}: {key}: workaround {workaround_id!r} is not defined")
+        covered = {cause for workaround, _ in self.workarounds.values() for cause in workaround.causes}
+        for cause in CauseId:
+            if cause not in self.causes:
+                self.problems.append(f"{directory}: causes.{cause.value}: no card describes this cause")
+            if cause not in covered:
+                self.problems.append(f"{directory}: causes.{cause.value}: no workaround applies to this cause")
+
+
+def load_knowledge(directory: Path | None = None) -> Knowledge:
+    """Load every ``*.toml`` card in ``directory`` (default: the packaged data), in file-name order."""
+    directory = DATA_DIR if directory is None else directory
+    paths = sorted(directory.glob("*.toml"))
+    if not paths:
+        raise KnowledgeError([f"{directory}: no *.toml card files"])
+    cards = _Cards()
+    for path in paths:
+        cards.read(path)
+    cards.check_across(directory)
+    if cards.problems:
+        raise KnowledgeError(cards.problems)
+    return Knowledge(
+        cards=cards.cards,
+        causes={cause: cards.causes[cause][0] for cause in CauseId},
+        workarounds=[item for item, _ in cards.workarounds.values()],
+        dead_ends=[item for item, _ in cards.dead_ends.values()],
+        extra_libraries=tuple(cards.other_libraries.values()),
+    )
+
+
+@functools.cache
+def default_knowledge() -> Knowledge:
+    """The packaged knowledge, loaded and validated once per process."""
+    return load_knowledge()

@@ -1,0 +1,196 @@
+"""The knowledge base as immutable data: failure cards, causes, workarounds, dead ends, snippets.
+
+``Knowledge`` also answers the two questions a renderer asks: what to advise for the causes found
+(``advise``) and in which order to offer the per-library snippets (``libraries_for``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, TypeAlias
+
+from bot.diagnosis.model import CauseId
+
+RateSource: TypeAlias = Literal["card", "jwtcheck"]
+"""``card``: text and rate come from a source card. ``jwtcheck``: added by this project, never rated."""
+
+ANY_LIBRARY = "any"
+"""Snippet key for a fix that is not a code change in one library (a shell command, a request)."""
+
+_VERIFICATION_WORDING = {
+    "ai_generated": "AI-generated estimates",
+    "human_verified": "human-verified rates",
+    "community": "community-reported rates",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryVersion:
+    library: str
+    display: str
+    version: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.display} {self.version}" if self.version else self.display
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    library: str
+    version: str
+    language: str
+    code: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CauseInfo:
+    id: CauseId
+    title: str
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Workaround:
+    """A fix. ``only_for`` restricts it to the named libraries (empty: it applies whatever the library)."""
+
+    id: str
+    title: str
+    detail: str
+    success_rate: float | None
+    source: RateSource
+    card_id: str
+    causes: tuple[CauseId, ...]
+    snippets: Mapping[str, Snippet] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    only_for: tuple[str, ...] = ()
+
+    def applies_to(self, library: str | None) -> bool:
+        return not self.only_for or library in self.only_for
+
+    def snippet_for(self, library: str) -> Snippet | None:
+        return self.snippets.get(library)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadEnd:
+    """Something that does not fix the causes listed. ``same_as`` names the workaround that is the
+    same action where it does help (regenerating the token does fix a plainly expired token)."""
+
+    id: str
+    title: str
+    why: str
+    fail_rate: float | None
+    source: RateSource
+    card_id: str
+    causes: tuple[CauseId, ...]
+    same_as: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: str
+    title: str
+    domain: str
+    category: str
+    verification: str
+    fix_rate: float
+    root_cause: str
+    versions: tuple[LibraryVersion, ...]
+
+    @property
+    def rates_wording(self) -> str:
+        return _VERIFICATION_WORDING.get(self.verification, f"{self.verification.replace('_', ' ')} rates")
+
+
+def _percent(rate: float) -> str:
+    return f"{round(rate * 100)}%"
+
+
+def _by_rate(items: Iterable[Workaround]) -> tuple[Workaround, ...]:
+    """Highest success rate first, unrated last; ties keep the order of the data files."""
+    return tuple(sorted(items, key=lambda w: (w.success_rate is None, -(w.success_rate or 0.0))))
+
+
+class Knowledge:
+    """Everything loaded from the card files, validated. Build it with ``load_knowledge``."""
+
+    __slots__ = (
+        "_by_cause",
+        "_known_libraries",
+        "cards",
+        "causes",
+        "dead_ends",
+        "extra_libraries",
+        "libraries",
+        "workarounds",
+    )
+
+    def __init__(
+        self,
+        cards: Sequence[Card],
+        causes: Mapping[CauseId, CauseInfo],
+        workarounds: Sequence[Workaround],
+        dead_ends: Sequence[DeadEnd],
+        extra_libraries: Sequence[LibraryVersion] = (),
+    ) -> None:
+        self.cards: tuple[Card, ...] = tuple(cards)
+        self.causes: Mapping[CauseId, CauseInfo] = MappingProxyType(dict(causes))
+        self.workarounds: Mapping[str, Workaround] = MappingProxyType({w.id: w for w in workarounds})
+        self.dead_ends: Mapping[str, DeadEnd] = MappingProxyType({d.id: d for d in dead_ends})
+        libraries: dict[str, LibraryVersion] = {}
+        for card in self.cards:
+            for version in card.versions:
+                libraries.setdefault(version.library, version)
+        self.libraries: tuple[LibraryVersion, ...] = tuple(libraries.values())
+        self.extra_libraries: tuple[LibraryVersion, ...] = tuple(
+            lib for lib in extra_libraries if lib.library not in libraries
+        )
+        self._known_libraries: Mapping[str, LibraryVersion] = MappingProxyType(
+            {lib.library: lib for lib in (*self.extra_libraries, *self.libraries)}
+        )
+        self._by_cause: Mapping[CauseId, tuple[Workaround, ...]] = MappingProxyType(
+            {cause: _by_rate(w for w in self.workarounds.values() if cause in w.causes) for cause in CauseId}
+        )
+
+    def advise(
+        self, cause_ids: Sequence[CauseId], library: str | None = None
+    ) -> tuple[tuple[Workaround, ...], tuple[DeadEnd, ...]]:
+        """Workarounds for the causes (given most likely first), then the dead ends to skip.
+
+        Workarounds follow the causes' order, each cause's best rate first, without repeats. A dead
+        end that is the same action as one of the workarounds returned is left out.
+        """
+        chosen: dict[str, Workaround] = {}
+        for cause in dict.fromkeys(cause_ids):
+            for workaround in self._by_cause.get(cause, ()):
+                if workaround.applies_to(library):
+                    chosen.setdefault(workaround.id, workaround)
+        wanted = set(cause_ids)
+        dead_ends = tuple(
+            dead_end
+            for dead_end in self.dead_ends.values()
+            if wanted.intersection(dead_end.causes) and dead_end.same_as not in chosen
+        )
+        return tuple(chosen.values()), dead_ends
+
+    def libraries_for(self, library: str | None) -> tuple[LibraryVersion, ...]:
+        """The card's libraries in the card's order, with the recognised one (if known) first."""
+        recognised = self._known_libraries.get(library.casefold()) if library else None
+        if recognised is None:
+            return self.libraries
+        return (recognised, *(lib for lib in self.libraries if lib.library != recognised.library))
+
+    @property
+    def provenance(self) -> str:
+        """Where the rates come from, e.g. "Rates: AI-generated estimates from the source card
+        (fix rate 80%)"."""
+        if len(self.cards) == 1:
+            card = self.cards[0]
+            return f"Rates: {card.rates_wording} from the source card (fix rate {_percent(card.fix_rate)})"
+        parts = (
+            f"{card.rates_wording} from card {card.id} (fix rate {_percent(card.fix_rate)})" for card in self.cards
+        )
+        return "Rates: " + "; ".join(parts)

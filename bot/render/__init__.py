@@ -1,0 +1,1 @@
+"""Terminal text, JSON and Block Kit faces of one Diagnosis."""

@@ -1,0 +1,169 @@
+"""The JSON contract, ``jwtcheck/diagnosis@1``: one document per run.
+
+Contract fields (others may be added): schema, evaluated_at, diagnoses[].{source, token, library,
+verdict, signature, causes[], workarounds[], dead_ends[]}.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bot.diagnosis.model import (
+    Cause,
+    CauseId,
+    Diagnosis,
+    Evidence,
+    Library,
+    Report,
+    SignatureStatus,
+    Source,
+    TokenView,
+    Verdict,
+)
+from bot.diagnosis.timefmt import format_iso
+from bot.knowledge import Knowledge
+
+SCHEMA = "jwtcheck/diagnosis@1"
+SUMMARY_SCHEMA = "jwtcheck/summary@1"
+
+
+def report_to_dict(report: Report, knowledge: Knowledge) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "evaluated_at": format_iso(report.evaluated_at.timestamp()),
+        "rates": knowledge.provenance,
+        "diagnoses": [diagnosis_to_dict(d) for d in report.diagnoses],
+        "omitted": report.omitted,
+    }
+
+
+def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
+    token = diagnosis.token
+    library = diagnosis.library.value if diagnosis.library else None
+    return {
+        "source": diagnosis.source.value,
+        "position": diagnosis.position,
+        "token": None if token is None else {
+            "kind": token.kind,
+            "redacted": token.redacted,
+            "fingerprint": token.fingerprint,
+            "header": token.header,
+            "claims": token.claims,
+        },
+        "error_text": diagnosis.error_text,
+        "library": library,
+        "verdict": diagnosis.verdict.value,
+        "signature": diagnosis.signature.value,
+        "signature_detail": diagnosis.signature_detail,
+        "causes": [
+            {
+                "id": cause.id.value,
+                "summary": cause.summary,
+                "likelihood": cause.likelihood,
+                "claims": list(cause.claims),
+                "evidence": [
+                    {
+                        "claim": item.claim,
+                        "reason": item.reason,
+                        "detail": item.detail,
+                        "seconds_off": item.seconds_off,
+                        "leeway_needed": item.leeway_needed,
+                    }
+                    for item in cause.evidence
+                ],
+            }
+            for cause in diagnosis.causes
+        ],
+        "workarounds": [
+            {
+                "id": w.id,
+                "title": w.title,
+                "detail": w.detail,
+                "success_rate": w.success_rate,
+                "source": w.source,
+                "causes": [c.value for c in w.causes],
+                "snippet_libraries": sorted(w.snippets),
+                **({"snippet": _snippet(w.snippets[library])} if library and library in w.snippets else {}),
+            }
+            for w in diagnosis.workarounds
+        ],
+        "dead_ends": [
+            {"id": d.id, "title": d.title, "why": d.why, "fail_rate": d.fail_rate, "source": d.source}
+            for d in diagnosis.dead_ends
+        ],
+        "skipped_checks": list(diagnosis.skipped_checks),
+    }
+
+
+def summary_to_dict(report: Report) -> dict[str, Any]:
+    verdicts: Counter[str] = Counter({verdict.value: 0 for verdict in Verdict})
+    verdicts.update(d.verdict.value for d in report.diagnoses)
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "evaluated_at": format_iso(report.evaluated_at.timestamp()),
+        "total": len(report.diagnoses),
+        "verdicts": dict(verdicts),
+        "causes": dict(cause_counts(report.diagnoses).most_common()),
+        "libraries": dict(Counter(d.library.value for d in report.diagnoses if d.library).most_common()),
+    }
+
+
+def cause_counts(diagnoses: Iterable[Diagnosis]) -> Counter[str]:
+    return Counter(cause.id.value for d in diagnoses for cause in d.causes)
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2, default=str)
+
+
+def _snippet(snippet: Any) -> dict[str, str]:
+    return {"library": snippet.library, "version": snippet.version, "language": snippet.language,
+            "code": snippet.code}
+
+
+def diagnosis_from_dict(data: Mapping[str, Any], knowledge: Knowledge) -> Diagnosis:
+    """Rebuild a Diagnosis from :func:`diagnosis_to_dict` (card state kept in the store).
+
+    Workarounds and dead ends are looked up again by id, so a knowledge update reaches old cards too.
+    Raises ValueError (or KeyError/TypeError) on a document that is not of this shape.
+    """
+    token = data.get("token")
+    library = data.get("library")
+    causes = tuple(
+        Cause(
+            CauseId(cause["id"]),
+            str(cause["summary"]),
+            tuple(
+                Evidence(item["claim"], str(item["reason"]), str(item["detail"]), item.get("seconds_off"),
+                         item.get("leeway_needed"))
+                for item in cause["evidence"]
+            ),
+            float(cause.get("likelihood", 0.5)),
+        )
+        for cause in data["causes"]
+    )
+    workarounds = tuple(knowledge.workarounds[w["id"]] for w in data["workarounds"] if w["id"] in knowledge.workarounds)
+    dead_ends = tuple(knowledge.dead_ends[d["id"]] for d in data["dead_ends"] if d["id"] in knowledge.dead_ends)
+    return Diagnosis(
+        source=Source(data["source"]),
+        position=int(data.get("position", 0)),
+        verdict=Verdict(data["verdict"]),
+        causes=causes,
+        token=None if token is None else TokenView(
+            "jwe" if token["kind"] == "jwe" else "jws",
+            str(token["redacted"]),
+            str(token["fingerprint"]),
+            token["header"],
+            token["claims"],
+        ),
+        library=Library(library) if library else None,
+        signature=SignatureStatus(data["signature"]),
+        signature_detail=str(data["signature_detail"]),
+        skipped_checks=tuple(data.get("skipped_checks", ())),
+        error_text=data.get("error_text"),
+        workarounds=workarounds,
+        dead_ends=dead_ends,
+    )

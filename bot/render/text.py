@@ -1,0 +1,144 @@
+"""Terminal text: what is wrong, what fixes it, what not to bother with. Colour only when asked."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.diagnosis.checks.values import printable, show
+from bot.diagnosis.model import Diagnosis, Report, Source, Verdict
+from bot.diagnosis.timefmt import format_relative, format_utc
+from bot.knowledge import Knowledge
+from bot.render.json import cause_counts
+
+TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time")
+HEADLINE_CLAIMS = ("iss", "aud", "sub", "azp", "client_id", "scope", "exp", "nbf", "iat")
+_VERDICT_LABEL = {
+    Verdict.VALID: "VALID",
+    Verdict.INVALID: "REFUSED",
+    Verdict.MALFORMED: "MALFORMED",
+    Verdict.UNVERIFIABLE: "UNVERIFIABLE",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    colour: bool = False
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text
+
+    def bold(self, text: str) -> str:
+        return self.paint(text, "1")
+
+    def dim(self, text: str) -> str:
+        return self.paint(text, "2")
+
+    def verdict(self, verdict: Verdict, text: str) -> str:
+        code = {Verdict.VALID: "1;32", Verdict.INVALID: "1;31", Verdict.MALFORMED: "1;31"}.get(verdict, "1;33")
+        return self.paint(text, code)
+
+
+def render_report(report: Report, knowledge: Knowledge, style: Style = Style()) -> str:
+    now = report.evaluated_at.timestamp()
+    blocks = []
+    total = len(report.diagnoses)
+    for index, diagnosis in enumerate(report.diagnoses, start=1):
+        label = f"[{index}/{total}] " if total > 1 else ""
+        blocks.append(render_diagnosis(diagnosis, now, style, label))
+    if report.omitted:
+        blocks.append(f"… and {report.omitted} more not shown")
+    if any(d.workarounds or d.dead_ends for d in report.diagnoses):
+        blocks.append(style.dim(knowledge.provenance))
+    blocks.append(style.dim(f"Evaluated at {format_utc(now)}."))
+    return "\n\n".join(blocks) + "\n"
+
+
+def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str = "") -> str:
+    lines = [label + _headline(diagnosis, style)]
+    if diagnosis.source is Source.TOKEN and diagnosis.token is not None:
+        lines.append(f"  token        {_short_redacted(diagnosis.token.redacted)}")
+        lines.append(f"  fingerprint  {diagnosis.token.fingerprint}")
+        lines.append(f"  signature    {diagnosis.signature.value.replace('_', ' ')} ({diagnosis.signature_detail})")
+        lines.extend(_claim_lines(diagnosis, now))
+    else:
+        lines.append(f"  error text   {printable(diagnosis.error_text or '')}")
+        if diagnosis.library:
+            lines.append(f"  library      {diagnosis.library.value}")
+    if diagnosis.causes:
+        lines.append(style.bold("Why"))
+        for number, cause in enumerate(diagnosis.causes, start=1):
+            lines.append(f"  {number}. {printable(cause.summary)}  [{cause.id.value}]")
+            lines.extend(f"     - {printable(item.detail)}" for item in cause.evidence)
+    if diagnosis.workarounds:
+        lines.append(style.bold("What fixes it"))
+        for number, workaround in enumerate(diagnosis.workarounds, start=1):
+            rate = f"  ({_percent(workaround.success_rate)} success)" if workaround.success_rate is not None else ""
+            lines.append(f"  {number}. {workaround.title}{rate}")
+            snippet = workaround.snippets.get(diagnosis.library.value) if diagnosis.library else None
+            if snippet is not None:
+                lines.append(style.dim(f"     {snippet.library} {snippet.version}:"))
+                lines.extend(f"       {line}" for line in snippet.code.rstrip().splitlines())
+    if diagnosis.dead_ends:
+        lines.append(style.bold("Don't bother"))
+        for dead_end in diagnosis.dead_ends:
+            rate = f" ({_percent(dead_end.fail_rate)} fail)" if dead_end.fail_rate is not None else ""
+            lines.append(f"  - {dead_end.title}{rate}: {dead_end.why}")
+    skipped = [item for item in diagnosis.skipped_checks if not item.startswith("signature")]
+    if skipped:
+        lines.append(style.dim("Not checked: " + "; ".join(skipped)))
+    return "\n".join(lines)
+
+
+def render_summary(report: Report, style: Style = Style()) -> str:
+    diagnoses = report.diagnoses
+    by_verdict = {verdict: sum(1 for d in diagnoses if d.verdict is verdict) for verdict in Verdict}
+    counted = ", ".join(f"{count} {verdict.value}" for verdict, count in by_verdict.items())
+    head = f"{len(diagnoses)} diagnoses: {counted}"
+    lines = [style.bold(head)]
+    counts = cause_counts(diagnoses)
+    width = max((len(name) for name in counts), default=0)
+    lines.extend(f"  {name.ljust(width)}  {count:>7}" for name, count in counts.most_common())
+    return "\n".join(lines) + "\n"
+
+
+def _headline(diagnosis: Diagnosis, style: Style) -> str:
+    verdict = style.verdict(diagnosis.verdict, _VERDICT_LABEL[diagnosis.verdict])
+    what = "token" if diagnosis.source is Source.TOKEN else "error text"
+    top = diagnosis.top_cause
+    tail = f": {printable(top.summary)}" if top else ""
+    return f"{verdict} {what}{tail}"
+
+
+def _claim_lines(diagnosis: Diagnosis, now: float) -> Iterable[str]:
+    token = diagnosis.token
+    if token is None or token.claims is None:
+        if token is not None and token.header is not None:
+            yield f"  header       {show(dict(token.header), 160)}"
+        return
+    header = token.header or {}
+    alg, kid = header.get("alg"), header.get("kid")
+    yield f"  alg          {show(alg)}" + (f"   kid {show(kid)}" if kid is not None else "")
+    claims = token.claims
+    for name in [*HEADLINE_CLAIMS, *sorted(set(claims) - set(HEADLINE_CLAIMS))][:24]:
+        if name not in claims:
+            continue
+        value = claims[name]
+        shown = show(value)
+        if name in TIME_CLAIMS and isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = float(value)
+            if math.isfinite(seconds):
+                shown = f"{shown}  {format_utc(seconds)} ({format_relative(seconds, now)})"
+        yield f"  {name[:12].ljust(12)} {shown}"
+    if len(claims) > 24:
+        yield f"  … {len(claims) - 24} more claims (see --json)"
+
+
+def _short_redacted(redacted: str) -> str:
+    parts = redacted.split(".")
+    return ".".join(part if len(part) <= 24 else part[:20] + "…" for part in parts)
+
+
+def _percent(rate: float) -> str:
+    return f"{round(rate * 100)}%"

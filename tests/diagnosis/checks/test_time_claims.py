@@ -1,0 +1,125 @@
+"""exp, nbf and iat: skew vs expiry, milliseconds, strings and absurd values, never a crash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.diagnosis.checks import CheckContext
+from bot.diagnosis.checks.time_claims import check_time_claims
+from bot.diagnosis.model import CauseId, Expectations, Finding
+from tests.support.tokens import T
+
+
+def judge(leeway: float = 0, window: float = 300, **claims: Any) -> list[Finding]:
+    context = CheckContext({"alg": "HS256"}, claims, Expectations(leeway=leeway, skew_window=window), float(T))
+    return list(check_time_claims(context).findings)
+
+
+def causes(findings: list[Finding]) -> list[CauseId]:
+    return [f.cause for f in findings]
+
+
+def test_a_current_token_has_no_time_problem() -> None:
+    assert judge(iat=T - 60, nbf=T - 60, exp=T + 600) == []
+
+
+def test_exp_long_past_is_plain_expiry() -> None:
+    [finding] = judge(exp=T - 3 * 3600 - 720)
+    assert finding.cause is CauseId.EXPIRED
+    assert "3 h 12 min ago" in finding.evidence.detail
+    assert finding.summary == "expired 3 h 12 min ago"
+
+
+def test_exp_just_past_lists_skew_first_then_expiry() -> None:
+    findings = judge(exp=T - 20)
+    assert causes(findings) == [CauseId.CLOCK_SKEW, CauseId.EXPIRED]
+    skew, expired = findings
+    assert skew.likelihood > expired.likelihood
+    assert skew.evidence.leeway_needed == 21
+
+
+def test_exp_a_few_minutes_past_lists_expiry_as_the_likelier() -> None:
+    findings = {f.cause: f for f in judge(exp=T - 200)}
+    assert set(findings) == {CauseId.CLOCK_SKEW, CauseId.EXPIRED}
+    assert findings[CauseId.EXPIRED].likelihood > findings[CauseId.CLOCK_SKEW].likelihood
+
+
+def test_exactly_at_exp_is_expired_as_pyjwt_and_jsonwebtoken_judge() -> None:
+    assert CauseId.EXPIRED in causes(judge(exp=T))
+    assert judge(exp=T + 1) == []
+
+
+def test_leeway_is_honoured_and_the_needed_leeway_is_stated() -> None:
+    assert judge(leeway=30, exp=T - 20) == []
+    findings = judge(leeway=30, exp=T - 45)
+    assert all(f.evidence.leeway_needed == 46 for f in findings)
+
+
+def test_nbf_and_iat_slightly_ahead_are_clock_skew() -> None:
+    findings = judge(nbf=T + 70, iat=T + 70, exp=T + 3600)
+    assert causes(findings) == [CauseId.CLOCK_SKEW, CauseId.CLOCK_SKEW]
+    assert {f.evidence.claim for f in findings} == {"nbf", "iat"}
+    assert findings[0].summary == "issuer about 1 min 10 s ahead"
+    assert all(f.evidence.leeway_needed == 70 for f in findings)
+
+
+def test_iat_evidence_says_which_libraries_check_it() -> None:
+    [finding] = judge(iat=T + 10, exp=T + 3600)
+    assert "jsonwebtoken, Spring and .NET do not check iat" in finding.evidence.detail
+
+
+def test_far_future_nbf_is_not_yet_valid_and_far_iat_is_issued_in_future() -> None:
+    assert causes(judge(nbf=T + 2 * 86400)) == [CauseId.NOT_YET_VALID]
+    assert causes(judge(iat=T + 3 * 3600)) == [CauseId.ISSUED_IN_FUTURE]
+
+
+def test_the_skew_window_is_measured_beyond_the_leeway() -> None:
+    assert causes(judge(leeway=60, window=300, nbf=T + 350)) == [CauseId.CLOCK_SKEW]
+    assert causes(judge(leeway=60, window=300, nbf=T + 361)) == [CauseId.NOT_YET_VALID]
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_milliseconds_are_recognised_and_translated(claim: str) -> None:
+    [finding] = judge(**{claim: (T + 3600) * 1000})
+    assert finding.cause is CauseId.MILLISECONDS_TIMESTAMP
+    assert "2026-11-28 22:00:00 UTC" in finding.evidence.detail
+    assert "in 1 h" in finding.evidence.detail
+
+
+def test_microseconds_are_recognised_too() -> None:
+    [finding] = judge(iat=(T - 10) * 1_000_000)
+    assert finding.cause is CauseId.MILLISECONDS_TIMESTAMP and "microseconds" in finding.evidence.detail
+
+
+def test_numeric_strings_are_a_type_problem_and_still_judged() -> None:
+    findings = judge(exp=str(T - 3 * 3600))
+    assert causes(findings) == [CauseId.INVALID_CLAIM_TYPE, CauseId.EXPIRED]
+    assert "PyJWT accepts it" in findings[0].evidence.detail
+
+
+def test_date_strings_are_a_type_problem_with_the_number_they_meant() -> None:
+    [finding] = judge(exp="2026-12-01T10:00:00Z")
+    assert finding.cause is CauseId.INVALID_CLAIM_TYPE and "1796119200" in finding.evidence.detail
+
+
+def test_a_lifetime_written_into_exp_is_called_out() -> None:
+    [finding] = judge(exp=3600)
+    assert finding.cause is CauseId.EXPIRED and "expiresIn" in finding.evidence.detail
+
+
+@pytest.mark.parametrize("value", [10**300, -5, 1e300, True, None, [T], {"at": T}, 10**5000 if False else 2**1100])
+def test_absurd_values_are_diagnosed_not_crashed(value: Any) -> None:
+    [finding] = judge(exp=value)
+    assert finding.cause is CauseId.INVALID_CLAIM_TYPE
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30), st.none(),
+                 st.booleans(), st.lists(st.integers(), max_size=3)))
+def test_no_value_crashes_the_time_checks(value: Any) -> None:
+    for finding in judge(exp=value, nbf=value, iat=value):
+        assert finding.evidence.detail

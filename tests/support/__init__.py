@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: real tokens made with PyJWT, fixed instants."""
