@@ -1,0 +1,111 @@
+"""Redis store (``redis.asyncio``): the state every replica shares.
+
+Tuned to fail fast rather than to try hard: 1 s connect and read timeouts and no client-side
+retries, because a Slack ack has 3 s and ``ResilientStore`` has a better answer than waiting
+(serve from memory). Errors propagate as ``redis.exceptions`` / ``OSError``; this class never
+swallows them except in ``ping``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from bot.store.base import KEY_PREFIX, check_key, check_ttl, count_choices
+
+DEFAULT_CONNECT_TIMEOUT = 1.0
+DEFAULT_SOCKET_TIMEOUT = 1.0
+DEFAULT_MAX_CONNECTIONS = 64
+
+
+class RedisStore:
+    """Every key is ``{prefix}{key}``; every write sets an expiry in the same command or transaction."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = KEY_PREFIX,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
+        # from_url does not connect: an unreachable Redis is only noticed by the first command.
+        self._client: Redis = Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=connect_timeout,
+            socket_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 0),  # redis-py's default retries with backoff for seconds
+            max_connections=max_connections,
+        )
+        self._prefix = prefix
+
+    @property
+    def name(self) -> str:
+        return "redis"
+
+    @property
+    def state(self) -> str:
+        return "redis"
+
+    def describe(self) -> str:
+        """``host:port/db`` for a startup log line: never the URL, which may carry a password."""
+        kwargs: dict[str, Any] = self._client.connection_pool.connection_kwargs
+        if "path" in kwargs:
+            return f"unix socket/{kwargs.get('db', 0)}"
+        return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+
+    def _k(self, key: str) -> str:
+        return self._prefix + check_key(key)
+
+    async def get(self, key: str) -> str | None:
+        value = await self._client.get(self._k(key))
+        return None if value is None else _text(value)
+
+    async def set(self, key: str, value: str, ttl: int) -> None:
+        if not isinstance(value, str):
+            raise TypeError("store values are strings")
+        await self._client.set(self._k(key), value, ex=check_ttl(ttl))
+
+    async def claim(self, key: str, ttl: int) -> bool:
+        won = await self._client.set(self._k(key), "1", nx=True, ex=check_ttl(ttl))
+        return bool(won)
+
+    async def release(self, key: str) -> None:
+        await self._client.delete(self._k(key))
+
+    async def vote(self, poll_key: str, voter: str, choice: str, ttl: int) -> dict[str, int]:
+        key = self._k(poll_key)
+        check_key(voter)
+        check_key(choice)
+        check_ttl(ttl)
+        # MULTI/EXEC: the hash never exists without its expiry, and the counts include this vote.
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.hset(key, voter, choice)
+            pipe.expire(key, ttl)
+            pipe.hvals(key)
+            results: list[Any] = await pipe.execute()
+        return count_choices([_text(v) for v in results[2]])
+
+    async def tally(self, poll_key: str) -> dict[str, int]:
+        values = await self._client.hvals(self._k(poll_key))
+        return count_choices([_text(v) for v in values])
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def _text(value: bytes | str) -> str:
+    """The client decodes responses; this only narrows the type (and copes with a custom pool)."""
+    return value.decode() if isinstance(value, bytes) else value

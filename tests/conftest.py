@@ -1,0 +1,65 @@
+"""Shared fixtures: a real Redis for the store tests.
+
+``REDIS_URL`` (default ``redis://127.0.0.1:6379/15``) must point at a throwaway database: it is
+FLUSHDB'd before and after every test that uses ``redis_raw`` or ``redis_store``. Database 0 is
+refused. With no Redis answering, those tests are skipped locally and fail under CI (env ``CI``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from bot.store.redis_store import RedisStore
+
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis URL, once it has answered a PING (skip, or fail under CI, otherwise)."""
+    url = os.environ.get("REDIS_URL") or DEFAULT_TEST_REDIS_URL
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    kwargs = client.connection_pool.connection_kwargs
+    where = f"{kwargs.get('host', 'unix socket')}:{kwargs.get('port', '')}/{kwargs.get('db', 0)}"
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        reason = (
+            f"no Redis answers at {where} ({type(exc).__name__}): start one, e.g. "
+            "`docker run --rm -p 6379:6379 redis:7-alpine`, or set REDIS_URL"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    finally:
+        client.close()
+    if int(kwargs.get("db", 0)) == 0:
+        pytest.fail(f"refusing to FLUSHDB {where}: point REDIS_URL at a test database such as /15", pytrace=False)
+    return url
+
+
+@pytest.fixture
+async def redis_raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A plain client on the test database, flushed before and after the test."""
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis_store(redis_url: str, redis_raw: aioredis.Redis) -> AsyncIterator[RedisStore]:
+    """A RedisStore on the (flushed) test database."""
+    store = RedisStore(redis_url)
+    try:
+        yield store
+    finally:
+        await store.close()

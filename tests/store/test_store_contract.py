@@ -1,0 +1,93 @@
+"""The behaviour every Store must share, run against MemoryStore and a real Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.store import MemoryStore, RedisStore, Store, make_store
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Store:
+    # Sync on purpose: pytest-asyncio sets the async redis_store up on its own loop runner.
+    if request.param == "memory":
+        return MemoryStore()
+    store: Store = request.getfixturevalue("redis_store")
+    return store
+
+
+async def test_is_a_store(store: Store) -> None:
+    assert isinstance(store, Store)
+    assert store.state in {"memory", "redis"}
+
+
+async def test_get_set_overwrite(store: Store) -> None:
+    assert await store.get("card:1") is None
+    await store.set("card:1", '{"expanded": false}', ttl=60)
+    assert await store.get("card:1") == '{"expanded": false}'
+    await store.set("card:1", "ünïcode ✓", ttl=60)
+    assert await store.get("card:1") == "ünïcode ✓"
+
+
+async def test_claim_is_first_caller_only_until_released(store: Store) -> None:
+    assert await store.claim("evt:Ev123", ttl=60) is True
+    assert await store.claim("evt:Ev123", ttl=60) is False
+    assert await store.claim("evt:Ev124", ttl=60) is True
+    await store.release("evt:Ev123")
+    assert await store.claim("evt:Ev123", ttl=60) is True
+    await store.release("evt:never-claimed")  # harmless
+
+
+async def test_second_vote_by_same_voter_replaces_the_first(store: Store) -> None:
+    assert await store.vote("votes:T1:rotate-keys", "U1", "worked", ttl=600) == {"worked": 1}
+    assert await store.vote("votes:T1:rotate-keys", "U2", "worked", ttl=600) == {"worked": 2}
+    counts = await store.vote("votes:T1:rotate-keys", "U1", "did-not-work", ttl=600)
+    assert counts == {"did-not-work": 1, "worked": 1}
+    assert await store.tally("votes:T1:rotate-keys") == counts
+    assert await store.tally("votes:T1:other") == {}
+    assert await store.tally("votes:T2:rotate-keys") == {}
+
+
+@pytest.mark.parametrize("ttl", [0, -1, True, 1.5])
+async def test_every_write_needs_a_positive_int_ttl(store: Store, ttl: int) -> None:
+    with pytest.raises(ValueError):
+        await store.set("card:1", "x", ttl=ttl)
+    with pytest.raises(ValueError):
+        await store.claim("evt:1", ttl=ttl)
+    with pytest.raises(ValueError):
+        await store.vote("votes:T:w", "U1", "up", ttl=ttl)
+
+
+@pytest.mark.parametrize("key", ["", "has space", "line\nbreak", "é", "x" * 257])
+async def test_keys_are_ids_only(store: Store, key: str) -> None:
+    with pytest.raises(ValueError):
+        await store.set(key, "x", ttl=60)
+    with pytest.raises(ValueError):
+        await store.get(key)
+    with pytest.raises(ValueError):
+        await store.vote("votes:T:w", key, "up", ttl=60)
+
+
+async def test_values_must_be_strings(store: Store) -> None:
+    with pytest.raises(TypeError):
+        await store.set("card:1", b"bytes", ttl=60)  # type: ignore[arg-type]
+
+
+async def test_ping(store: Store) -> None:
+    assert await store.ping() is True
+
+
+def test_make_store_without_url_is_memory() -> None:
+    assert isinstance(make_store(None), MemoryStore)
+    assert isinstance(make_store(""), MemoryStore)
+    assert isinstance(make_store("  "), MemoryStore)
+
+
+def test_make_store_rejects_a_malformed_url() -> None:
+    with pytest.raises(ValueError):
+        make_store("http://not-redis.example/0")
+
+
+def test_redis_store_does_not_connect_on_construction() -> None:
+    store = RedisStore("redis://127.0.0.1:1/15")  # nothing listens on port 1
+    assert store.describe() == "127.0.0.1:1/15"
