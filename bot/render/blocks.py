@@ -1,0 +1,663 @@
+"""Block Kit: one Diagnosis as a Slack card that answers, in five seconds, what is wrong, what fixes
+it and what not to bother with; snippets one click away.
+
+Safety lives here, once:
+- every value that came from a token, an error text or a user goes through ``mrkdwn.safe`` (redact,
+  printable, escape ``& < >``, then clip entity-aware), in blocks and in the ``text`` fallback;
+- every text object, button and block is built by a constructor below that clamps it to Slack's
+  limits, and ``fit`` enforces the message-level ones (50 blocks, unique block_ids, a total text
+  budget), so ``to_dict()`` can never raise ``SlackObjectFormationError``;
+- only ``token.redacted`` is ever shown (it ends in the redaction marker), never a signature;
+- button values carry a short card id, never the diagnosis.
+
+Interactive elements: action ids are ``jwtcheck_show_fix:<library>`` and ``jwtcheck_vote:<n>:<vote>``
+(Slack wants them unique, at least within a block); register handlers with ``SHOW_FIX_ACTION_RE`` /
+``VOTE_ACTION_RE`` and read the button value with ``parse_show_fix_value`` / ``parse_vote_value``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.diagnosis.checks.values import show
+from bot.diagnosis.model import (
+    Cause,
+    Diagnosis,
+    JSONValue,
+    Report,
+    SignatureStatus,
+    Source,
+    Verdict,
+)
+from bot.diagnosis.timefmt import format_relative, format_utc, is_representable
+from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, Snippet, Workaround
+from bot.render.mrkdwn import clip, code_block, code_span, escape, safe, ulen
+
+# --- interactive contract -------------------------------------------------------------------------
+
+ACTION_SHOW_FIX = "jwtcheck_show_fix"
+ACTION_VOTE = "jwtcheck_vote"
+SHOW_FIX_ACTION_RE = re.compile(r"^jwtcheck_show_fix(?::[A-Za-z0-9_.:-]*)?$")
+VOTE_ACTION_RE = re.compile(r"^jwtcheck_vote(?::[A-Za-z0-9_.:-]*)?$")
+VOTE_FIXED = "fixed"
+VOTE_DIDNT_HELP = "didnt_help"
+VOTES = (VOTE_FIXED, VOTE_DIDNT_HELP)
+VALUE_SEPARATOR = "|"
+CARD_ID_MAX = 128
+
+# --- Slack limits ---------------------------------------------------------------------------------
+
+MAX_BLOCKS = 50
+SECTION_TEXT_MAX = 3000
+FIELD_TEXT_MAX = 2000
+MAX_FIELDS = 10
+HEADER_TEXT_MAX = 150
+CONTEXT_ELEMENTS_MAX = 10
+TEXT_OBJECT_MAX = 3000
+ACTIONS_ELEMENTS_MAX = 25
+BUTTON_TEXT_MAX = 75
+BUTTON_VALUE_MAX = 2000
+ID_MAX = 255
+MESSAGE_TEXT_BUDGET = 11_000  # Slack answers msg_blocks_too_long around 13k characters in total
+FALLBACK_TEXT_MAX = 300
+
+# --- card budget ----------------------------------------------------------------------------------
+
+MAX_LIBRARY_BUTTONS = 5
+_TOP_EVIDENCE = 200
+_TOP_EVIDENCE_COMPACT = 150
+_OTHER_EVIDENCE = 110
+_SUMMARY_MAX = 110
+_CLAIM_MAX = 60
+_EXCERPT_MAX = 300
+_SNIPPET_CODE_MAX = 2400
+_DEAD_ENDS_SHOWN = 4
+
+_ICON = {Verdict.VALID: "✅", Verdict.INVALID: "⛔", Verdict.MALFORMED: "⛔", Verdict.UNVERIFIABLE: "⚠️"}
+_SIGNATURE_LABEL = {
+    SignatureStatus.NOT_CHECKED: "Signature not checked",
+    SignatureStatus.VERIFIED: "✅ Signature verified",
+    SignatureStatus.INVALID: "⛔ Signature invalid",
+    SignatureStatus.KEY_SOURCE_FAILED: "⚠️ Signature not checked: the key source failed",
+}
+_VERDICT_WORD = {
+    Verdict.INVALID: "refused",
+    Verdict.MALFORMED: "malformed",
+    Verdict.UNVERIFIABLE: "unverifiable",
+    Verdict.VALID: "valid",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CardOptions:
+    """How to draw one card. The card's state lives in a store under ``card_id``; buttons carry only it.
+
+    ``compact`` (set by ``render_cards`` when one message held several tokens) shows fewer causes
+    and fixes.
+    """
+
+    card_id: str
+    expanded_library: str | None = None
+    votes: Mapping[str, Mapping[str, int]] = field(default_factory=lambda: MappingProxyType({}))
+    live_token_warning: bool = False
+    revision: int = 0
+    ephemeral: bool = False
+    compact: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.card_id or len(self.card_id) > CARD_ID_MAX or VALUE_SEPARATOR in self.card_id:
+            raise ValueError(f"card_id must be 1..{CARD_ID_MAX} characters without {VALUE_SEPARATOR!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One Slack message: ``text`` is the escaped notification/screen-reader fallback, always set."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """For ``say(**m.as_kwargs())`` / ``chat_postMessage(channel=…, **m.as_kwargs())``."""
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def show_fix_value(card_id: str, library: str) -> str:
+    return f"{card_id}{VALUE_SEPARATOR}{library}"
+
+
+def vote_value(card_id: str, workaround_id: str, vote: str) -> str:
+    return f"{card_id}{VALUE_SEPARATOR}{workaround_id}{VALUE_SEPARATOR}{vote}"
+
+
+def parse_show_fix_value(value: str) -> tuple[str, str] | None:
+    """``(card_id, library)`` from a show-fix button value, or None when it is not one."""
+    parts = value.split(VALUE_SEPARATOR)
+    if len(parts) != 2 or not all(parts):
+        return None
+    return parts[0], parts[1]
+
+
+def parse_vote_value(value: str) -> tuple[str, str, str] | None:
+    """``(card_id, workaround_id, vote)`` from a vote button value, or None when it is not one."""
+    parts = value.split(VALUE_SEPARATOR)
+    if len(parts) != 3 or not all(parts) or parts[2] not in VOTES:
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+# --- public API -----------------------------------------------------------------------------------
+
+
+def render_card(diagnosis: Diagnosis, now: float, knowledge: Knowledge, options: CardOptions) -> Message:
+    """One Diagnosis as one card."""
+    card = _Card(diagnosis, now, knowledge, options)
+    return Message(text=card.fallback(), blocks=fit(card.blocks(), options.card_id, options.revision))
+
+
+def render_cards(
+    report: Report,
+    knowledge: Knowledge,
+    options_for: Callable[[int, Diagnosis], CardOptions],
+    max_cards: int = 5,
+) -> list[Message]:
+    """One card per diagnosis (compact when there are several) up to ``max_cards``, then one summary
+    message for the rest (including the diagnoses the engine omitted)."""
+    now = report.evaluated_at.timestamp()
+    diagnoses = report.diagnoses
+    if not diagnoses:
+        text = "No JWT or known JWT error message found in that text."
+        if report.omitted:
+            text = f"{report.omitted} items found but not checked (over the limit)."
+        return [_text_message(text, "jwtcheck-none")]
+    shown = diagnoses[: max(0, max_cards)]
+    several = len(diagnoses) > 1
+    messages = []
+    for index, diagnosis in enumerate(shown):
+        options = options_for(index, diagnosis)
+        if several and not options.compact:
+            options = replace(options, compact=True)
+        messages.append(render_card(diagnosis, now, knowledge, options))
+    rest = diagnoses[len(shown) :]
+    if rest or report.omitted:
+        line = f"…and {_summary(rest, report.omitted)}" if rest else f"…and {report.omitted} more not checked"
+        messages.append(_text_message(line, f"jwtcheck-rest-{len(shown)}"))
+    return messages
+
+
+def render_summary_line(report: Report) -> str:
+    """``3 tokens checked: 2 refused (clock skew, expired), 1 valid`` (already safe for mrkdwn)."""
+    if not report.diagnoses:
+        return "No JWT or known JWT error message found." + (
+            f" {report.omitted} items not checked (over the limit)." if report.omitted else ""
+        )
+    return _summary(report.diagnoses, report.omitted, verb="checked")
+
+
+# --- the card -------------------------------------------------------------------------------------
+
+
+class _Card:
+    def __init__(self, diagnosis: Diagnosis, now: float, knowledge: Knowledge, options: CardOptions) -> None:
+        self.d = diagnosis
+        self.now = now
+        self.knowledge = knowledge
+        self.options = options
+        self.max_causes = 2 if options.compact else 3
+        self.max_fixes = 3 if options.compact else 5
+        self.max_vote_rows = 2 if options.compact else 3
+        self.fixes = diagnosis.workarounds[: self.max_fixes]
+        self.expanded = self._expanded_library()
+
+    # header and fallback
+
+    def headline(self) -> str:
+        """Verdict + top cause, escaped (not clipped)."""
+        d, top = self.d, self.d.top_cause
+        icon = _ICON[d.verdict]
+        summary = safe(top.summary, _SUMMARY_MAX) if top else ""
+        if d.verdict is Verdict.VALID:
+            return f"{icon} Token valid"
+        if d.source is Source.ERROR_TEXT:
+            return f"{icon} Error: {summary}" if summary else f"{icon} JWT error message recognised"
+        lead = {
+            Verdict.INVALID: "Token refused",
+            Verdict.MALFORMED: "Malformed token",
+            Verdict.UNVERIFIABLE: "Token can't be checked",
+        }[d.verdict]
+        return f"{icon} {lead}: {summary}" if summary else f"{icon} {lead}"
+
+    def fallback(self) -> str:
+        return clip(self.headline(), FALLBACK_TEXT_MAX)
+
+    # blocks
+
+    def blocks(self) -> list[Block]:
+        out: list[Block] = [_header(self.headline(), "head")]
+        out.append(_section(self._why(), "why"))
+        out.extend(self._fixes())
+        if self.d.dead_ends:
+            out.append(_section(self._dead_ends(), "dead"))
+        out.append(self._facts())
+        if self.options.live_token_warning and self.d.token is not None:
+            out.append(_section(self._live_warning(), "live"))
+        libraries = self._library_buttons()
+        if libraries is not None:
+            out.append(libraries)
+        if self.d.workarounds or self.d.dead_ends:
+            provenance = escape(self.knowledge.provenance)
+            out.append(_context([f"{provenance}; “here” counts this workspace's votes."], "rates"))
+        return out
+
+    def _why(self) -> str:
+        d = self.d
+        lines: list[str] = []
+        if d.source is Source.ERROR_TEXT:
+            library = self._library_display(d.library.value) if d.library else None
+            excerpt = safe(d.error_text or "", _EXCERPT_MAX)
+            shown = code_span(excerpt) if excerpt else "(empty)"
+            lines.append(f"*Error text{f' from {escape(library)}' if library else ''}:* {shown}")
+        causes = d.causes[: self.max_causes]
+        for index, cause in enumerate(causes):
+            lines.append(self._cause_line(cause, index, len(d.causes)))
+        if len(d.causes) > len(causes):
+            more = ", ".join(c.id.value.replace("_", " ") for c in d.causes[len(causes) :])
+            lines.append(f"_Also: {clip(escape(more), 200)}_")
+        if d.verdict is Verdict.VALID:
+            lines.append("All checks that could run passed.")
+            skipped = [item for item in d.skipped_checks if not item.startswith("signature")]
+            if skipped:
+                lines.append(f"_Not checked:_ {safe('; '.join(skipped), 300)}")
+        if d.source is Source.TOKEN:
+            lines.append(self._signature_line())
+        return "\n".join(lines)
+
+    def _cause_line(self, cause: Cause, index: int, total: int) -> str:
+        if index == 0:
+            limit = _TOP_EVIDENCE_COMPACT if self.options.compact else _TOP_EVIDENCE
+        else:
+            limit = 0 if self.options.compact else _OTHER_EVIDENCE
+        evidence = _condense(cause, limit) if limit else ""
+        if total == 1 and evidence:
+            return evidence  # the header already names the only cause
+        summary = safe(cause.summary, _SUMMARY_MAX)
+        return f"• *{summary}*" + (f" — {evidence}" if evidence else "")
+
+    def _signature_line(self) -> str:
+        d = self.d
+        label = _SIGNATURE_LABEL[d.signature]
+        detail = d.signature_detail.strip()
+        for prefix in ("signature", "not checked", "verified", "invalid"):  # the label says these
+            if detail.casefold().startswith(prefix):
+                detail = detail[len(prefix) :].lstrip(" :-—")
+        return f"{label} ({safe(detail, 160)})." if detail else f"{label}."
+
+    def _fixes(self) -> list[Block]:
+        if not self.fixes:
+            return []
+        blocks: list[Block] = []
+        rest: list[str] = []
+        for number, workaround in enumerate(self.fixes, start=1):
+            line = self._fix_line(number, workaround)
+            if number == 1:
+                line = "*What fixes it*\n" + line
+            if number <= self.max_vote_rows:
+                blocks.append(_section(line, f"fix{number}"))
+                blocks.append(self._vote_buttons(number, workaround))
+                if self.expanded is not None:
+                    blocks.append(self._snippet_block(number, workaround, self.expanded))
+            else:
+                rest.append(line)
+        if rest:
+            hidden = len(self.d.workarounds) - len(self.fixes)
+            if hidden > 0:
+                rest.append(f"_+{hidden} more fixes_")
+            blocks.append(_section("\n".join(rest), "fixmore"))
+            if self.expanded is not None:
+                for number, workaround in enumerate(self.fixes, start=1):
+                    if number > self.max_vote_rows:
+                        blocks.append(self._snippet_block(number, workaround, self.expanded))
+        elif len(self.d.workarounds) > len(self.fixes):
+            hidden = len(self.d.workarounds) - len(self.fixes)
+            blocks.append(_context([f"+{hidden} more fixes"], "fixmore"))
+        return blocks
+
+    def _fix_line(self, number: int, workaround: Workaround) -> str:
+        parts = [f"*{number}.* {escape(workaround.title)}"]
+        if workaround.success_rate is not None:
+            parts.append(f"*{_percent(workaround.success_rate)}*")
+        fixed, total = self._votes(workaround.id)
+        if total:
+            parts.append(f"{fixed} of {total} here")
+        return clip(" · ".join(parts), 400)
+
+    def _votes(self, workaround_id: str) -> tuple[int, int]:
+        counts = self.options.votes.get(workaround_id, {})
+        fixed = _count(counts.get(VOTE_FIXED, 0))
+        return fixed, fixed + _count(counts.get(VOTE_DIDNT_HELP, 0))
+
+    def _vote_buttons(self, number: int, workaround: Workaround) -> Block:
+        card_id = self.options.card_id
+        buttons = [
+            _button("This fixed it", f"{ACTION_VOTE}:{number}:{VOTE_FIXED}",
+                     vote_value(card_id, workaround.id, VOTE_FIXED)),
+            _button("Didn't help", f"{ACTION_VOTE}:{number}:{VOTE_DIDNT_HELP}",
+                    vote_value(card_id, workaround.id, VOTE_DIDNT_HELP)),
+        ]
+        return _actions(buttons, f"vote{number}")
+
+    def _snippet_block(self, number: int, workaround: Workaround, library: str) -> Block:
+        display = self._library_display(library)
+        snippet = _snippet(workaround, library)
+        if snippet is None:
+            return _context([f"{number}. No {escape(display)} snippet for this fix."], f"snip{number}")
+        version = f" {escape(snippet.version)}" if snippet.version else ""
+        who = "For any stack" if snippet.library == ANY_LIBRARY else escape(display)
+        head = f"*{number}. {who}{version}*" + (f" · {escape(snippet.language)}" if snippet.language else "")
+        lines = [head]
+        if workaround.detail:
+            lines.append(clip(escape(workaround.detail), 280))
+        lines.append(code_block(clip(escape(snippet.code), _SNIPPET_CODE_MAX)))
+        if snippet.note:
+            lines.append(f"_{clip(escape(snippet.note), 200)}_")
+        return _section("\n".join(lines), f"snip{number}")
+
+    def _dead_ends(self) -> str:
+        items = [_dead_end_item(dead_end) for dead_end in self.d.dead_ends[:_DEAD_ENDS_SHOWN]]
+        hidden = len(self.d.dead_ends) - len(items)
+        if hidden > 0:
+            items.append(f"+{hidden} more")
+        return clip("*Don't bother:* " + " · ".join(items), 700)
+
+    def _facts(self) -> Block:
+        d = self.d
+        if d.source is Source.ERROR_TEXT or d.token is None:
+            return _context(["Only the error message was read: paste the token too and its claims get checked."],
+                            "facts")
+        token = d.token
+        elements: list[str] = []
+        claims = _claim_facts(token.claims, token.header, self.now)
+        if claims:
+            elements.append(claims)
+        elements.append(f"token {code_span(safe(_short_redacted(token.redacted), 120))}")
+        elements.append(f"fingerprint {safe(_short_fingerprint(token.fingerprint), 40)}")
+        return _context([" · ".join(elements)], "facts")
+
+    def _live_warning(self) -> str:
+        token = self.d.token
+        exp = token.claims.get("exp") if token is not None and token.claims is not None else None
+        until = _timestamp(exp)
+        where = "Your message above" if self.options.ephemeral else "The message above"
+        if until is None or not is_representable(until):
+            return f"⚠️ {where} exposes a token with no expiry: delete it and rotate the token."
+        if until > self.now:
+            until_text = _short_utc(until, self.now)
+            return f"⚠️ {where} exposes a live token until {until_text}: delete it and rotate the token."
+        return (
+            f"⚠️ {where} exposes a token (exp {_short_utc(until, self.now)}) that a lenient validator may still "
+            "accept: delete it and rotate the token."
+        )
+
+    def _library_buttons(self) -> Block | None:
+        if not self.fixes:
+            return None
+        libraries = [
+            lib for lib in self.knowledge.libraries_for(self.d.library.value if self.d.library else None)
+            if any(_snippet(w, lib.library) is not None for w in self.fixes)
+        ][:MAX_LIBRARY_BUTTONS]
+        if not libraries:
+            return None
+        buttons = [
+            _button(
+                f"Show fix: {lib.display}",
+                f"{ACTION_SHOW_FIX}:{index}",
+                show_fix_value(self.options.card_id, lib.library),
+                style="primary" if lib.library == self.expanded else None,
+            )
+            for index, lib in enumerate(libraries)
+        ]
+        return _actions(buttons, "libs")
+
+    def _library_display(self, library: str) -> str:
+        for lib in self.knowledge.libraries_for(library):  # a known library comes first
+            if lib.library == library:
+                return lib.display
+        return clip(safe(library), 40)
+
+    def _expanded_library(self) -> str | None:
+        library = self.options.expanded_library
+        return library if library else None
+
+
+# --- pieces ---------------------------------------------------------------------------------------
+
+
+def _condense(cause: Cause, limit: int) -> str:
+    """One line for a cause: its first piece of evidence (clipped) and the other claims behind it."""
+    if not cause.evidence:
+        return ""
+    first = cause.evidence[0]
+    others = [claim for claim in cause.claims if claim != first.claim]
+    text = safe(first.detail, limit)
+    if others:
+        text += f" _(same for {safe(', '.join(others), 60)})_"
+    elif len(cause.evidence) > 1:
+        text += f" _(+{len(cause.evidence) - 1} more)_"
+    return text
+
+
+def _dead_end_item(dead_end: DeadEnd) -> str:
+    title = escape(_lower_first(dead_end.title))
+    return f"{title} ({_percent(dead_end.fail_rate)} fail)" if dead_end.fail_rate is not None else title
+
+
+def _claim_facts(claims: Mapping[str, JSONValue] | None, header: Mapping[str, JSONValue] | None, now: float) -> str:
+    parts: list[str] = []
+    if header is not None and "alg" in header:
+        parts.append(f"alg {_value(header['alg'], 20)}")
+    if claims is None:
+        if header is not None and "enc" in header:
+            parts.append(f"enc {_value(header['enc'], 30)}")
+        return " · ".join(parts)
+    for name in ("iss", "aud", "sub"):
+        if name in claims:
+            parts.append(f"{name} {_value(claims[name], _CLAIM_MAX)}")
+    if "exp" in claims:
+        exp = _timestamp(claims["exp"])
+        if exp is not None and is_representable(exp):
+            parts.append(f"exp {format_relative(exp, now)} ({_short_utc(exp, now)})")
+        else:
+            parts.append(f"exp {_value(claims['exp'], 40)}")
+    else:
+        parts.append("no exp")
+    return " · ".join(parts)
+
+
+def _value(value: JSONValue, limit: int) -> str:
+    """A claim value, compact and safe: strings bare, lists joined, everything else as JSON."""
+    if isinstance(value, str):
+        return safe(value, limit)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        joined = ", ".join(str(item) for item in value[:5]) + (f" +{len(value) - 5}" if len(value) > 5 else "")
+        return safe(joined, limit)
+    return safe(show(value, limit + 10), limit)
+
+
+def _timestamp(value: JSONValue | None) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _short_utc(timestamp: float, now: float) -> str:
+    stamp = format_utc(timestamp)  # "2026-11-28 21:04:05 UTC"
+    if not is_representable(timestamp):
+        return stamp
+    if abs(timestamp - now) < 20 * 3600:
+        return f"{stamp[11:16]} UTC"
+    return f"{stamp[:16]} UTC"
+
+
+def _short_redacted(redacted: str) -> str:
+    """``eyJhbGciOi….eyJzdWIiOi….[redacted]``: each readable segment cut short, the marker kept."""
+    parts = redacted.split(".")
+    return ".".join(part if len(part) <= 14 or part.startswith("[") else part[:12] + "…" for part in parts)
+
+
+def _short_fingerprint(fingerprint: str) -> str:
+    return fingerprint if len(fingerprint) <= 9 else f"{fingerprint[:4]}…{fingerprint[-4:]}"
+
+
+def _snippet(workaround: Workaround, library: str) -> Snippet | None:
+    return workaround.snippets.get(library) or workaround.snippets.get(ANY_LIBRARY)
+
+
+def _percent(rate: float) -> str:
+    return f"{round(rate * 100)}%"
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _lower_first(text: str) -> str:
+    """"Regenerating the token" → "regenerating the token"; "JWKS refresh" stays as it is."""
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
+
+
+def _summary(diagnoses: Sequence[Diagnosis], omitted: int, verb: str = "") -> str:
+    tokens = sum(1 for d in diagnoses if d.source is Source.TOKEN)
+    errors = len(diagnoses) - tokens
+    nouns = []
+    if tokens:
+        nouns.append(f"{tokens} token{'s' if tokens != 1 else ''}")
+    if errors:
+        nouns.append(f"{errors} error message{'s' if errors != 1 else ''}")
+    head = " and ".join(nouns) + (f" {verb}" if verb else "")
+    parts = []
+    for verdict in (Verdict.INVALID, Verdict.MALFORMED, Verdict.UNVERIFIABLE, Verdict.VALID):
+        group = [d for d in diagnoses if d.verdict is verdict]
+        if not group:
+            continue
+        text = f"{len(group)} {_VERDICT_WORD[verdict]}"
+        causes = Counter(d.top_cause.id.value.replace("_", " ") for d in group if d.top_cause is not None)
+        if causes and verdict is not Verdict.VALID:
+            shown = [f"{name} ×{n}" if n > 1 else name for name, n in causes.most_common(4)]
+            if len(causes) > 4:
+                shown.append("…")
+            text += f" ({', '.join(shown)})"
+        parts.append(text)
+    line = f"{head}: {', '.join(parts)}"
+    if omitted:
+        line += f"; {omitted} more not checked (over the limit)"
+    return escape(line)
+
+
+# --- constructors that clamp ----------------------------------------------------------------------
+
+
+def _mrkdwn(text: str, limit: int = TEXT_OBJECT_MAX) -> MarkdownTextObject:
+    return MarkdownTextObject(text=clip(text, limit) or " ", verbatim=True)
+
+
+def _plain(text: str, limit: int) -> PlainTextObject:
+    return PlainTextObject(text=clip(text, limit) or " ", emoji=True)
+
+
+def _header(text: str, name: str) -> Block:
+    return HeaderBlock(text=_plain(text, HEADER_TEXT_MAX), block_id=name)
+
+
+def _section(text: str, name: str) -> Block:
+    return SectionBlock(text=_mrkdwn(text, SECTION_TEXT_MAX), block_id=name)
+
+
+def _context(texts: Iterable[str], name: str) -> Block:
+    elements = [_mrkdwn(text) for text in list(texts)[:CONTEXT_ELEMENTS_MAX]]
+    return ContextBlock(elements=elements, block_id=name)
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+    if ulen(value) > BUTTON_VALUE_MAX:  # cannot happen with a valid card_id: ids come from the card data
+        raise ValueError("button value over Slack's limit")
+    return ButtonElement(
+        text=_plain(escape(text), BUTTON_TEXT_MAX),
+        action_id=clip(action_id, ID_MAX, ellipsis=""),
+        value=value,
+        style=style,
+    )
+
+
+def _actions(buttons: Sequence[ButtonElement], name: str) -> Block:
+    return ActionsBlock(elements=list(buttons)[:ACTIONS_ELEMENTS_MAX], block_id=name)
+
+
+def _text_message(text: str, name: str) -> Message:
+    line = clip(text, SECTION_TEXT_MAX)
+    return Message(text=clip(line, FALLBACK_TEXT_MAX), blocks=[_section(line, name).to_dict()])
+
+
+def _text_size(block: dict[str, Any]) -> int:
+    """Characters of text a block carries (what Slack's undocumented aggregate limit seems to count)."""
+    size = 0
+    stack: list[Any] = [block]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("text"), str):
+                size += ulen(item["text"])
+            stack.extend(v for k, v in item.items() if k != "text" or not isinstance(v, str))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return size
+
+
+def fit(blocks: Sequence[Block], card_id: str, revision: int = 0) -> list[dict[str, Any]]:
+    """Message-level limits, in one place: fresh, unique block_ids per revision
+    (``jc-<card_id>-r<revision>-<role>``); at most 50 blocks; a total text budget. Blocks that do not
+    fit are left out (in order) and a one-line note says so."""
+    prefix = "jc-" + re.sub(r"[^A-Za-z0-9_-]", "_", card_id)[:64] + f"-r{revision}-"
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    budget = MESSAGE_TEXT_BUDGET
+    dropped = 0
+    for block in blocks:
+        base = clip(prefix + (block.block_id or "b"), ID_MAX - 6, ellipsis="")
+        block_id, n = base, 1
+        while block_id in seen:
+            n += 1
+            block_id = f"{base}-{n}"
+        seen.add(block_id)
+        block.block_id = block_id
+        data = block.to_dict()
+        size = _text_size(data)
+        if len(out) >= MAX_BLOCKS - 1 or size > budget:
+            dropped += 1
+            continue
+        budget -= size
+        out.append(data)
+    if dropped:
+        note = _context([f"{dropped} part(s) of this card were left out to fit Slack's limits."], "cut")
+        note.block_id = clip(prefix + "cut", ID_MAX, ellipsis="")
+        out.append(note.to_dict())
+    return out
