@@ -12,29 +12,41 @@ import re
 
 REDACTION_MARKER = "[redacted]"
 
-# A base64url run that starts like a JSON object ("{" encodes to "ey" or "ew"), followed by at least
-# two more dot-separated runs. Possessive quantifiers and the look-behind keep this linear: there is
-# one candidate start per run of base64url characters and no backtracking inside a run.
-_TOKENISH = re.compile(
-    r"(?<![A-Za-z0-9_\-.])(e[yw][A-Za-z0-9_\-]*+\.[A-Za-z0-9_\-]*+\.)([A-Za-z0-9_\-.]*+)"
-)
-_JWT_LIKE = re.compile(r"(?<![A-Za-z0-9_\-.])e[yw][A-Za-z0-9_\-]*+\.[A-Za-z0-9_\-]*+\.[A-Za-z0-9_\-]")
+# Where a token starts: base64url of a JSON object's opening ('{"' is "eyJ" or "eyI", '{ "' is "eyA",
+# '{' and a line break is "ewo", "ew0" or "ewk"), wherever it stands, even glued to other characters
+# ("%20eyJ…" in a URL-encoded body). The pattern always matches to the end of the dotted run it
+# starts, so no attempt fails and restarts inside a run: the substitution stays linear.
+TOKEN_START = r"e(?:y[IJA]|w[ok0])"
+_TOKENISH = re.compile(TOKEN_START + r"[A-Za-z0-9_\-]*+(?:\.[A-Za-z0-9_\-]*+)*+")
 
 
 def redact_text(text: str) -> str:
-    """Replace every signature (and, for a JWE, everything after the header) with the marker."""
+    """Replace every signature (and, for a JWE, everything after the second segment) with the marker."""
     if "." not in text:
         return text
     return _TOKENISH.sub(_redact_match, text)
 
 
 def _redact_match(match: re.Match[str]) -> str:
-    return match.group(1) + REDACTION_MARKER
+    run = match.group(0)
+    end = _signature_start(run)
+    return run if end is None else run[:end] + REDACTION_MARKER
+
+
+def _signature_start(run: str) -> int | None:
+    """Where the third segment of a dotted run begins, if it has one."""
+    first = run.find(".")
+    second = run.find(".", first + 1) if first >= 0 else -1
+    return second + 1 if second >= 0 else None
 
 
 def contains_signature_like(text: str) -> bool:
-    """True when the text still holds something shaped like a signed token (used by tests and guards)."""
-    return _JWT_LIKE.search(text) is not None
+    """True when the text still holds a token with something after its second dot (tests and guards)."""
+    for match in _TOKENISH.finditer(text):
+        start = _signature_start(match.group(0))
+        if start is not None and start < len(match.group(0)):
+            return True
+    return False
 
 
 def redacted_form(segments: list[str]) -> str:

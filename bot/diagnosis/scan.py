@@ -11,7 +11,12 @@ import binascii
 import re
 from dataclasses import dataclass
 
-_CANDIDATE = re.compile(r"(?<![A-Za-z0-9_\-.])e[yw][A-Za-z0-9_\-]*+(?:\.[A-Za-z0-9_\-]*+)*+")
+from bot.diagnosis.redact import TOKEN_START
+
+# A token starts where a JSON object's base64url does (see redact.TOKEN_START), even glued to other
+# characters ("Bearer%20eyJ…"). Every attempt that starts succeeds and consumes its whole dotted run,
+# so the scan never restarts inside a run: linear in the text.
+_CANDIDATE = re.compile(TOKEN_START + r"[A-Za-z0-9_\-]*+(?:\.[A-Za-z0-9_\-]*+)*+")
 _TOKEN_LINE = re.compile(r"[A-Za-z0-9_\-.]++")
 _MAX_WRAPPED_CHARS = 20 * 1024
 
@@ -31,15 +36,16 @@ def unescape_slack(text: str) -> str:
 
 def find_tokens(text: str) -> list[TokenCandidate]:
     found: list[TokenCandidate] = []
-    for match in _CANDIDATE.finditer(text):
-        token = _join_wrapped_lines(text, match.group(0), match.end())
+    position = 0
+    while (match := _CANDIDATE.search(text, position)) is not None:
+        token, position = _join_wrapped_lines(text, match.group(0), match.end())
         token = _drop_sentence_dot(token)
         if _looks_like_a_token(token):
             found.append(TokenCandidate(match.start(), token))
     return found
 
 
-def _join_wrapped_lines(text: str, piece: str, end: int) -> str:
+def _join_wrapped_lines(text: str, piece: str, end: int) -> tuple[str, int]:
     """Rejoin a token that a terminal or a mail client wrapped over several lines.
 
     A line break is taken as part of the token only when the token is still incomplete (fewer than
@@ -64,7 +70,7 @@ def _join_wrapped_lines(text: str, piece: str, end: int) -> str:
         widths.append(line_width)
         piece += continuation.group(0)
         end = next_end
-    return piece
+    return piece, end
 
 
 def _drop_sentence_dot(token: str) -> str:

@@ -27,6 +27,8 @@ TOKEN = make_token()
         f"<{TOKEN}>",
         f"here it is: {TOKEN}.",
         f"https://app.acme.test/callback#id_token={TOKEN}&state=x",
+        f"text=Authorization%3A+Bearer%20{TOKEN}&user_id=U1",
+        f"token%3D{TOKEN}",
     ],
 )
 def test_finds_the_token_wherever_it_is_pasted(text: str) -> None:
