@@ -1,0 +1,23 @@
+"""Every entry point, registered in one place. Each listener acks and hands its work to the tracker."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.render.blocks import SHOW_FIX_ACTION_RE, VOTE_ACTION_RE
+from bot.slack.deps import Deps
+from bot.slack.listeners.actions.show_fix import show_fix_listener
+from bot.slack.listeners.actions.vote import vote_listener
+from bot.slack.listeners.commands.jwtcheck import jwtcheck_command_listener
+from bot.slack.listeners.events.app_mention import app_mention_listener
+from bot.slack.listeners.events.message import message_listener
+
+COMMAND = "/jwtcheck"
+
+
+def register_listeners(app: AsyncApp, deps: Deps) -> None:
+    app.command(COMMAND)(jwtcheck_command_listener(deps))
+    app.event("app_mention")(app_mention_listener(deps))
+    app.event("message")(message_listener(deps))
+    app.action(SHOW_FIX_ACTION_RE)(show_fix_listener(deps))
+    app.action(VOTE_ACTION_RE)(vote_listener(deps))

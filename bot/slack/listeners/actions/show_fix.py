@@ -1,0 +1,36 @@
+""""Show fix: <library>": expand the card in place with that library's snippets (click again to fold)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.render.blocks import parse_show_fix_value
+from bot.slack.answer import update_card
+from bot.slack.deps import Deps
+from bot.slack.listeners.actions.expired import card_expired
+
+
+def show_fix_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
+    async def show_fix(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond,
+                       client: AsyncWebClient) -> None:
+        await ack()
+        parsed = parse_show_fix_value(str(action.get("value") or ""))
+        if parsed is not None:
+            deps.tasks.spawn(_expand(deps, client, respond, body, *parsed), name="show_fix")
+
+    return show_fix
+
+
+async def _expand(deps: Deps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any],
+                  card_id: str, library: str) -> None:
+    state = await deps.cards.load(card_id)
+    if state is None:
+        await card_expired(respond)
+        return
+    state.expanded_library = None if state.expanded_library == library else library
+    await update_card(deps, client, respond, state, body)

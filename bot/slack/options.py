@@ -1,0 +1,113 @@
+"""Options typed after the text of ``/jwtcheck`` or a mention: ``aud=… iss=… alg=… leeway=… service=…``.
+
+Whole words only, so a token or a URL inside the text is never taken for an option. Values may come
+wrapped by Slack (``<https://login.acme.test/>``) and are unwrapped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+from bot.config import ConfigError, ServicesConfig
+from bot.diagnosis.model import Expectations
+from bot.diagnosis.scan import unescape_slack
+
+_OPTION = re.compile(r"^(aud|iss|alg|require|leeway|skew|service)=(\S+)$", re.IGNORECASE)
+_SLACK_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
+
+
+class OptionError(ValueError):
+    """A bad option value, said in one line to the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    text: str
+    audiences: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+    algorithms: tuple[str, ...] = ()
+    required_claims: tuple[str, ...] = ()
+    leeway: float | None = None
+    skew_window: float | None = None
+    service: str | None = None
+    private: bool = False
+    wants_help: bool = False
+
+    def expectations(self, services: ServicesConfig | None) -> Expectations:
+        base = Expectations()
+        if services is not None:
+            try:
+                chosen = services.pick(self.service)
+            except ConfigError:
+                known = ", ".join(sorted(services.services)) or "none"
+                raise OptionError(f"no service named {self.service!r} (services: {known})") from None
+            base = chosen.expectations if chosen else base
+        elif self.service:
+            raise OptionError("no services are configured on this bot (JWTCHECK_CONFIG), so service= has no effect")
+        return replace(
+            base,
+            audiences=self.audiences or base.audiences,
+            issuers=self.issuers or base.issuers,
+            algorithms=self.algorithms or base.algorithms,
+            required_claims=self.required_claims or base.required_claims,
+            leeway=base.leeway if self.leeway is None else self.leeway,
+            skew_window=base.skew_window if self.skew_window is None else self.skew_window,
+        )
+
+
+def parse_request(text: str) -> Request:
+    """Split user text into the text to diagnose and the options around it."""
+    text = _MENTION.sub(" ", text or "")
+    words = text.split()
+    if not words or (len(words) == 1 and words[0].lower() in HELP_WORDS):
+        return Request("", wants_help=True)
+    lists: dict[str, list[str]] = {"aud": [], "iss": [], "alg": [], "require": []}
+    numbers: dict[str, float] = {}
+    service: str | None = None
+    private = False
+    kept: list[str] = []
+    for word in re.split(r"(\s+)", text):
+        match = _OPTION.match(word)
+        if word.lower() == "private":
+            private = True
+        elif match:
+            key, value = match.group(1).lower(), _unwrap(match.group(2))
+            if key in lists:
+                lists[key].extend(part for part in value.split(",") if part)
+            elif key == "service":
+                service = value
+            else:
+                numbers[key] = _seconds(key, value)
+        else:
+            kept.append(word)
+    return Request(
+        text="".join(kept).strip(),
+        audiences=tuple(lists["aud"]),
+        issuers=tuple(lists["iss"]),
+        algorithms=tuple(lists["alg"]),
+        required_claims=tuple(lists["require"]),
+        leeway=numbers.get("leeway"),
+        skew_window=numbers.get("skew"),
+        service=service,
+        private=private,
+    )
+
+
+def _unwrap(value: str) -> str:
+    value = unescape_slack(value)
+    link = _SLACK_LINK.match(value)
+    return link.group(1) if link else value
+
+
+def _seconds(key: str, value: str) -> float:
+    try:
+        seconds = float(value.rstrip("s"))
+    except ValueError:
+        raise OptionError(f"{key}= takes a number of seconds, not {value[:20]!r}") from None
+    if not math.isfinite(seconds) or not 0 <= seconds <= 86400:
+        raise OptionError(f"{key}= must be between 0 and 86400 seconds")
+    return seconds
