@@ -120,6 +120,7 @@ class CardOptions:
     revision: int = 0
     ephemeral: bool = False
     compact: bool = False
+    clock_note: str | None = None  # measured evidence about whose clock is off (plain text, escaped here)
 
     def __post_init__(self) -> None:
         if not self.card_id or len(self.card_id) > CARD_ID_MAX or VALUE_SEPARATOR in self.card_id:
@@ -251,6 +252,8 @@ class _Card:
     def blocks(self) -> list[Block]:
         out: list[Block] = [_header(self.headline(), "head")]
         out.append(_section(self._why(), "why"))
+        if self.options.clock_note:
+            out.append(_context([f"🕒 {safe(self.options.clock_note, 600)}"], "clock"))
         out.extend(self._fixes())
         if self.d.dead_ends:
             out.append(_section(self._dead_ends(), "dead"))

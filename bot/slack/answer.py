@@ -14,10 +14,12 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.diagnosis.clock import ClockEstimate
 from bot.diagnosis.model import Diagnosis, Expectations, Report, Source
 from bot.diagnosis.scan import unescape_slack
 from bot.render.blocks import CardOptions, Message, render_card, render_cards, render_summary_line
 from bot.render.mrkdwn import escape
+from bot.slack.clocks import clock_note
 from bot.slack.deps import Deps
 from bot.slack.options import OptionError, Request, parse_request
 from bot.slack.state import CardState, event_key, message_key
@@ -39,6 +41,7 @@ USAGE = (
 NOTHING_HERE = ("I found no JWT and no known JWT error message here. Paste the token, the `Authorization` "
                 "header or the error line, or try `/jwtcheck help`.")
 Respond = Callable[..., Awaitable[Any]]
+Estimates = dict[str, ClockEstimate]
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
@@ -65,9 +68,15 @@ async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, An
             await _post_text(deps, client, place, f"⚠️ {escape(str(problem))}")
             return
     report = await _diagnose(deps, request.text, expectations)
-    if not report.diagnoses and mention and event.get("thread_ts"):
-        report = await _diagnose(deps, await _thread_text(deps, client, channel, str(event["thread_ts"])),
-                                 expectations)
+    estimates: Estimates = {}
+    if report.diagnoses:
+        estimates = await deps.clocks.record(place.team, channel, report, _seconds(ts))
+    elif mention and event.get("thread_ts"):
+        thread = await _thread_messages(deps, client, channel, str(event["thread_ts"]))
+        report = await _diagnose(deps, "\n".join(text for text, _ in thread), expectations)
+        for text, message_ts in thread:
+            seen = await _diagnose(deps, text, expectations)
+            estimates.update(await deps.clocks.record(place.team, channel, seen, _seconds(message_ts)))
     if not report.diagnoses and not mention:
         return  # an ordinary message: no reply
     keys = ([event_key(event_id)] if event_id else []) + [message_key(channel, ts)]
@@ -75,7 +84,7 @@ async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, An
         return  # another delivery of this event, or the twin app_mention/message event, has it
     try:
         if report.diagnoses:
-            await post_cards(deps, client, place, report, exposes_tokens=True)
+            await post_cards(deps, client, place, report, exposes_tokens=True, estimates=estimates)
         else:
             await _post_text(deps, client, place, NOTHING_HERE)
     except BaseException:
@@ -84,7 +93,8 @@ async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, An
     await deps.claims.finish(*keys)
 
 
-async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, command: dict[str, Any]) -> None:
+async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, command: dict[str, Any],
+                         sent_at: float | None = None) -> None:
     """``/jwtcheck``: a short summary in the channel and the cards in its thread; ephemeral when asked or
     when the bot cannot post there. The command text is never echoed."""
     try:
@@ -101,6 +111,9 @@ async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, c
         await respond(text=NOTHING_HERE, response_type="ephemeral")
         return
     team, channel = str(command.get("team_id", "")), str(command.get("channel_id", ""))
+    estimates: Estimates = {}
+    if sent_at is not None:  # Slack's request timestamp: whole seconds on Slack's clock
+        estimates = await deps.clocks.record(team, channel, report, sent_at, seen_resolution=1.0)
     if not request.private:
         user = str(command.get("user_id", ""))
         asked = f"<@{user}> ran `/jwtcheck`: " if _USER_ID.match(user) else "`/jwtcheck`: "
@@ -115,14 +128,16 @@ async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, c
             log.info("cannot post in the channel (%s): answering privately", error)
         else:
             place = Place(team, str(summary.get("channel") or channel), str(summary["ts"]))
-            await post_cards(deps, client, place, report, exposes_tokens=False)
+            await post_cards(deps, client, place, report, exposes_tokens=False, estimates=estimates)
             return
-    await post_ephemeral_cards(deps, respond, team, channel, report)
+    await post_ephemeral_cards(deps, respond, team, channel, report, estimates)
 
 
-async def post_cards(deps: Deps, client: AsyncWebClient, place: Place, report: Report, *, exposes_tokens: bool) -> None:
+async def post_cards(deps: Deps, client: AsyncWebClient, place: Place, report: Report, *, exposes_tokens: bool,
+                     estimates: Estimates | None = None) -> None:
     states: list[CardState] = []
-    messages = await _render(deps, report, MAX_CARDS, states, place, exposes_tokens=exposes_tokens, ephemeral=False)
+    messages = await _render(deps, report, MAX_CARDS, states, place, exposes_tokens=exposes_tokens, ephemeral=False,
+                             estimates=estimates or {})
     for message in messages:
         try:
             await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=message.text,
@@ -133,11 +148,12 @@ async def post_cards(deps: Deps, client: AsyncWebClient, place: Place, report: R
         deps.metrics.cards.labels("posted").inc()
 
 
-async def post_ephemeral_cards(deps: Deps, respond: Respond, team: str, channel: str, report: Report) -> None:
+async def post_ephemeral_cards(deps: Deps, respond: Respond, team: str, channel: str, report: Report,
+                               estimates: Estimates | None = None) -> None:
     place = Place(team, channel, None)
     states: list[CardState] = []
     for message in await _render(deps, report, MAX_EPHEMERAL_CARDS, states, place, exposes_tokens=False,
-                                 ephemeral=True):
+                                 ephemeral=True, estimates=estimates or {}):
         await respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
         deps.metrics.cards.labels("ephemeral").inc()
 
@@ -182,12 +198,13 @@ def is_live(diagnosis: Diagnosis, now: float) -> bool:
 
 
 async def _render(deps: Deps, report: Report, limit: int, states: list[CardState], place: Place, *,
-                  exposes_tokens: bool, ephemeral: bool) -> list[Message]:
+                  exposes_tokens: bool, ephemeral: bool, estimates: Estimates) -> list[Message]:
     now = report.evaluated_at.timestamp()
     for diagnosis in report.diagnoses[:limit]:
         states.append(CardState.new(place.team, place.channel, diagnosis, now, thread_ts=place.thread_ts,
                                     ephemeral=ephemeral,
-                                    live_token_warning=exposes_tokens and is_live(diagnosis, now)))
+                                    live_token_warning=exposes_tokens and is_live(diagnosis, now),
+                                    clock_note=clock_note(diagnosis, estimates)))
     votes = {}
     for state in states:
         votes[state.card_id] = await deps.cards.votes(state.team, state.workaround_ids)
@@ -199,7 +216,7 @@ async def _render(deps: Deps, report: Report, limit: int, states: list[CardState
 def _options(state: CardState, votes: dict[str, dict[str, int]]) -> CardOptions:
     return CardOptions(card_id=state.card_id, expanded_library=state.expanded_library, votes=votes,
                        live_token_warning=state.live_token_warning, revision=state.revision,
-                       ephemeral=state.ephemeral)
+                       ephemeral=state.ephemeral, clock_note=state.clock_note)
 
 
 async def _diagnose(deps: Deps, text: str, expectations: Expectations) -> Report:
@@ -212,19 +229,25 @@ async def _diagnose(deps: Deps, text: str, expectations: Expectations) -> Report
     return report
 
 
-async def _thread_text(deps: Deps, client: AsyncWebClient, channel: str, thread_ts: str) -> str:
-    """The thread's messages (not the bot's), for a mention that holds no token itself."""
+async def _thread_messages(deps: Deps, client: AsyncWebClient, channel: str, thread_ts: str) -> list[tuple[str, str]]:
+    """The thread's messages (not the bot's) with their ts, for a mention that holds no token itself."""
     try:
         replies = await client.conversations_replies(channel=channel, ts=thread_ts, limit=THREAD_MESSAGES)
     except SlackApiError as failure:
         _count_error(deps, "conversations.replies", _error_code(failure))
-        return ""
-    texts = [
-        unescape_slack(str(message.get("text") or ""))
+        return []
+    return [
+        (unescape_slack(str(message.get("text") or "")), str(message.get("ts") or thread_ts))
         for message in replies.get("messages") or []
         if not message.get("bot_id") and message.get("user") != deps.identity.user_id
     ]
-    return "\n".join(texts)
+
+
+def _seconds(ts: str) -> float:
+    try:
+        return float(ts)
+    except ValueError:
+        return 0.0
 
 
 async def _post_text(deps: Deps, client: AsyncWebClient, place: Place, text: str) -> None:

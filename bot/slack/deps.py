@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from bot.config import ServicesConfig
 from bot.knowledge import Knowledge
 from bot.service import DiagnosisService
+from bot.slack.clocks import ClockBook
 from bot.slack.metrics import Metrics
 from bot.slack.state import CardStore, Claims
 from bot.slack.tasks import TaskTracker
@@ -41,9 +42,11 @@ class Deps:
     service: DiagnosisService = field(init=False)
     claims: Claims = field(init=False)
     cards: CardStore = field(init=False)
+    clocks: ClockBook = field(init=False)
 
     def __post_init__(self) -> None:
         self.service = DiagnosisService(self.store, self.knowledge,
                                         on_cache=lambda result: self.metrics.cache.labels(result).inc())
         self.claims = Claims(self.store)
         self.cards = CardStore(self.store)
+        self.clocks = ClockBook(self.store)

@@ -73,6 +73,7 @@ class CardState:
     expanded_library: str | None = None
     revision: int = 0
     workaround_ids: list[str] = field(default_factory=list)
+    clock_note: str | None = None
 
     @classmethod
     def new(cls, team: str, channel: str, diagnosis: Diagnosis, evaluated_at: float, **extra: Any) -> CardState:

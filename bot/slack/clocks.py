@@ -1,0 +1,90 @@
+"""Clock evidence the bot sees in Slack: each token's iat against the ``ts`` of the message it came in.
+
+Slack stamps messages with its own well-synchronised clock, so a token whose iat is later than the
+message that carried it was issued by a clock running ahead. Observations are kept per channel and
+issuer in the store (a day, no signatures: only bounds and instants), so cards in a busy incident
+channel get sharper as evidence accumulates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from urllib.parse import urlsplit
+
+from bot.diagnosis.clock import ClockEstimate, Observation, estimate, leeway_to_accept, token_seen
+from bot.diagnosis.model import Diagnosis, Report, Source
+from bot.diagnosis.timefmt import is_representable
+from bot.store import Store
+
+CLOCK_TTL = 24 * 3600
+MAX_KEPT = 50
+
+
+class ClockBook:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def record(self, team: str, channel: str, report: Report, seen_at: float,
+                     seen_resolution: float = 0.0) -> dict[str, ClockEstimate]:
+        """Add what this report's tokens say about their issuers' clocks; the estimate per issuer."""
+        found: dict[str, list[Observation]] = {}
+        for diagnosis in report.diagnoses:
+            issued = _issuer_and_iat(diagnosis)
+            if issued is not None:
+                issuer, iat = issued
+                found.setdefault(issuer, []).append(
+                    token_seen(issuer_label(issuer), iat, seen_at, seen_resolution=seen_resolution))
+        estimates: dict[str, ClockEstimate] = {}
+        for issuer, observations in found.items():
+            key = f"clock:{team or '-'}:{channel}:{hashlib.sha256(issuer.encode()).hexdigest()[:16]}"
+            kept = _decode(await self._store.get(key), issuer_label(issuer)) + observations
+            kept = kept[-MAX_KEPT:]
+            await self._store.set(key, _encode(kept), CLOCK_TTL)
+            estimates[issuer] = estimate(kept)[0]
+        return estimates
+
+
+def clock_note(diagnosis: Diagnosis, estimates: dict[str, ClockEstimate]) -> str | None:
+    """What the card says about the issuer's clock, when the evidence shows it running ahead."""
+    issued = _issuer_and_iat(diagnosis)
+    found = estimates.get(issued[0]) if issued else None
+    if found is None or not found.ahead or not found.consistent:
+        return None
+    note = found.describe() + "."
+    leeway = leeway_to_accept(found)
+    if leeway is not None:
+        note += f" Fix NTP on the issuer's hosts; until then a leeway of {leeway} s accepts its tokens."
+    return note
+
+
+def issuer_label(issuer: str) -> str:
+    host = urlsplit(issuer).hostname if "://" in issuer else None
+    return (host or issuer)[:80]
+
+
+def _issuer_and_iat(diagnosis: Diagnosis) -> tuple[str, float] | None:
+    token = diagnosis.token
+    if diagnosis.source is not Source.TOKEN or token is None or token.claims is None:
+        return None
+    iss, iat = token.claims.get("iss"), token.claims.get("iat")
+    if not isinstance(iss, str) or not iss or isinstance(iat, bool) or not isinstance(iat, int | float):
+        return None
+    iat = float(iat)
+    return (iss, iat) if is_representable(iat) else None
+
+
+def _encode(observations: list[Observation]) -> str:
+    return json.dumps([[o.lower, None if math.isinf(o.upper) else o.upper, o.at, o.kind] for o in observations])
+
+
+def _decode(raw: str | None, clock: str) -> list[Observation]:
+    if not raw:
+        return []
+    try:
+        rows = json.loads(raw)
+        return [Observation(clock, "Slack", float(lower), math.inf if upper is None else float(upper), float(at),
+                            str(kind)) for lower, upper, at, kind in rows]
+    except (ValueError, TypeError):
+        return []
