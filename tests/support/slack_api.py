@@ -43,6 +43,8 @@ class MockSlack:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     not_in_channel: set[str] = field(default_factory=set)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -57,7 +59,7 @@ class MockSlack:
     async def start(self) -> MockSlack:
         app = web.Application()
         app.add_routes([web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
-                        web.post("/response/{name}", self._response)])
+                        web.post("/response/{name}", self._response), web.get("/link", self._socket)])
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -100,6 +102,10 @@ class MockSlack:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return web.json_response({"ok": False, "error": failure.error or f"http_{failure.status}"},
                                      status=failure.status, headers=headers)
+        if method == "apps.connections.open":
+            if not request.headers.get("Authorization", "").startswith("Bearer xapp-"):
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"})
         if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         return web.json_response(self._answer(method, params))
@@ -119,6 +125,27 @@ class MockSlack:
         if method == "conversations.replies":
             return {"ok": True, "messages": self.threads.get((str(params.get("channel")), str(params.get("ts"))), [])}
         return {"ok": True}
+
+    async def deliver(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope to the connected bot (Slack's side of the WebSocket)."""
+        deadline = time.monotonic() + 10
+        while not self.sockets:
+            if time.monotonic() > deadline:
+                raise AssertionError("no Socket Mode connection")
+            await asyncio.sleep(0.02)
+        await self.sockets[-1].send_str(json.dumps(envelope))
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(heartbeat=None)
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_str(json.dumps({"type": "hello", "num_connections": 1,
+                                          "connection_info": {"app_id": "A0JWTCHECK"}}))
+        async for frame in socket:
+            if frame.type.name == "TEXT":
+                self.socket_acks.append(json.loads(frame.data))
+        self.sockets.remove(socket)
+        return socket
 
     async def _response(self, request: web.Request) -> web.Response:
         raw = await request.text()
