@@ -24,7 +24,8 @@ def main() -> int:
             print(figure.line(), flush=True)
             results.append(figure)
     missed = [figure.name for figure in results if figure.met is False]
-    print(f"\n{len(results) - len(missed)} of {len(results)} figures on target" + (f"; missed: {missed}" if missed else ""))
+    summary = f"{len(results) - len(missed)} of {len(results)} figures on target"
+    print(f"\n{summary}" + (f"; missed: {missed}" if missed else ""))
     return 1 if missed else 0
 
 

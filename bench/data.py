@@ -41,7 +41,10 @@ def access_log(lines: int = 5000, seed: int = 7, now: int | None = None) -> str:
 def chat_message(size: int = 4096, seed: int = 11) -> str:
     """Ordinary incident chatter with no token and no error text, about ``size`` characters."""
     rng = random.Random(seed)
-    words = ["the", "deploy", "is", "rolling", "out,", "eyes", "on", "the", "dashboard;", "latency", "looks", "fine", "in", "eu-west", "but", "the", "orders", "service", "keeps", "paging.", "who", "owns", "the", "gateway", "config?", "rolling", "back", "at", "21:05", "if", "errors", "persist.", "e.g.", "see", "runbook", "section", "4.2", "and", "ping", "@oncall"]
+    chatter = ("the deploy is rolling out, eyes on the dashboard; latency looks fine in eu-west but the orders "
+               "service keeps paging. who owns the gateway config? rolling back at 21:05 if errors persist. "
+               "e.g. see runbook section 4.2 and ping @oncall")
+    words = chatter.split(" ")
     text: list[str] = []
     while sum(len(w) + 1 for w in text) < size:
         text.append(rng.choice(words))
