@@ -6,11 +6,13 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 
 from tests.slack.conftest import Bot, BotFactory
@@ -146,3 +148,36 @@ async def test_serve_with_a_token_slack_rejects_exits_two(slack: MockSlack) -> N
                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 2 and b"auth.test failed" in stderr and b"xoxb-revoked" not in stderr
+
+
+async def test_sigterm_drains_the_work_in_flight_so_a_deploy_loses_no_card(slack: MockSlack) -> None:
+    slack.delays["chat.postMessage"] = 1.0  # the card is still being posted when the signal arrives
+    port = unused_port()
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": slack_requests.SIGNING_SECRET,
+           "SLACK_API_URL": slack.api_url, "PORT": str(port)}
+    env.pop("REDIS_URL", None)
+    env.pop("SLACK_APP_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        body = slack_requests.command(make_token(claims(exp=T - 7200)), slack.response_url())
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            headers = slack_requests.signed(body, "application/x-www-form-urlencoded")
+            async with session.post(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+                                    headers=headers) as response:
+                assert response.status == 200
+        await slack.wait_for("chat.postMessage", 1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    assert len(slack.of("chat.postMessage")) == 2  # the summary and, after the signal, the card

@@ -44,6 +44,7 @@ class MockSlack:
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     not_in_channel: set[str] = field(default_factory=set)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    delays: dict[str, float] = field(default_factory=dict)  # seconds to wait before answering a method
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -96,6 +97,8 @@ class MockSlack:
         params = _parse(raw, request.content_type)
         params.update({k: v for k, v in request.query.items()})
         self.calls.append(Call(method, params, raw, dict(request.headers)))
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)
