@@ -1,11 +1,12 @@
-"""``python -m bot check …`` (the CLI), ``python -m bot demo``, ``python -m bot serve`` (the Slack bot)."""
+"""``python -m bot check …`` (the CLI), ``python -m bot demo``, ``python -m bot serve`` (the Slack bot),
+``python -m bot playground`` (the bot in a browser, no Slack)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-COMMANDS = "check, demo, serve"
+COMMANDS = "check, demo, serve, playground"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,6 +24,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.slack.server import main as serve_main
 
         return serve_main(rest)
+    if command == "playground":
+        from bot.playground.server import main as playground_main
+
+        return playground_main(rest)
     sys.stderr.write(f"usage: python -m bot {{{COMMANDS}}} …\n")
     return 2
 
