@@ -160,13 +160,17 @@ def estimate(observations: Iterable[Observation]) -> list[ClockEstimate]:
 
 def leeway_to_accept(issuer: ClockEstimate, validator: ClockEstimate | None = None) -> int | None:
     """The leeway (whole seconds) under which the validator accepts tokens stamped by this issuer's
-    clock, from the evidence so far: the issuer's lead over the validator, rounded up to 10 s with one
-    step of margin. None when the issuer shows no lead."""
+    clock, from the evidence so far. None when the issuer shows no lead."""
     lead = issuer.lower - (validator.upper if validator is not None and validator.reference == issuer.reference
                            else 0.0)
     if not math.isfinite(lead) or lead < SIGNIFICANT_SECONDS:
         return None
-    return int(math.ceil(lead / 10.0) * 10 + 10)
+    return round_leeway(lead)
+
+
+def round_leeway(seconds: float) -> int:
+    """A leeway to configure for a measured need: rounded up to 10 s, one step of margin, at least 30 s."""
+    return max(30, int(math.ceil(seconds / 10.0) * 10 + 10))
 
 
 def advice(estimates: Iterable[ClockEstimate]) -> list[str]:

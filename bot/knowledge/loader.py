@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 from bot.diagnosis.model import CauseId, Library
 from bot.knowledge.model import (
     ANY_LIBRARY,
+    PLACEHOLDER,
+    PLACEHOLDER_NAMES,
     Card,
     CauseInfo,
     DeadEnd,
@@ -306,11 +308,15 @@ class _Cards:
             version = file.text(table, "version", where, required=pinned is None and library != ANY_LIBRARY)
             if pinned is not None and version and version != pinned.version:
                 file.problem(f"{where}.version", f"{version!r} differs from the card's {pinned.version!r}")
+            code = file.text(table, "code", where)
+            unknown = sorted({m.group(1) for m in PLACEHOLDER.finditer(code)} - PLACEHOLDER_NAMES)
+            if unknown:
+                file.problem(f"{where}.code", f"unknown placeholder {{{{{unknown[0]}|…}}}}")
             snippets[library] = Snippet(
                 library=library,
                 version=version or (pinned.version if pinned else ""),
                 language=file.text(table, "language", where),
-                code=file.text(table, "code", where),
+                code=code,
                 note=file.text(table, "note", where, required=False),
             )
         return MappingProxyType(snippets)

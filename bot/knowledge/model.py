@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -37,6 +38,12 @@ class LibraryVersion:
         return f"{self.display} {self.version}" if self.version else self.display
 
 
+PLACEHOLDER = re.compile(r"\{\{([a-z_]+)\|([^{}|]{1,40})\}\}")
+"""``{{leeway|30}}`` in a snippet: a value the evidence can fill in (the leeway that accepts the tokens
+seen), with the default the snippet shows when there is none."""
+PLACEHOLDER_NAMES = frozenset({"leeway"})
+
+
 @dataclass(frozen=True, slots=True)
 class Snippet:
     library: str
@@ -44,6 +51,13 @@ class Snippet:
     language: str
     code: str
     note: str = ""
+
+    def render(self, values: Mapping[str, str] | None = None) -> str:
+        """The code with its placeholders filled from ``values``, or with their defaults."""
+        if "{{" not in self.code:
+            return self.code
+        given = values or {}
+        return PLACEHOLDER.sub(lambda m: given.get(m.group(1)) or m.group(2), self.code)
 
 
 @dataclass(frozen=True, slots=True)

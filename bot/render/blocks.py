@@ -49,6 +49,7 @@ from bot.diagnosis.model import (
 from bot.diagnosis.timefmt import format_relative, format_utc, is_representable
 from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, Snippet, Workaround
 from bot.render.mrkdwn import clip, code_block, code_span, escape, safe, ulen
+from bot.render.snippets import snippet_code
 
 # --- interactive contract -------------------------------------------------------------------------
 
@@ -121,6 +122,7 @@ class CardOptions:
     ephemeral: bool = False
     compact: bool = False
     clock_note: str | None = None  # measured evidence about whose clock is off (plain text, escaped here)
+    measured_leeway: int | None = None  # the leeway that accepts the tokens seen in this channel
 
     def __post_init__(self) -> None:
         if not self.card_id or len(self.card_id) > CARD_ID_MAX or VALUE_SEPARATOR in self.card_id:
@@ -376,7 +378,8 @@ class _Card:
         lines = [head]
         if workaround.detail:
             lines.append(clip(escape(workaround.detail), 280))
-        lines.append(code_block(clip(escape(snippet.code), _SNIPPET_CODE_MAX)))
+        code = snippet_code(snippet, self.d, self.options.measured_leeway)
+        lines.append(code_block(clip(escape(code), _SNIPPET_CODE_MAX)))
         if snippet.note:
             lines.append(f"_{clip(escape(snippet.note), 200)}_")
         return _section("\n".join(lines), f"snip{number}")

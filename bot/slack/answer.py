@@ -201,10 +201,11 @@ async def _render(deps: Deps, report: Report, limit: int, states: list[CardState
                   exposes_tokens: bool, ephemeral: bool, estimates: Estimates) -> list[Message]:
     now = report.evaluated_at.timestamp()
     for diagnosis in report.diagnoses[:limit]:
+        note, leeway = clock_note(diagnosis, estimates)
         states.append(CardState.new(place.team, place.channel, diagnosis, now, thread_ts=place.thread_ts,
                                     ephemeral=ephemeral,
                                     live_token_warning=exposes_tokens and is_live(diagnosis, now),
-                                    clock_note=clock_note(diagnosis, estimates)))
+                                    clock_note=note, measured_leeway=leeway))
     votes = {}
     for state in states:
         votes[state.card_id] = await deps.cards.votes(state.team, state.workaround_ids)
@@ -216,7 +217,8 @@ async def _render(deps: Deps, report: Report, limit: int, states: list[CardState
 def _options(state: CardState, votes: dict[str, dict[str, int]]) -> CardOptions:
     return CardOptions(card_id=state.card_id, expanded_library=state.expanded_library, votes=votes,
                        live_token_warning=state.live_token_warning, revision=state.revision,
-                       ephemeral=state.ephemeral, clock_note=state.clock_note)
+                       ephemeral=state.ephemeral, clock_note=state.clock_note,
+                       measured_leeway=state.measured_leeway)
 
 
 async def _diagnose(deps: Deps, text: str, expectations: Expectations) -> Report:

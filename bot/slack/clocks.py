@@ -46,17 +46,18 @@ class ClockBook:
         return estimates
 
 
-def clock_note(diagnosis: Diagnosis, estimates: dict[str, ClockEstimate]) -> str | None:
-    """What the card says about the issuer's clock, when the evidence shows it running ahead."""
+def clock_note(diagnosis: Diagnosis, estimates: dict[str, ClockEstimate]) -> tuple[str | None, int | None]:
+    """What the card says about the issuer's clock when the evidence shows it running ahead, and the
+    leeway that accepts its tokens (for the snippets)."""
     issued = _issuer_and_iat(diagnosis)
     found = estimates.get(issued[0]) if issued else None
     if found is None or not found.ahead or not found.consistent:
-        return None
+        return None, None
     note = found.describe() + "."
     leeway = leeway_to_accept(found)
     if leeway is not None:
         note += f" Fix NTP on the issuer's hosts; until then a leeway of {leeway} s accepts its tokens."
-    return note
+    return note, leeway
 
 
 def issuer_label(issuer: str) -> str:

@@ -74,6 +74,7 @@ class CardState:
     revision: int = 0
     workaround_ids: list[str] = field(default_factory=list)
     clock_note: str | None = None
+    measured_leeway: int | None = None
 
     @classmethod
     def new(cls, team: str, channel: str, diagnosis: Diagnosis, evaluated_at: float, **extra: Any) -> CardState:

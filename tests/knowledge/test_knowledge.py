@@ -115,9 +115,12 @@ def test_library_specific_pitfalls(kb: Knowledge) -> None:
     assert "JwtClaimValidator<List<String>>" in spring
     leeway = kb.workarounds["clock_leeway"].snippets
     # Spring's default is already 60 s: its snippet must raise it, not lower it
-    assert "new JwtTimestampValidator(Duration.ofSeconds(90))" in leeway["spring-security"].code
-    assert "leeway=30" in leeway["pyjwt"].code
-    assert "clockTolerance: 30" in leeway["jsonwebtoken"].code
+    assert "new JwtTimestampValidator(Duration.ofSeconds(90))" in leeway["spring-security"].render()
+    assert "leeway=30" in leeway["pyjwt"].render()
+    assert "clockTolerance: 30" in leeway["jsonwebtoken"].render()
+    # the evidence fills in the leeway that accepts the tokens seen
+    assert "leeway=80" in leeway["pyjwt"].render({"leeway": "80"})
+    assert all("{{" not in snippet.render() for snippet in leeway.values())
     for workaround in kb.workarounds.values():
         pyjwt = workaround.snippets.get("pyjwt")
         if pyjwt is not None:
@@ -350,4 +353,11 @@ def test_every_cause_must_be_covered(tmp_path: Path) -> None:
 
 def test_empty_directory(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match=r"no \*\.toml card files"):
+        load_knowledge(tmp_path)
+
+
+def test_an_unknown_snippet_placeholder_is_refused(tmp_path: Path) -> None:
+    text = SEED.read_text(encoding="utf-8").replace("leeway={{leeway|30}}", "leeway={{leway|30}}")
+    (tmp_path / "card.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"snippets.pyjwt.code: unknown placeholder \{\{leway"):
         load_knowledge(tmp_path)
