@@ -3,7 +3,9 @@
 Exit status: 0 when every token is valid, 1 when any problem is found, 2 when there is nothing to
 diagnose or the arguments are wrong (with one line on stderr).
 
-This path imports no slack_bolt, slack_sdk or aiohttp, so that it starts fast.
+This path imports no slack_bolt, slack_sdk, redis or aiohttp, so that it starts fast: aiohttp is
+imported only when a key source must be fetched (``--jwks``, or a service with ``jwks_uri`` or
+``discovery``); key files and an HMAC secret need no network.
 """
 
 from __future__ import annotations
@@ -16,16 +18,20 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot import __version__
-from bot.config import ConfigError, config_path_from_env, load_services
+from bot.config import ConfigError, Service, config_path_from_env, load_services
 from bot.diagnosis.model import Expectations, Report
+from bot.keys.config import ENV_NAME, KeyConfig
+
+if TYPE_CHECKING:
+    from bot.diagnosis.signature import TrustedKey
 
 USAGE = (
     "jwtcheck [TEXT | -] [--json] [--aud AUD]... [--iss ISS]... [--alg ALG]... [--require CLAIM]...\n"
-    "                [--leeway SECONDS] [--skew-window SECONDS] [--at TIME] [--config FILE] [--service NAME]"
-    " [--summary]\n"
+    "                [--leeway SECONDS] [--skew-window SECONDS] [--at TIME] [--config FILE] [--service NAME]\n"
+    "                [--jwks URL] [--key FILE]... [--secret-env NAME] [--summary]\n"
     "       jwtcheck demo"
 )
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -61,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="evaluate as of this instant (ISO 8601 or Unix seconds) to replay an incident")
     parser.add_argument("--config", metavar="FILE", help="services TOML (default: $JWTCHECK_CONFIG)")
     parser.add_argument("--service", metavar="NAME", help="the service in the config whose expectations apply")
+    parser.add_argument("--jwks", metavar="URL", help="verify signatures with the keys at this https JWKS URL")
+    parser.add_argument("--key", action="append", default=[], metavar="FILE",
+                        help="verify signatures with this public key (PEM or JWK); repeat for several")
+    parser.add_argument("--secret-env", metavar="NAME",
+                        help="verify HS* signatures with the secret in environment variable NAME (never the secret)")
     parser.add_argument("--summary", action="store_true", help="print counts per cause instead of each diagnosis")
     parser.add_argument("--version", action="version", version=f"jwtcheck {__version__}")
     return parser
@@ -73,7 +84,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         if argv[:1] == ["demo"]:
             return _demo(argv[1:], out)
         args = build_parser().parse_args(argv)
-        expectations = _expectations(args)
+        service = _service(args)
+        expectations = _expectations(args, service)
+        keys = _keys(args, service)
         text = _read_text(args.text, stdin)
         now = args.at or datetime.now(UTC)
     except (UsageError, ConfigError) as problem:
@@ -81,11 +94,10 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     except KeyboardInterrupt:
         return 130
 
-    from bot.diagnosis.engine import diagnose_text
-    from bot.knowledge import default_knowledge
-
-    knowledge = default_knowledge()
-    report = diagnose_text(text, expectations, now, knowledge=knowledge)
+    try:
+        report = _diagnose(text, expectations, now, keys)
+    except KeyboardInterrupt:
+        return 130
     if not report.diagnoses:
         return _fail("nothing to diagnose: no JWT and no known JWT error message in the input")
     _print(report, args.json, args.summary, out)
@@ -141,18 +153,96 @@ def _print(report: Report, as_json: bool, summary: bool, out: TextIO) -> None:
     out.write(render_summary(report, style) if summary else render_report(report, default_knowledge(), style))
 
 
-def _expectations(args: argparse.Namespace) -> Expectations:
-    base = Expectations()
+def _diagnose(text: str, expectations: Expectations, now: datetime, keys: KeyConfig | None) -> Report:
+    """The pure engine; keys are resolved first: in memory for files and secrets, over aiohttp for URLs."""
+    from bot.diagnosis.engine import diagnose_text
+    from bot.knowledge import default_knowledge
+
+    knowledge = default_knowledge()
+    if keys is None or not keys.configured:
+        return diagnose_text(text, expectations, now, knowledge=knowledge)
+    if not keys.fetches:
+        from bot.keys.local import resolve_local
+
+        local = resolve_local(keys)
+        return diagnose_text(text, expectations, now, knowledge=knowledge, keys=lambda _raw: local)
+    import asyncio
+    import logging
+
+    from bot.diagnosis.decode import decode_header
+    from bot.diagnosis.engine import scan_text
+    from bot.diagnosis.scan import TokenCandidate
+    from bot.diagnosis.signature import KeyResolution
+    from bot.keys.keyring import Keyring
+
+    def kid_of(raw: str) -> str | None:
+        header = decode_header(raw)
+        kid = header.get("kid") if header else None
+        return kid if isinstance(kid, str) else None
+
+    found, _, _ = scan_text(text, now.timestamp())
+    kids = list(dict.fromkeys(kid_of(item.token) for item in found if isinstance(item, TokenCandidate)))
+
+    async def resolve_all() -> dict[str | None, KeyResolution]:
+        keyring = Keyring()  # in process only: the command line has no Redis
+        return {kid: await keyring.resolve(keys, kid) for kid in kids}
+
+    quiet = logging.getLogger("bot.keys")  # the output itself says why a key source failed
+    was_disabled, quiet.disabled = quiet.disabled, True
+    try:
+        resolutions = asyncio.run(resolve_all()) if kids else {}
+    finally:
+        quiet.disabled = was_disabled
+    return diagnose_text(text, expectations, now, knowledge=knowledge,
+                         keys=lambda raw: resolutions.get(kid_of(raw)))
+
+
+def _service(args: argparse.Namespace) -> Service | None:
     path = config_path_from_env(args.config)
-    if path is not None:
-        services = load_services(path)
-        service = services.pick(args.service)
-        if service is None and services.services:
-            names = ", ".join(sorted(services.services))
-            raise UsageError(f"{path} defines several services ({names}): choose one with --service")
-        base = service.expectations if service else base
-    elif args.service:
-        raise UsageError("--service needs --config FILE (or JWTCHECK_CONFIG)")
+    if path is None:
+        if args.service:
+            raise UsageError("--service needs --config FILE (or JWTCHECK_CONFIG)")
+        return None
+    services = load_services(path)
+    service = services.pick(args.service)
+    if service is None and services.services:
+        names = ", ".join(sorted(services.services))
+        raise UsageError(f"{path} defines several services ({names}): choose one with --service")
+    return service
+
+
+def _keys(args: argparse.Namespace, service: Service | None) -> KeyConfig | None:
+    """The service's key sources, or, when any key flag is given, those flags instead (one-off use)."""
+    base = service.keys if service else KeyConfig()
+    if not (args.jwks or args.key or args.secret_env):
+        return base if base.configured else None
+    from bot.keys.urls import UrlRefused, check_url
+
+    jwks = None
+    if args.jwks:
+        try:
+            jwks = check_url(args.jwks, allow_http=base.allow_http, what="--jwks URL")
+        except UrlRefused as refused:
+            raise UsageError(str(refused)) from None
+    if args.secret_env and not ENV_NAME.fullmatch(args.secret_env):
+        raise UsageError("--secret-env takes the NAME of an environment variable (letters, digits, _), not a secret")
+    static: list[TrustedKey] = []
+    if args.key:
+        from pathlib import Path
+
+        from bot.keys.static import KeyFileError, load_key_file
+
+        for name in args.key:
+            try:
+                static.extend(load_key_file(Path(name), name))
+            except KeyFileError as problem:
+                raise UsageError(f"--key {problem}") from None
+    return KeyConfig(jwks_uri=jwks, static_keys=tuple(static), key_files=tuple(args.key),
+                     hmac_secret_env=args.secret_env, allow_http=base.allow_http, issuers=base.issuers)
+
+
+def _expectations(args: argparse.Namespace, service: Service | None) -> Expectations:
+    base = service.expectations if service else Expectations()
     return replace(
         base,
         audiences=tuple(args.aud) or base.audiences,

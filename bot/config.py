@@ -1,4 +1,5 @@
-"""The services TOML: what each API expects of its tokens. Validated once, with one-line errors.
+"""The services TOML: what each API expects of its tokens, and the keys it trusts. Validated once,
+with one-line errors.
 
 ```toml
 [services.orders]
@@ -8,6 +9,12 @@ algorithms = ["RS256"]
 required_claims = ["exp", "sub"]
 leeway = 30          # seconds
 skew_window = 300    # seconds
+# trusted key sources (any of them)
+jwks_uri = "https://login.acme.test/.well-known/jwks.json"
+discovery = "https://login.acme.test/.well-known/openid-configuration"
+keys = ["keys/orders.pem", "keys/orders.jwk.json"]   # relative to this file
+hmac_secret_env = "ORDERS_JWT_SECRET"                # the variable's name, never the secret
+allow_http = false                                   # true only for a local issuer in development
 ```
 """
 
@@ -23,12 +30,18 @@ from pathlib import Path
 from typing import Any
 
 from bot.diagnosis.model import Expectations
+from bot.diagnosis.signature import TrustedKey
+from bot.keys.config import ENV_NAME, NO_KEYS, KeyConfig
 
 CONFIG_ENV = "JWTCHECK_CONFIG"
 _LIST_KEYS = frozenset({"issuers", "audiences", "algorithms", "required_claims"})
 _NUMBER_KEYS = frozenset({"leeway", "skew_window"})
+_KEY_SOURCE_KEYS = frozenset({"jwks_uri", "discovery", "keys", "hmac_secret_env", "allow_http"})
 _SINGULAR_HINTS = {"issuer": "issuers", "audience": "audiences", "algorithm": "algorithms", "iss": "issuers",
-                   "aud": "audiences", "alg": "algorithms", "require": "required_claims"}
+                   "aud": "audiences", "alg": "algorithms", "require": "required_claims", "jwks": "jwks_uri",
+                   "jwks_url": "jwks_uri", "jwk_uri": "jwks_uri", "key": "keys", "key_files": "keys",
+                   "discovery_url": "discovery", "openid_configuration": "discovery", "secret_env": "hmac_secret_env"}
+_SECRET_KEYS = frozenset({"secret", "hmac_secret", "hmac_key", "shared_secret", "jwt_secret"})
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_LEEWAY = 86400.0 * 366
 
@@ -41,6 +54,7 @@ class ConfigError(Exception):
 class Service:
     name: str
     expectations: Expectations
+    keys: KeyConfig = NO_KEYS  # trusted key sources: not expectations, carried alongside them
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +70,11 @@ class ServicesConfig:
             known = ", ".join(sorted(self.services)) or "none"
             raise ConfigError(f"{self.path}: no service named {name!r} (services: {known})")
         return self.services[name]
+
+    def keys_for(self, name: str | None) -> KeyConfig | None:
+        """The key sources of the service :meth:`pick` chooses (None when it chooses none)."""
+        service = self.pick(name)
+        return service.keys if service is not None else None
 
 
 def config_path_from_env(explicit: str | None) -> Path | None:
@@ -94,16 +113,69 @@ def _service(path: Path, text: str, name: str, table: Any) -> Service:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}:{_line_of(text, name)}: {where} must be a table")
     values: dict[str, Any] = {}
+    sources: dict[str, tuple[int, Any]] = {}
     for key, value in table.items():
         line = _line_of(text, key, after=f"[{where}]")
         if key in _LIST_KEYS:
             values[key] = _strings(path, line, where, key, value)
         elif key in _NUMBER_KEYS:
             values[key] = _seconds(path, line, where, key, value)
+        elif key in _KEY_SOURCE_KEYS:
+            sources[key] = (line, value)
+        elif key.lower() in _SECRET_KEYS:
+            raise ConfigError(f"{path}:{line}: {where}.{key}: secrets are never written in the config file; put the "
+                              "secret in an environment variable and give its name as hmac_secret_env")
         else:
             hint = f" (did you mean {_SINGULAR_HINTS[key]!r}?)" if key in _SINGULAR_HINTS else ""
             raise ConfigError(f"{path}:{line}: unknown key {where}.{key}{hint}")
-    return Service(name, Expectations(**values))
+    expectations = Expectations(**values)
+    return Service(name, expectations, _key_config(path, where, sources, expectations.issuers))
+
+
+def _key_config(path: Path, where: str, sources: dict[str, tuple[int, Any]], issuers: tuple[str, ...]) -> KeyConfig:
+    """The service's trusted key sources, checked (URLs, names) and loaded (key files) now."""
+    from bot.keys.urls import UrlRefused, check_url
+
+    if not sources:
+        return NO_KEYS
+    allow_line, allow_http = sources.get("allow_http", (1, False))
+    if not isinstance(allow_http, bool):
+        raise ConfigError(f"{path}:{allow_line}: {where}.allow_http must be true or false")
+    urls: dict[str, str] = {}
+    for key in ("jwks_uri", "discovery"):
+        if key not in sources:
+            continue
+        line, value = sources[key]
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}:{line}: {where}.{key} must be one URL (a string)")
+        try:
+            urls[key] = check_url(value, allow_http=allow_http, what=key)
+        except UrlRefused as refused:
+            raise ConfigError(f"{path}:{line}: {where}.{key}: {refused}") from None
+    if "discovery" in urls and not issuers:
+        raise ConfigError(f"{path}:{sources['discovery'][0]}: {where}.discovery needs {where}.issuers: the discovery "
+                          "document's issuer must equal one of them")
+    secret_env: str | None = None
+    if "hmac_secret_env" in sources:
+        line, value = sources["hmac_secret_env"]
+        if not isinstance(value, str) or not ENV_NAME.fullmatch(value):
+            raise ConfigError(f"{path}:{line}: {where}.hmac_secret_env must be the NAME of an environment variable "
+                              "(letters, digits, _), never the secret itself")
+        secret_env = value
+    static: list[TrustedKey] = []
+    files: list[str] = []
+    if "keys" in sources:
+        from bot.keys.static import KeyFileError, load_key_file
+
+        line, value = sources["keys"]
+        for name in _strings(path, line, where, "keys", value):
+            try:
+                static.extend(load_key_file(path.parent / name, name))
+            except KeyFileError as problem:
+                raise ConfigError(f"{path}:{line}: {where}.keys: {problem}") from None
+            files.append(name)
+    return KeyConfig(jwks_uri=urls.get("jwks_uri"), discovery=urls.get("discovery"), static_keys=tuple(static),
+                     key_files=tuple(files), hmac_secret_env=secret_env, allow_http=allow_http, issuers=issuers)
 
 
 def _strings(path: Path, line: int, where: str, key: str, value: Any) -> tuple[str, ...]:

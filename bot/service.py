@@ -1,9 +1,14 @@
-"""The diagnosis service the bot calls: the pure engine plus a cache in the store.
+"""The diagnosis service the bot calls: key resolution, the pure engine, and a cache in the store.
 
-What is cached is a token's *facts* (decode results and the checks that ignore the clock) under its
-fingerprint plus a hash of the expectations: never the token, never a signature. The time checks
-are re-run on every read, so a cached "valid" never outlives ``exp``. A repeated diagnosis costs
-one store round trip.
+For each token, the service's key sources are asked for keys first (``bot.keys``: JWKS and discovery
+over aiohttp, cached), then the pure engine verifies the signature and runs the checks, in memory.
+
+What is cached is a token's *facts* (decode results, the signature outcome and the checks that ignore
+the clock) under its fingerprint plus hashes of the expectations, the key-source config and the keys
+the sources gave: never the token, never a signature, never a secret. A key rotation therefore never
+serves an old outcome; an outcome that depended on a failed key source is not cached at all, and one
+that found the kid unknown only for a minute. The time checks are re-run on every read, so a cached
+"valid" never outlives ``exp``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from bot.diagnosis.decode import decode_header
 from bot.diagnosis.engine import Adviser, TokenFacts, diagnose_error_text, examine_token, judge_token, scan_text
 from bot.diagnosis.model import (
     CauseId,
@@ -23,37 +29,55 @@ from bot.diagnosis.model import (
     Expectations,
     Finding,
     Report,
+    SignatureStatus,
     TokenView,
 )
 from bot.diagnosis.redact import fingerprint
 from bot.diagnosis.scan import TokenCandidate
+from bot.diagnosis.signature import KeyResolution
+from bot.keys.config import KeyConfig
+from bot.keys.keyring import Keyring
 from bot.knowledge import Knowledge
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 CACHE_TTL = 6 * 3600
-CACHE_VERSION = "1"
+UNKNOWN_KID_TTL = 60  # a kid may appear at the next refetch: such an outcome is kept a minute only
+CACHE_VERSION = "2"
 
 
 class DiagnosisService:
-    def __init__(self, store: Store, knowledge: Knowledge, *, on_cache: Any = None) -> None:
+    def __init__(self, store: Store, knowledge: Knowledge, *, on_cache: Any = None,
+                 keyring: Keyring | None = None) -> None:
         self._store = store
         self._adviser = Adviser(knowledge)
         self._on_cache = on_cache  # called with "hit" or "miss" (metrics)
+        self._keyring = keyring if keyring is not None else Keyring(store)
 
     @property
     def knowledge(self) -> Knowledge:
         return self._adviser.knowledge
 
+    @property
+    def keyring(self) -> Keyring:
+        return self._keyring
+
     async def diagnose(
-        self, text: str, expectations: Expectations, now: datetime, *, limit: int | None = None
+        self,
+        text: str,
+        expectations: Expectations,
+        now: datetime,
+        *,
+        limit: int | None = None,
+        keys: KeyConfig | None = None,
     ) -> Report:
+        """Diagnose ``text``; with ``keys`` (a service's key sources) signatures are verified too."""
         instant = now.timestamp()
         found, library, omitted = scan_text(text, instant, limit)
         diagnoses: list[Diagnosis] = []
         for item in found:
             if isinstance(item, TokenCandidate):
-                facts = await self._facts(item.token, expectations)
+                facts = await self._facts(item.token, expectations, keys)
                 diagnosis = judge_token(facts, expectations, instant, position=item.start, library=library,
                                         titles=self._adviser.titles)
             else:
@@ -61,8 +85,10 @@ class DiagnosisService:
             diagnoses.append(self._adviser.advise(diagnosis))
         return Report(now, expectations, tuple(diagnoses), omitted)
 
-    async def _facts(self, raw: str, expectations: Expectations) -> TokenFacts:
-        key = f"diag:{CACHE_VERSION}:{fingerprint(raw)}:{expectations_key(expectations)}"
+    async def _facts(self, raw: str, expectations: Expectations, keys: KeyConfig | None) -> TokenFacts:
+        resolution = await self._resolve(raw, keys)
+        key = (f"diag:{CACHE_VERSION}:{fingerprint(raw)}:{expectations_key(expectations)}:"
+               f"{keys_key(keys, resolution)}")
         cached = await self._store.get(key)
         if cached is not None:
             try:
@@ -73,10 +99,22 @@ class DiagnosisService:
                 self._count("hit")
                 return facts
         self._count("miss")
-        facts = examine_token(raw, expectations)
-        await self._store.set(key, facts_to_json(facts), CACHE_TTL)
+        facts = examine_token(raw, expectations, resolution)
+        ttl = facts_ttl(facts)
+        if ttl:
+            await self._store.set(key, facts_to_json(facts), ttl)
         return facts
 
+    async def _resolve(self, raw: str, keys: KeyConfig | None) -> KeyResolution | None:
+        """The keys for this token; the header's kid only picks among trusted keys, never where to look."""
+        if keys is None or not keys.configured:
+            return None
+        header = decode_header(raw)
+        alg = header.get("alg") if header else None
+        if header is None or raw.count(".") != 2 or not isinstance(alg, str) or alg.lower() == "none":
+            return KeyResolution()  # nothing to verify: no fetch for a malformed, encrypted or unsigned token
+        kid = header.get("kid")
+        return await self._keyring.resolve(keys, kid if isinstance(kid, str) else None)
     def _count(self, result: str) -> None:
         if self._on_cache is not None:
             self._on_cache(result)
@@ -85,6 +123,23 @@ class DiagnosisService:
 def expectations_key(expectations: Expectations) -> str:
     canonical = json.dumps(asdict(expectations), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def keys_key(keys: KeyConfig | None, resolution: KeyResolution | None) -> str:
+    """The key-source config and what it resolved to (keys, failures, refetch), hashed: ``-`` without keys."""
+    if keys is None or not keys.configured:
+        return "-"
+    digest = resolution.digest() if resolution is not None else "-"
+    return hashlib.sha256(f"{keys.cache_key()}:{digest}".encode()).hexdigest()[:12]
+
+
+def facts_ttl(facts: TokenFacts) -> int:
+    """How long facts may be cached: not at all when a key source failed (it may answer next time)."""
+    if facts.signature is SignatureStatus.KEY_SOURCE_FAILED:
+        return 0
+    if any(finding.cause is CauseId.UNKNOWN_KID for finding in facts.findings):
+        return UNKNOWN_KID_TTL
+    return CACHE_TTL
 
 
 def facts_to_json(facts: TokenFacts) -> str:
@@ -96,6 +151,7 @@ def facts_to_json(facts: TokenFacts) -> str:
             "skipped": list(facts.skipped),
             "readable": facts.readable,
             "malformed": facts.malformed,
+            "signature": [facts.signature.value, facts.signature_detail, facts.keys_configured],
         },
         separators=(",", ":"),
         default=str,
@@ -105,6 +161,7 @@ def facts_to_json(facts: TokenFacts) -> str:
 def facts_from_json(text: str) -> TokenFacts:
     data = json.loads(text)
     kind, redacted, fp, header, claims = data["view"]
+    signature = data["signature"]
     return TokenFacts(
         view=TokenView("jwe" if kind == "jwe" else "jws", redacted, fp, header, claims),
         findings=tuple(
@@ -114,6 +171,9 @@ def facts_from_json(text: str) -> TokenFacts:
         skipped=tuple(data["skipped"]),
         readable=bool(data["readable"]),
         malformed=bool(data["malformed"]),
+        signature=SignatureStatus(signature[0]),
+        signature_detail=str(signature[1]),
+        keys_configured=bool(signature[2]),
     )
 
 

@@ -7,12 +7,15 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from tests.support.tokens import AUDIENCE, ISSUER, T, claims, make_token, signature_of
+from tests.keys.server import server_in_thread
+from tests.keys.support import jwk_of, jwks, pem_of, rsa_key, sign
+from tests.support.tokens import AUDIENCE, ISSUER, SECRET, T, claims, make_token, signature_of
 
 AT = "2026-11-28T21:00:00Z"
 
@@ -188,6 +191,105 @@ def test_the_cli_path_imports_nothing_from_slack_or_aiohttp() -> None:
 
 
 def test_python_dash_m_bot_check_is_the_same_command() -> None:
-    result = subprocess.run([sys.executable, "-m", "bot", "check", make_token(), "--json"],
+    now = int(time.time())  # no --at here: the token must be valid on the real clock
+    token = make_token(claims(iat=now - 60, exp=now + 3600))
+    result = subprocess.run([sys.executable, "-m", "bot", "check", token, "--json"],
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0 and json.loads(result.stdout)["diagnoses"][0]["verdict"] == "valid"
+
+
+# --- signature verification ----------------------------------------------------------------------------
+
+
+def write_pem(tmp_path: Path, name: str = "orders.pem", key: object = None) -> Path:
+    path = tmp_path / name
+    path.write_bytes(pem_of(key or rsa_key()))  # type: ignore[arg-type]
+    return path
+
+
+def test_key_verifies_with_a_pem_file_and_says_so(tmp_path: Path) -> None:
+    pem = write_pem(tmp_path)
+    token = sign(rsa_key(), "RS256", kid="k-2026")
+    code, out, _ = run([token, "--at", AT, "--key", str(pem)])
+    assert code == 0 and out.startswith("VALID token")
+    assert f"signature    verified with the key in {pem}" in out
+
+
+def test_key_with_the_wrong_key_is_signature_invalid_in_json(tmp_path: Path) -> None:
+    pem = write_pem(tmp_path, key=rsa_key("other"))
+    code, out, _ = run([sign(rsa_key(), "RS256"), "--at", AT, "--key", str(pem), "--json"])
+    [diagnosis] = json.loads(out)["diagnoses"]
+    assert code == 1 and diagnosis["signature"] == "invalid" and diagnosis["verdict"] == "invalid"
+    assert diagnosis["causes"][0]["id"] == "signature_invalid"
+    assert "signature (no key configured)" not in diagnosis["skipped_checks"]
+
+
+def test_secret_env_names_the_variable_and_never_shows_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORDERS_JWT_SECRET", SECRET)
+    token = make_token()
+    code, out, err = run([token, "--at", AT, "--secret-env", "ORDERS_JWT_SECRET"])
+    assert code == 0 and "signature    verified with the HMAC secret in $ORDERS_JWT_SECRET" in out
+    assert SECRET not in out + err and signature_of(token) not in out + err
+    monkeypatch.delenv("ORDERS_JWT_SECRET")
+    code, out, _ = run([token, "--at", AT, "--secret-env", "ORDERS_JWT_SECRET", "--json"])
+    [diagnosis] = json.loads(out)["diagnoses"]
+    assert code == 1 and diagnosis["signature"] == "key_source_failed" and diagnosis["verdict"] == "unverifiable"
+    assert "ORDERS_JWT_SECRET, which should hold the HMAC secret, is not set" in diagnosis["signature_detail"]
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--secret-env", "hunter2 with spaces"], "--secret-env takes the NAME of an environment variable"),
+    (["--jwks", "http://127.0.0.1:9/jwks"], "only https is fetched"),
+    (["--jwks", "https://user:pw@login.acme.test/jwks"], "must not carry a user name or password"),
+    (["--key", "/nonexistent/key.pem"], "--key /nonexistent/key.pem: cannot read the key file"),
+])
+def test_bad_key_options_exit_two_with_one_line(argv: list[str], words: str) -> None:
+    code, _, err = run(["x", *argv])
+    assert code == 2 and words in err and err.count("\n") == 1 and "hunter2" not in err
+
+
+def test_a_service_with_a_local_jwks_verifies_and_its_flags_override(tmp_path: Path) -> None:
+    with server_in_thread() as issuer:
+        url = issuer.json("/jwks", jwks(jwk_of(rsa_key(), "k-2026")))
+        config = tmp_path / "services.toml"
+        config.write_text(f'[services.local]\njwks_uri = "{url}"\nallow_http = true\n', encoding="utf-8")
+        token = sign(rsa_key(), "RS256", kid="k-2026")
+        code, out, _ = run([token, "--at", AT, "--config", str(config), "--json"])
+        [diagnosis] = json.loads(out)["diagnoses"]
+        assert code == 0 and diagnosis["signature"] == "verified"
+        assert diagnosis["signature_detail"] == f"verified with key k-2026 from 127.0.0.1:{issuer.port}"
+        rotated = issuer.json("/rotated", jwks(jwk_of(rsa_key("b"), "k-2027")))
+        code, out, _ = run([token, "--at", AT, "--config", str(config), "--jwks", rotated])
+        assert code == 1 and "[unknown_kid]" in out
+        assert issuer.count("/jwks") == 1 and issuer.count("/rotated") == 1
+
+
+def test_an_unreachable_jwks_is_a_key_source_failure_with_the_claims_still_judged(tmp_path: Path) -> None:
+    with server_in_thread() as closed:
+        url = closed.url("/jwks")
+    config = tmp_path / "services.toml"
+    config.write_text(f'[services.local]\njwks_uri = "{url}"\nallow_http = true\n', encoding="utf-8")
+    token = sign(rsa_key(), "RS256", kid="k-2026", payload=claims(exp=T - 7200))
+    code, out, err = run([token, "--at", AT, "--config", str(config)])
+    assert code == 1 and "signature    key source failed (the JWKS at 127.0.0.1" in out and "[expired]" in out
+    assert err == ""
+
+
+def test_key_files_and_secrets_need_no_aiohttp_but_a_jwks_does(tmp_path: Path) -> None:
+    pem = write_pem(tmp_path)
+    probe = (
+        "import sys, io; from bot.cli import main; "
+        "main(sys.argv[1:], stdin=io.StringIO(), stdout=io.StringIO()); "
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'slack_bolt', 'slack_sdk', 'aiohttp', 'redis'})))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "ORDERS_JWT_SECRET": SECRET}
+
+    def loaded(*argv: str) -> str:
+        result = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60,
+                                check=True, env=env)
+        return result.stdout.strip()
+
+    assert loaded(sign(rsa_key(), "RS256"), "--key", str(pem)) == ""
+    assert loaded(make_token(), "--secret-env", "ORDERS_JWT_SECRET") == ""
+    assert loaded(make_token(), "--jwks", "https://127.0.0.1:9/jwks") == "aiohttp"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from bot.config import ConfigError, load_services
 from bot.diagnosis.model import Expectations
+from tests.keys.support import ec_key, jwk_of, pem_of, rsa_key
 
 GOOD = """\
 [services.orders]
@@ -72,3 +75,83 @@ def test_a_broken_file_gives_one_line_naming_file_line_and_key(tmp_path: Path, t
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the config file"):
         load_services(tmp_path / "absent.toml")
+
+
+# --- trusted key sources -----------------------------------------------------------------------------
+
+KEYED = """\
+[services.orders]
+issuers = ["https://login.acme.test/"]
+algorithms = ["RS256"]
+jwks_uri = "https://login.acme.test/.well-known/jwks.json"
+discovery = "https://login.acme.test/.well-known/openid-configuration"
+keys = ["keys/orders.pem", "keys/orders.jwk.json"]
+hmac_secret_env = "ORDERS_JWT_SECRET"
+
+[services.local]
+jwks_uri = "http://127.0.0.1:8080/jwks"
+allow_http = true
+"""
+
+
+def write_keys(tmp_path: Path) -> None:
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "orders.pem").write_bytes(pem_of(rsa_key()))
+    (tmp_path / "keys" / "orders.jwk.json").write_text(json.dumps(jwk_of(ec_key(), "k-ec")), encoding="utf-8")
+
+
+def test_key_sources_load_beside_the_expectations(tmp_path: Path) -> None:
+    write_keys(tmp_path)
+    config = load_services(write(tmp_path, KEYED))
+    orders = config.services["orders"]
+    assert orders.expectations.algorithms == ("RS256",)  # key sources are not expectations
+    keys = orders.keys
+    assert keys.jwks_uri == "https://login.acme.test/.well-known/jwks.json"
+    assert keys.discovery == "https://login.acme.test/.well-known/openid-configuration"
+    assert keys.issuers == ("https://login.acme.test/",) and keys.hmac_secret_env == "ORDERS_JWT_SECRET"
+    assert [k.origin for k in keys.static_keys] == ["keys/orders.pem", "keys/orders.jwk.json"]
+    assert keys.static_keys[0].jwk == jwk_of(rsa_key()) and keys.static_keys[1].kid == "k-ec"
+    assert keys.configured and keys.fetches and not keys.allow_http
+    assert config.services["local"].keys.allow_http
+    assert config.keys_for("orders") is keys
+    assert config.services["orders"].keys.cache_key() != config.services["local"].keys.cache_key()
+
+
+def test_a_service_without_key_sources_has_none(tmp_path: Path) -> None:
+    keys = load_services(write(tmp_path, GOOD)).services["orders"].keys
+    assert not keys.configured and not keys.fetches
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[services.o]\njwks_uri = 'http://login.acme.test/jwks'\n",
+         r":2: services.o.jwks_uri: the jwks_uri login.acme.test is http: only https is fetched, unless the service "
+         r"sets allow_http = true"),
+        ("[services.o]\nallow_http = 'yes'\njwks_uri = 'http://x/jwks'\n",
+         r":2: services.o.allow_http must be true or"),
+        ("[services.o]\njwks_uri = ['https://x/']\n", r":2: services.o.jwks_uri must be one URL"),
+        ("[services.o]\njwks_uri = 'https://user:pw@x/jwks'\n", r":2: services.o.jwks_uri: .* user name or password"),
+        ("[services.o]\ndiscovery = 'https://x/.well-known/openid-configuration'\n",
+         r":2: services.o.discovery needs services.o.issuers"),
+        ("[services.o]\nhmac_secret_env = 'c2VjcmV0 with spaces='\n",
+         r":2: services.o.hmac_secret_env must be the NAME of an environment variable"),
+        ("[services.o]\naudiences = ['a']\nhmac_secret = 'hunter2'\n",
+         r":3: services.o.hmac_secret: secrets are never"),
+        ("[services.o]\njwks = 'https://x/jwks'\n", r":2: unknown key services.o.jwks \(did you mean 'jwks_uri'\?\)"),
+        ("[services.o]\nkeys = ['absent.pem']\n", r":2: services.o.keys: absent.pem: cannot read the key file"),
+    ],
+)
+def test_a_broken_key_source_is_one_line_naming_file_line_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_services(path)
+    assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_a_private_key_file_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "private.pem").write_bytes(rsa_key().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    with pytest.raises(ConfigError, match=r":2: services.o.keys: private.pem: a private key; give the public key"):
+        load_services(write(tmp_path, "[services.o]\nkeys = ['private.pem']\n"))

@@ -103,6 +103,16 @@ def decode_token(raw: str) -> DecodedToken:
     return DecodedToken(raw, segments, kind, header, claims, problems)
 
 
+def decode_header(raw: str) -> dict[str, JSONValue] | None:
+    """Only the (protected) header, or None when it cannot be read: for choosing among trusted keys."""
+    if len(raw) > MAX_TOKEN_CHARS:
+        return None
+    try:
+        return _decode_json_object(raw.split(".", 1)[0], "header")
+    except SegmentError:
+        return None
+
+
 def _wrong_segment_count(raw: str, segments: list[str], kind: Literal["jws", "jwe"]) -> DecodedToken:
     count = len(segments)
     hint = "it was probably cut or joined to other text when it was copied"

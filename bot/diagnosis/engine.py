@@ -6,7 +6,7 @@ here raises on bad input; a token that cannot be read is a ``malformed`` diagnos
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -29,16 +29,19 @@ from bot.diagnosis.model import (
     JSONValue,
     Library,
     Report,
+    SignatureStatus,
     Source,
     TokenView,
     Verdict,
 )
 from bot.diagnosis.redact import REDACTION_MARKER, fingerprint, redact_text, redacted_form
 from bot.diagnosis.scan import TokenCandidate, find_tokens, unescape_slack
+from bot.diagnosis.signature import NOT_CONFIGURED, KeyResolution, SignatureOutcome, check_signature
 from bot.knowledge import DeadEnd, Knowledge, Workaround, default_knowledge
 
 STATIC_CHECKS: tuple[Check, ...] = (check_algorithm, check_audience, check_issuer, check_required_claims)
 SIGNATURE_NOT_CHECKED = "signature (no key configured)"
+KeyLookup = Callable[[str], KeyResolution | None]
 
 
 def diagnose_text(
@@ -48,10 +51,13 @@ def diagnose_text(
     *,
     knowledge: Knowledge | None = None,
     limit: int | None = None,
+    keys: KeyLookup | None = None,
 ) -> Report:
     """Diagnose every token and error text in ``text`` as of ``now``.
 
-    ``limit`` caps the number of diagnoses (the rest are counted in ``Report.omitted``).
+    ``limit`` caps the number of diagnoses (the rest are counted in ``Report.omitted``). ``keys`` gives,
+    for a raw token, what the configured key sources resolved for it (None: no key configured); the
+    lookup runs in memory and must not fetch (``bot/keys`` resolves beforehand when a fetch is needed).
     """
     adviser = Adviser(knowledge or default_knowledge())
     instant = now.timestamp()
@@ -59,7 +65,7 @@ def diagnose_text(
     diagnoses = []
     for item in found:
         if isinstance(item, TokenCandidate):
-            facts = examine_token(item.token, expectations)
+            facts = examine_token(item.token, expectations, keys(item.token) if keys else None)
             diagnosis = judge_token(facts, expectations, instant, position=item.start, library=library,
                                     titles=adviser.titles)
         else:
@@ -87,8 +93,10 @@ def scan_text(
 class TokenFacts:
     """Everything about a token that does not depend on the instant: safe to cache, no signature.
 
-    ``findings`` hold the decode problems and the checks that ignore the clock; the time checks are
-    re-run by :func:`judge_token` at every read, so a cached "valid" never outlives ``exp``.
+    ``findings`` hold the decode problems, the checks that ignore the clock and the signature check's
+    findings; the time checks are re-run by :func:`judge_token` at every read, so a cached "valid"
+    never outlives ``exp``. ``signature`` is the outcome of verifying with the resolved keys
+    (``not_checked`` when no key source is configured).
     """
 
     view: TokenView
@@ -96,12 +104,20 @@ class TokenFacts:
     skipped: tuple[str, ...]
     readable: bool  # header and claims decoded: the time checks can run
     malformed: bool
+    signature: SignatureStatus = SignatureStatus.NOT_CHECKED
+    signature_detail: str = NOT_CONFIGURED.detail
+    keys_configured: bool = False
 
 
-def examine_token(raw: str, expectations: Expectations) -> TokenFacts:
+def examine_token(raw: str, expectations: Expectations, keys: KeyResolution | None = None) -> TokenFacts:
+    """Decode, verify the signature with ``keys`` (None: no key source configured) and run the static checks.
+
+    The signature is verified here, from the raw token in memory, before anything is redacted; only
+    the outcome (status, a sentence, findings) leaves this function.
+    """
     decoded = decode_token(raw)
     findings: list[Finding] = list(decoded.problems)
-    skipped: list[str] = [SIGNATURE_NOT_CHECKED]
+    skipped: list[str] = [] if keys is not None else [SIGNATURE_NOT_CHECKED]
     readable = decoded.kind == "jws" and decoded.header is not None and decoded.claims is not None
     if decoded.kind == "jwe" and decoded.header is not None:
         findings.append(_encrypted(decoded))
@@ -112,10 +128,15 @@ def examine_token(raw: str, expectations: Expectations) -> TokenFacts:
             outcome = check(context)
             findings.extend(outcome.findings)
             skipped.extend(outcome.skipped)
+    signature: SignatureOutcome = NOT_CONFIGURED
+    if keys is not None:
+        signature = check_signature(decoded, keys, expectations)
+        findings.extend(signature.findings)
     malformed = decoded.header is None or (decoded.kind == "jws" and decoded.claims is None) or any(
         finding.cause is CauseId.MALFORMED for finding in findings
     )
-    return TokenFacts(_view(decoded), tuple(findings), tuple(skipped), readable, malformed)
+    return TokenFacts(_view(decoded), tuple(findings), tuple(skipped), readable, malformed, signature.status,
+                      signature.detail, keys is not None)
 
 
 def judge_token(
@@ -140,6 +161,8 @@ def judge_token(
         causes=causes,
         token=view,
         library=library,
+        signature=facts.signature,
+        signature_detail=facts.signature_detail,
         skipped_checks=facts.skipped,
     )
 
@@ -152,9 +175,10 @@ def diagnose_token(
     position: int = 0,
     library: Library | None = None,
     knowledge: Knowledge | None = None,
+    keys: KeyResolution | None = None,
 ) -> Diagnosis:
     """Judge one token. Causes come without workarounds unless ``knowledge`` is given."""
-    diagnosis = judge_token(examine_token(raw, expectations), expectations, now, position=position,
+    diagnosis = judge_token(examine_token(raw, expectations, keys), expectations, now, position=position,
                             library=library, titles=_titles(knowledge))
     return Adviser(knowledge).advise(diagnosis) if knowledge else diagnosis
 
@@ -199,11 +223,16 @@ def _encrypted(decoded: DecodedToken) -> Finding:
 
 
 def _verdict(facts: TokenFacts, causes: Sequence[Cause]) -> Verdict:
+    """With a key source configured, ``valid`` needs a verified signature; a cause always makes ``invalid``."""
     if facts.malformed:
         return Verdict.MALFORMED
     if any(cause.id is CauseId.ENCRYPTED_TOKEN for cause in causes):
         return Verdict.UNVERIFIABLE
-    return Verdict.INVALID if causes else Verdict.VALID
+    if causes or facts.signature is SignatureStatus.INVALID:
+        return Verdict.INVALID
+    if facts.keys_configured and facts.signature is not SignatureStatus.VERIFIED:
+        return Verdict.UNVERIFIABLE  # the key source failed: the claims are fine, the signature is unknown
+    return Verdict.VALID
 
 
 def _view(decoded: DecodedToken) -> TokenView:

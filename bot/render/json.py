@@ -2,6 +2,10 @@
 
 Contract fields (others may be added): schema, evaluated_at, diagnoses[].{source, token, library,
 verdict, signature, causes[], workarounds[], dead_ends[]}.
+
+``signature`` is exactly one of ``verified``, ``invalid``, ``key_source_failed``, ``not_checked``
+(:class:`SignatureStatus`); ``signature_detail`` says with what key, or why not. ``skipped_checks``
+holds ``signature (no key configured)`` only when the service has no key source.
 """
 
 from __future__ import annotations

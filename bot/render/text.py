@@ -60,7 +60,7 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
     if diagnosis.source is Source.TOKEN and diagnosis.token is not None:
         lines.append(f"  token        {_short_redacted(diagnosis.token.redacted)}")
         lines.append(f"  fingerprint  {diagnosis.token.fingerprint}")
-        lines.append(f"  signature    {diagnosis.signature.value.replace('_', ' ')} ({diagnosis.signature_detail})")
+        lines.append(f"  signature    {_signature(diagnosis)}")
         lines.extend(_claim_lines(diagnosis, now))
     else:
         lines.append(f"  error text   {printable(diagnosis.error_text or '')}")
@@ -133,6 +133,17 @@ def _claim_lines(diagnosis: Diagnosis, now: float) -> Iterable[str]:
         yield f"  {name[:12].ljust(12)} {shown}"
     if len(claims) > 24:
         yield f"  … {len(claims) - 24} more claims (see --json)"
+
+
+def _signature(diagnosis: Diagnosis) -> str:
+    """``verified with key k-2026 from login.acme.test``; ``not checked (no key configured)``."""
+    status = diagnosis.signature.value.replace("_", " ")
+    detail = printable(diagnosis.signature_detail.strip())
+    if not detail:
+        return status
+    if detail.casefold().startswith(status.split()[0]):
+        return detail  # the detail already says it: "verified with …", "invalid: …"
+    return f"{status} ({detail})"
 
 
 def _short_redacted(redacted: str) -> str:

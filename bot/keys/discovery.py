@@ -1,0 +1,155 @@
+"""An issuer's OpenID Connect discovery document as a key source.
+
+The document is fetched from the configured URL only (never from a token's ``iss``). Its ``issuer`` must
+equal one of the service's configured issuers, and its ``jwks_uri`` must be https (http only with
+``allow_http``) and must not point at an internal IP address; then a :class:`JwksSource` for that
+``jwks_uri`` gives the keys. The ``jwks_uri`` is cached like a JWKS (store + process, max-age clamped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bot.diagnosis.checks.values import show
+from bot.diagnosis.signature import SourceFailure
+from bot.keys.base import SourceKeys
+from bot.keys.fetch import DEFAULT_LIMITS, FetchError, FetchLimits, clamp_age, fetch_json
+from bot.keys.jwks import FAILURE_TTL, MAX_AGE, MIN_AGE, Fetcher, JwksSource, store_key
+from bot.keys.urls import UrlRefused, check_url, host_of, is_internal_address
+
+if TYPE_CHECKING:
+    from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+DEFAULT_AGE = 3600.0
+
+
+class DiscoverySource:
+    def __init__(
+        self,
+        url: str,
+        issuers: tuple[str, ...],
+        *,
+        jwks_for: Callable[[str], JwksSource],
+        allow_http: bool = False,
+        store: Store | None = None,
+        limits: FetchLimits = DEFAULT_LIMITS,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        failure_ttl: float = FAILURE_TTL,
+        fetcher: Fetcher = fetch_json,
+    ) -> None:
+        self.url = url
+        self.origin = host_of(url)
+        self._issuers = issuers
+        self._jwks_for = jwks_for
+        self._allow_http = allow_http
+        self._store = store
+        self._limits = limits
+        self._clock = clock
+        self._wall = wall
+        self._failure_ttl = failure_ttl
+        self._fetcher = fetcher
+        self._key = store_key("oidc", url)
+        self._jwks_uri: tuple[str, float] | None = None
+        self._failure: tuple[SourceFailure, float] | None = None
+        self._inflight: asyncio.Task[str | SourceFailure] | None = None
+        self.fetches = 0
+
+    async def lookup(self, kid: str | None) -> SourceKeys:
+        target = await self._target()
+        if isinstance(target, SourceFailure):
+            return SourceKeys(failure=target)
+        return await self._jwks_for(target).lookup(kid)
+
+    async def _target(self) -> str | SourceFailure:
+        if self._jwks_uri is not None and self._jwks_uri[1] > self._clock():
+            return self._jwks_uri[0]
+        stored = await self._load()
+        if stored is not None:
+            return stored
+        if self._failure is not None and self._failure[1] > self._clock():
+            return self._failure[0]
+        loop = asyncio.get_running_loop()
+        task = self._inflight
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = loop.create_task(self._fetch())
+            self._inflight = task
+            task.add_done_callback(self._forget)
+        return await asyncio.shield(task)
+
+    def _forget(self, task: asyncio.Task[str | SourceFailure]) -> None:
+        if self._inflight is task:
+            self._inflight = None
+
+    async def _load(self) -> str | None:
+        if self._store is None:
+            return None
+        try:
+            text = await self._store.get(self._key)
+            if text is None:
+                return None
+            data = json.loads(text)
+            uri, remaining = self._check(data["jwks_uri"]), float(data["expires_at"]) - self._wall()
+        except (ValueError, KeyError, TypeError, FetchError):
+            return None
+        except Exception:  # a store outage costs a fetch, never a diagnosis
+            log.warning("key cache: the store could not be read for %s", self.origin)
+            return None
+        if remaining <= 0:
+            return None
+        self._jwks_uri = (uri, self._clock() + min(remaining, MAX_AGE))
+        return uri
+
+    async def _fetch(self) -> str | SourceFailure:
+        self.fetches += 1
+        try:
+            fetched = await self._fetcher(self.url, allow_http=self._allow_http, limits=self._limits,
+                                          what="discovery document")
+            uri = self._validate(fetched.document)
+        except FetchError as failed:
+            log.warning("key source failed: %s (%s)", failed.detail, failed.reason)
+            failure = SourceFailure(self.origin, failed.reason, failed.detail)
+            self._failure = (failure, self._clock() + self._failure_ttl)
+            return failure
+        except Exception as exc:
+            log.exception("discovery %s: unexpected %s", self.origin, type(exc).__name__)
+            return SourceFailure(self.origin, "error", f"the discovery document at {self.origin} could not be read")
+        age = clamp_age(fetched.max_age, default=DEFAULT_AGE, low=MIN_AGE, high=MAX_AGE)
+        self._jwks_uri, self._failure = (uri, self._clock() + age), None
+        if self._store is not None:
+            document = {"jwks_uri": uri, "expires_at": round(self._wall() + age)}
+            with contextlib.suppress(Exception):
+                await self._store.set(self._key, json.dumps(document), max(1, int(age)))
+        return uri
+
+    def _validate(self, document: object) -> str:
+        if not isinstance(document, dict):
+            raise FetchError("bad_discovery", f"the discovery document at {self.origin} is not a JSON object")
+        issuer = document.get("issuer")
+        if not isinstance(issuer, str) or issuer not in self._issuers:
+            configured = ", ".join(show(item, 60) for item in self._issuers[:3])
+            raise FetchError("issuer_mismatch", f"the discovery document at {self.origin} names issuer "
+                             f"{show(issuer, 80)}, not a configured issuer ({configured}): it belongs to another "
+                             "issuer, tenant or environment")
+        return self._check(document.get("jwks_uri"))
+
+    def _check(self, uri: object) -> str:
+        if not isinstance(uri, str):
+            raise FetchError("bad_discovery", f"the discovery document at {self.origin} has no jwks_uri")
+        try:
+            check_url(uri, allow_http=self._allow_http, what="jwks_uri")
+        except UrlRefused as refused:
+            reason = "http_refused" if refused.reason == "http_refused" else "bad_discovery"
+            raise FetchError(reason, f"the discovery document at {self.origin} gives a jwks_uri that is refused: "
+                             f"{refused}") from None
+        if not self._allow_http and is_internal_address(uri):
+            raise FetchError("internal_address", f"the discovery document at {self.origin} points jwks_uri at an "
+                             f"internal address ({show(host_of(uri), 60)}): refused")
+        return uri
