@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.diagnosis.clock import ClockEstimate
 from bot.diagnosis.model import Diagnosis, Expectations, Report, Source
 from bot.diagnosis.scan import unescape_slack
+from bot.keys.config import KeyConfig
 from bot.render.blocks import CardOptions, Message, render_card, render_cards, render_summary_line
 from bot.render.mrkdwn import escape
 from bot.slack.clocks import clock_note
@@ -62,25 +63,26 @@ async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, An
     try:
         request = parse_request(str(event.get("text") or ""))
         expectations = request.expectations(deps.services)
+        keys = request.keys(deps.services)
     except OptionError as problem:
-        request, expectations = Request(str(event.get("text") or "")), Expectations()
+        request, expectations, keys = Request(str(event.get("text") or "")), Expectations(), None
         if mention:
             await _post_text(deps, client, place, f"⚠️ {escape(str(problem))}")
             return
-    report = await _diagnose(deps, request.text, expectations)
+    report = await _diagnose(deps, request.text, expectations, keys)
     estimates: Estimates = {}
     if report.diagnoses:
         estimates = await deps.clocks.record(place.team, channel, report, _seconds(ts))
     elif mention and event.get("thread_ts"):
         thread = await _thread_messages(deps, client, channel, str(event["thread_ts"]))
-        report = await _diagnose(deps, "\n".join(text for text, _ in thread), expectations)
+        report = await _diagnose(deps, "\n".join(text for text, _ in thread), expectations, keys)
         for text, message_ts in thread:
-            seen = await _diagnose(deps, text, expectations)
+            seen = await _diagnose(deps, text, expectations, keys)
             estimates.update(await deps.clocks.record(place.team, channel, seen, _seconds(message_ts)))
     if not report.diagnoses and not mention:
         return  # an ordinary message: no reply
-    keys = ([event_key(event_id)] if event_id else []) + [message_key(channel, ts)]
-    if not await deps.claims.begin(*keys):
+    claims = ([event_key(event_id)] if event_id else []) + [message_key(channel, ts)]
+    if not await deps.claims.begin(*claims):
         return  # another delivery of this event, or the twin app_mention/message event, has it
     try:
         if report.diagnoses:
@@ -88,9 +90,9 @@ async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, An
         else:
             await _post_text(deps, client, place, NOTHING_HERE)
     except BaseException:
-        await deps.claims.abandon(*keys)
+        await deps.claims.abandon(*claims)
         raise
-    await deps.claims.finish(*keys)
+    await deps.claims.finish(*claims)
 
 
 async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, command: dict[str, Any],
@@ -103,10 +105,11 @@ async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, c
             await respond(text=USAGE, response_type="ephemeral")
             return
         expectations = request.expectations(deps.services)
+        keys = request.keys(deps.services)
     except OptionError as problem:
         await respond(text=f"⚠️ {escape(str(problem))}", response_type="ephemeral")
         return
-    report = await _diagnose(deps, request.text, expectations)
+    report = await _diagnose(deps, request.text, expectations, keys)
     if not report.diagnoses:
         await respond(text=NOTHING_HERE, response_type="ephemeral")
         return
@@ -221,8 +224,8 @@ def _options(state: CardState, votes: dict[str, dict[str, int]]) -> CardOptions:
                        measured_leeway=state.measured_leeway)
 
 
-async def _diagnose(deps: Deps, text: str, expectations: Expectations) -> Report:
-    report = await deps.service.diagnose(text, expectations, deps.clock(), limit=SCAN_LIMIT)
+async def _diagnose(deps: Deps, text: str, expectations: Expectations, keys: KeyConfig | None) -> Report:
+    report = await deps.service.diagnose(text, expectations, deps.clock(), limit=SCAN_LIMIT, keys=keys)
     for diagnosis in report.diagnoses:
         for cause in diagnosis.causes or ():
             deps.metrics.diagnoses.labels(cause.id.value).inc()

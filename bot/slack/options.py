@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from bot.config import ConfigError, ServicesConfig
 from bot.diagnosis.model import Expectations
 from bot.diagnosis.scan import unescape_slack
+from bot.keys.config import KeyConfig
 
 _OPTION = re.compile(r"^(aud|iss|alg|require|leeway|skew|service)=(\S+)$", re.IGNORECASE)
 _SLACK_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
@@ -36,6 +37,15 @@ class Request:
     service: str | None = None
     private: bool = False
     wants_help: bool = False
+
+    def keys(self, services: ServicesConfig | None) -> KeyConfig | None:
+        """The trusted key sources of the service that :meth:`expectations` picks, if any."""
+        if services is None:
+            return None
+        try:
+            return services.keys_for(self.service)
+        except ConfigError:
+            return None
 
     def expectations(self, services: ServicesConfig | None) -> Expectations:
         base = Expectations()
