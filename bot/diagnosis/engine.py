@@ -191,6 +191,7 @@ def diagnose_error_text(match: ErrorTextMatch, titles: Mapping[CauseId, str] | N
         causes=merge_findings(match.findings, titles if titles is not None else _titles(None)),
         library=match.library,
         error_text=match.excerpt,
+        validator_time=match.validator_time,
         signature_detail="no token in this text: only the error message was read",
     )
 

@@ -60,7 +60,9 @@ _sre_parser: Any = importlib.import_module("re._parser")  # the stdlib regex par
 class ErrorTextMatch:
     """One line of the text holding one or more recognised error messages.
 
-    ``start``/``end`` delimit that line in the original text; ``excerpt`` is the redacted message.
+    ``start``/``end`` delimit that line in the original text; ``excerpt`` is the redacted message;
+    ``validator_time`` is the validator's own clock reading when the message prints it (IDX10223's
+    "Current time"), evidence of how far that clock is off.
     """
 
     start: int
@@ -68,6 +70,7 @@ class ErrorTextMatch:
     excerpt: str
     library: Library | None
     findings: tuple[Finding, ...]
+    validator_time: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +201,9 @@ def _match_line(
                 best[cause] = Finding(cause, evidence, likelihood, summary)
     findings = tuple(sorted(best.values(), key=lambda finding: -finding.likelihood))
     first = hits[0][0].start()
-    return ErrorTextMatch(start, end, _excerpt(line, first), library, findings)
+    readings = (_parse_time(raw) for found, _ in hits if (raw := found.groupdict().get("now")) and not _hidden(raw))
+    validator_time = next((reading for reading in readings if reading is not None), None)
+    return ErrorTextMatch(start, end, _excerpt(line, first), library, findings, validator_time)
 
 
 def _library_in_context(

@@ -153,6 +153,7 @@ class Diagnosis:
     signature_detail: str = "no key configured"
     skipped_checks: tuple[str, ...] = ()
     error_text: str | None = None
+    validator_time: float | None = None  # the validator's clock reading printed in an error text
     workarounds: tuple[Workaround, ...] = ()
     dead_ends: tuple[DeadEnd, ...] = ()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from bot.diagnosis.model import (
@@ -58,6 +59,7 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
             "claims": token.claims,
         },
         "error_text": diagnosis.error_text,
+        "validator_time": None if diagnosis.validator_time is None else format_iso(diagnosis.validator_time),
         "library": library,
         "verdict": diagnosis.verdict.value,
         "signature": diagnosis.signature.value,
@@ -168,6 +170,16 @@ def diagnosis_from_dict(data: Mapping[str, Any], knowledge: Knowledge) -> Diagno
         signature_detail=str(data["signature_detail"]),
         skipped_checks=tuple(data.get("skipped_checks", ())),
         error_text=data.get("error_text"),
+        validator_time=_instant(data.get("validator_time")),
         workarounds=workarounds,
         dead_ends=dead_ends,
     )
+
+
+def _instant(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

@@ -1,9 +1,11 @@
-"""Clock evidence the bot sees in Slack: each token's iat against the ``ts`` of the message it came in.
+"""Clock evidence the bot sees in Slack: each token's iat, and each validator time an error message
+prints, against the ``ts`` of the message it came in.
 
 Slack stamps messages with its own well-synchronised clock, so a token whose iat is later than the
-message that carried it was issued by a clock running ahead. Observations are kept per channel and
-issuer in the store (a day, no signatures: only bounds and instants), so cards in a busy incident
-channel get sharper as evidence accumulates.
+message that carried it was issued by a clock running ahead, and an error message that says "Current
+time" later than its own message comes from a validator running ahead. Observations are kept per
+channel and clock in the store (a day, no signatures: only bounds and instants), so cards in a busy
+incident channel get sharper as evidence accumulates.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ import json
 import math
 from urllib.parse import urlsplit
 
-from bot.diagnosis.clock import ClockEstimate, Observation, estimate, leeway_to_accept, token_seen
+from bot.diagnosis.clock import (
+    ClockEstimate,
+    Observation,
+    estimate,
+    leeway_to_accept,
+    token_seen,
+    validator_time_seen,
+)
 from bot.diagnosis.model import Diagnosis, Report, Source
 from bot.diagnosis.timefmt import is_representable
 from bot.store import Store
@@ -36,13 +45,17 @@ class ClockBook:
                 issuer, iat = issued
                 found.setdefault(issuer, []).append(
                     token_seen(issuer_label(issuer), iat, seen_at, seen_resolution=seen_resolution))
+            validator = _validator(diagnosis)
+            if validator is not None and diagnosis.validator_time is not None:
+                found.setdefault(validator, []).append(
+                    validator_time_seen(validator, diagnosis.validator_time, seen_at, seen_resolution=seen_resolution))
         estimates: dict[str, ClockEstimate] = {}
-        for issuer, observations in found.items():
-            key = f"clock:{team or '-'}:{channel}:{hashlib.sha256(issuer.encode()).hexdigest()[:16]}"
-            kept = _decode(await self._store.get(key), issuer_label(issuer)) + observations
+        for clock, observations in found.items():
+            key = f"clock:{team or '-'}:{channel}:{hashlib.sha256(clock.encode()).hexdigest()[:16]}"
+            kept = _decode(await self._store.get(key), observations[0].clock) + observations
             kept = kept[-MAX_KEPT:]
             await self._store.set(key, _encode(kept), CLOCK_TTL)
-            estimates[issuer] = estimate(kept)[0]
+            estimates[clock] = estimate(kept)[0]
         return estimates
 
 
@@ -50,6 +63,12 @@ def clock_note(diagnosis: Diagnosis, estimates: dict[str, ClockEstimate]) -> tup
     """What the card says about the issuer's clock when the evidence shows it running ahead, and the
     leeway that accepts its tokens (for the snippets)."""
     issued = _issuer_and_iat(diagnosis)
+    validator = _validator(diagnosis)
+    if validator is not None and diagnosis.validator_time is not None:
+        judged = estimates.get(validator)
+        if judged is None or not judged.ahead or not judged.consistent:
+            return None, None
+        return judged.describe() + ". Fix NTP on the validating hosts: their clock expires tokens early.", None
     found = estimates.get(issued[0]) if issued else None
     if found is None or not found.ahead or not found.consistent:
         return None, None
@@ -63,6 +82,12 @@ def clock_note(diagnosis: Diagnosis, estimates: dict[str, ClockEstimate]) -> tup
 def issuer_label(issuer: str) -> str:
     host = urlsplit(issuer).hostname if "://" in issuer else None
     return (host or issuer)[:80]
+
+
+def _validator(diagnosis: Diagnosis) -> str | None:
+    if diagnosis.source is not Source.ERROR_TEXT:
+        return None
+    return f"the validator ({diagnosis.library.value})" if diagnosis.library else "the validator"
 
 
 def _issuer_and_iat(diagnosis: Diagnosis) -> tuple[str, float] | None:

@@ -616,3 +616,13 @@ def test_regex_problem_accepts_linear_shapes() -> None:
     assert regex_problem(r"IDX10223: (?:a{0,5})?b{2}[^'\n]{1,200}(?=x)") is None
     assert regex_problem(r"a.*b") is not None
     assert regex_problem(r"(a)\1") is not None
+
+
+def test_the_validators_own_clock_reading_is_kept_as_evidence() -> None:
+    [match] = find_error_texts(
+        "IDX10223: Lifetime validation failed. The token is expired. ValidTo (UTC): '11/28/2026 20:00:00', "
+        "Current time (UTC): '11/28/2026 20:06:10'."
+    )
+    assert match.validator_time == 1795896370.0
+    [other] = find_error_texts("jwt.exceptions.ExpiredSignatureError: Signature has expired")
+    assert other.validator_time is None

@@ -47,3 +47,18 @@ async def test_a_slash_command_is_measured_by_slacks_request_timestamp(bot: Bot,
     await bot.settle()
     _, card = slack.of("chat.postMessage")
     assert "at least 1 min" in json.dumps(card.params["blocks"])
+
+
+async def test_an_error_message_printing_the_validators_time_measures_the_validator(bot: Bot,
+                                                                                  slack: MockSlack) -> None:
+    posted = T - 30
+    ahead = posted + 400
+    stamp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(ahead))
+    valid_to = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(ahead - 90))
+    line = (f"IDX10223: Lifetime validation failed. The token is expired. ValidTo (UTC): '{valid_to}', "
+            f"Current time (UTC): '{stamp}'.")
+    await bot.event(message(line, ts=f"{posted}.000100"), "Ev1")
+    await bot.settle()
+    [note] = clock_lines(slack)
+    assert "the validator (microsoft-identitymodel)'s clock is at least 6 min 39 s ahead of Slack" in note
+    assert "Fix NTP on the validating hosts" in note
