@@ -22,16 +22,19 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot import __version__
 from bot.config import ConfigError, Service, config_path_from_env, load_services
-from bot.diagnosis.model import Expectations, Report
+from bot.diagnosis.clock import Observation
+from bot.diagnosis.model import Diagnosis, Expectations, Report
+from bot.diagnosis.timefmt import is_representable
 from bot.keys.config import ENV_NAME, KeyConfig
 
 if TYPE_CHECKING:
+    from bot.diagnosis.engine import KeyLookup
     from bot.diagnosis.signature import TrustedKey
 
 USAGE = (
     "jwtcheck [TEXT | -] [--json] [--aud AUD]... [--iss ISS]... [--alg ALG]... [--require CLAIM]...\n"
     "                [--leeway SECONDS] [--skew-window SECONDS] [--at TIME] [--config FILE] [--service NAME]\n"
-    "                [--jwks URL] [--key FILE]... [--secret-env NAME] [--summary]\n"
+    "                [--jwks URL] [--key FILE]... [--secret-env NAME] [--summary] [--at-log] [--probe]\n"
     "       jwtcheck demo"
 )
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -73,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--secret-env", metavar="NAME",
                         help="verify HS* signatures with the secret in environment variable NAME (never the secret)")
     parser.add_argument("--summary", action="store_true", help="print counts per cause instead of each diagnosis")
+    parser.add_argument("--at-log", action="store_true",
+                        help="judge each token at the timestamp of its own log line (ISO 8601, RFC 3339, common "
+                             "log format, syslog) and estimate whose clock is off")
+    parser.add_argument("--probe", action="store_true",
+                        help="read the service's clock from the Date header of its probe_url and say whose clock "
+                             "is off")
     parser.add_argument("--version", action="version", version=f"jwtcheck {__version__}")
     return parser
 
@@ -95,12 +104,22 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         return 130
 
     try:
-        report = _diagnose(text, expectations, now, keys)
+        if args.probe and (service is None or service.probe_url is None):
+            raise UsageError("--probe needs a service with probe_url in the config (--config, --service)")
+        lookup = _key_lookup(text, now, keys)
+        if args.at_log:
+            report, observations = _diagnose_log(text, expectations, now, lookup)
+        else:
+            report, observations = _diagnose_at(text, expectations, now, lookup), []
+        if args.probe and service is not None and service.probe_url is not None:
+            observations += _probe(service, report, live=args.at is None)
+    except UsageError as problem:
+        return _fail(str(problem))
     except KeyboardInterrupt:
         return 130
     if not report.diagnoses:
         return _fail("nothing to diagnose: no JWT and no known JWT error message in the input")
-    _print(report, args.json, args.summary, out)
+    _print(report, args.json, args.summary, out, observations)
     return EXIT_PROBLEMS if report.has_problems else EXIT_OK
 
 
@@ -138,34 +157,101 @@ def _demo(argv: list[str], out: TextIO) -> int:
     return EXIT_OK
 
 
-def _print(report: Report, as_json: bool, summary: bool, out: TextIO) -> None:
+def _print(report: Report, as_json: bool, summary: bool, out: TextIO, observations: list[Observation]) -> None:
+    from bot.diagnosis.clock import estimate, leeway_to_accept
     from bot.knowledge import default_knowledge
 
+    estimates = estimate(observations)
+    issuers = [item for item in estimates if item.kinds[0] in ("token", "log_line")]
+    services = [item for item in estimates if item.kinds[0] == "date_header"]
+    leeways = [leeway_to_accept(issuer, services[0] if services else None) for issuer in issuers]
+    leeway = max((value for value in leeways if value is not None), default=None)
     if as_json:
+        from bot.render.clocks import clocks_to_dict
         from bot.render.json import dumps, report_to_dict, summary_to_dict
 
         document = summary_to_dict(report) if summary else report_to_dict(report, default_knowledge())
+        if estimates:
+            document["clocks"] = clocks_to_dict(estimates, leeway)
         out.write(dumps(document) + "\n")
         return
+    from bot.render.clocks import clock_lines
     from bot.render.text import Style, render_report, render_summary
 
     style = Style(colour=_wants_colour(out))
     out.write(render_summary(report, style) if summary else render_report(report, default_knowledge(), style))
+    lines = clock_lines(estimates, leeway)
+    if lines:
+        out.write("\n" + style.bold(lines[0]) + "\n" + "\n".join(lines[1:]) + "\n")
 
 
-def _diagnose(text: str, expectations: Expectations, now: datetime, keys: KeyConfig | None) -> Report:
-    """The pure engine; keys are resolved first: in memory for files and secrets, over aiohttp for URLs."""
+def _diagnose_at(text: str, expectations: Expectations, now: datetime, lookup: KeyLookup | None) -> Report:
     from bot.diagnosis.engine import diagnose_text
     from bot.knowledge import default_knowledge
 
-    knowledge = default_knowledge()
+    return diagnose_text(text, expectations, now, knowledge=default_knowledge(), keys=lookup)
+
+
+def _diagnose_log(text: str, expectations: Expectations, now: datetime,
+                  lookup: KeyLookup | None) -> tuple[Report, list[Observation]]:
+    """Each line judged at its own timestamp (lines without one: at ``now``), and what the tokens' iat
+    say about the issuers' clocks against the log's."""
+    from bot.diagnosis.clock import issuer_label, token_in_log
+    from bot.diagnosis.logtime import line_time
+
+    diagnoses: list[Diagnosis] = []
+    observations: list[Observation] = []
+    reference = now.timestamp()
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stamp = line_time(line, reference)
+        at = datetime.fromtimestamp(stamp, UTC) if stamp is not None else now
+        for diagnosis in _diagnose_at(line, expectations, at, lookup).diagnoses:
+            diagnoses.append(replace(diagnosis, position=offset + diagnosis.position,
+                                     judged_at=stamp if stamp is not None else None))
+            claims = diagnosis.token.claims if diagnosis.token is not None else None
+            iss, iat = (claims.get("iss"), claims.get("iat")) if claims else (None, None)
+            if stamp is not None and isinstance(iss, str) and isinstance(iat, int | float) \
+                    and not isinstance(iat, bool) and is_representable(float(iat)):
+                observations.append(token_in_log(issuer_label(iss), float(iat), stamp, "the log's timestamps"))
+        offset += len(line)
+    return Report(now, expectations, tuple(diagnoses)), observations
+
+
+def _probe(service: Service, report: Report, *, live: bool) -> list[Observation]:
+    """The service's clock from its Date header; with a live run, the tokens' iat against this host."""
+    import asyncio
+
+    from bot.diagnosis.clock import THIS_HOST, issuer_label, token_seen
+    from bot.keys.probe import ProbeFailure, probe_clock
+
+    assert service.probe_url is not None
+    measured = asyncio.run(probe_clock(service.name, service.probe_url, allow_http=service.keys.allow_http))
+    if isinstance(measured, ProbeFailure):
+        sys.stderr.write(f"jwtcheck: clock probe of {service.name} failed: {measured.detail}\n")
+        observations: list[Observation] = []
+    else:
+        observations = [measured]
+    if live:
+        seen = report.evaluated_at.timestamp()
+        for diagnosis in report.diagnoses:
+            claims = diagnosis.token.claims if diagnosis.token is not None else None
+            iss, iat = (claims.get("iss"), claims.get("iat")) if claims else (None, None)
+            if isinstance(iss, str) and isinstance(iat, int | float) and not isinstance(iat, bool) \
+                    and is_representable(float(iat)):
+                observations.append(token_seen(issuer_label(iss), float(iat), seen, reference=THIS_HOST))
+    return observations
+
+
+def _key_lookup(text: str, now: datetime, keys: KeyConfig | None) -> KeyLookup | None:
+    """Keys resolved before the pure engine runs: in memory for files and secrets, over aiohttp for URLs."""
     if keys is None or not keys.configured:
-        return diagnose_text(text, expectations, now, knowledge=knowledge)
+        return None
     if not keys.fetches:
         from bot.keys.local import resolve_local
 
         local = resolve_local(keys)
-        return diagnose_text(text, expectations, now, knowledge=knowledge, keys=lambda _raw: local)
+        return lambda _raw: local
     import asyncio
     import logging
 
@@ -193,8 +279,7 @@ def _diagnose(text: str, expectations: Expectations, now: datetime, keys: KeyCon
         resolutions = asyncio.run(resolve_all()) if kids else {}
     finally:
         quiet.disabled = was_disabled
-    return diagnose_text(text, expectations, now, knowledge=knowledge,
-                         keys=lambda raw: resolutions.get(kid_of(raw)))
+    return lambda raw: resolutions.get(kid_of(raw))
 
 
 def _service(args: argparse.Namespace) -> Service | None:

@@ -15,6 +15,7 @@ discovery = "https://login.acme.test/.well-known/openid-configuration"
 keys = ["keys/orders.pem", "keys/orders.jwk.json"]   # relative to this file
 hmac_secret_env = "ORDERS_JWT_SECRET"                # the variable's name, never the secret
 allow_http = false                                   # true only for a local issuer in development
+probe_url = "https://orders.acme.test/health"        # its Date header tells the service's clock
 ```
 """
 
@@ -55,6 +56,7 @@ class Service:
     name: str
     expectations: Expectations
     keys: KeyConfig = NO_KEYS  # trusted key sources: not expectations, carried alongside them
+    probe_url: str | None = None  # a URL of the service whose Date header tells its clock (allowlisted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +122,7 @@ def _service(path: Path, text: str, name: str, table: Any) -> Service:
             values[key] = _strings(path, line, where, key, value)
         elif key in _NUMBER_KEYS:
             values[key] = _seconds(path, line, where, key, value)
-        elif key in _KEY_SOURCE_KEYS:
+        elif key in _KEY_SOURCE_KEYS or key == "probe_url":
             sources[key] = (line, value)
         elif key.lower() in _SECRET_KEYS:
             raise ConfigError(f"{path}:{line}: {where}.{key}: secrets are never written in the config file; put the "
@@ -129,7 +131,23 @@ def _service(path: Path, text: str, name: str, table: Any) -> Service:
             hint = f" (did you mean {_SINGULAR_HINTS[key]!r}?)" if key in _SINGULAR_HINTS else ""
             raise ConfigError(f"{path}:{line}: unknown key {where}.{key}{hint}")
     expectations = Expectations(**values)
-    return Service(name, expectations, _key_config(path, where, sources, expectations.issuers))
+    probe = sources.pop("probe_url", None)
+    keys = _key_config(path, where, sources, expectations.issuers)
+    return Service(name, expectations, keys, _probe_url(path, where, probe, keys.allow_http))
+
+
+def _probe_url(path: Path, where: str, source: tuple[int, Any] | None, allow_http: bool) -> str | None:
+    from bot.keys.urls import UrlRefused, check_url
+
+    if source is None:
+        return None
+    line, value = source
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}:{line}: {where}.probe_url must be one URL (a string)")
+    try:
+        return check_url(value, allow_http=allow_http, what="probe_url")
+    except UrlRefused as refused:
+        raise ConfigError(f"{path}:{line}: {where}.probe_url: {refused}") from None
 
 
 def _key_config(path: Path, where: str, sources: dict[str, tuple[int, Any]], issuers: tuple[str, ...]) -> KeyConfig:

@@ -155,3 +155,13 @@ def test_a_private_key_file_is_refused_by_name(tmp_path: Path) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     with pytest.raises(ConfigError, match=r":2: services.o.keys: private.pem: a private key; give the public key"):
         load_services(write(tmp_path, "[services.o]\nkeys = ['private.pem']\n"))
+
+
+def test_probe_url_follows_the_key_source_rules(tmp_path: Path) -> None:
+    good = load_services(write(tmp_path, '[services.orders]\nprobe_url = "https://orders.acme.test/health"\n'))
+    assert good.services["orders"].probe_url == "https://orders.acme.test/health"
+    with pytest.raises(ConfigError, match=r":2: services.orders.probe_url: .*only https is fetched"):
+        load_services(write(tmp_path, '[services.orders]\nprobe_url = "http://orders.acme.test/health"\n'))
+    text = '[services.orders]\nprobe_url = "http://127.0.0.1:8080/"\nallow_http = true\n'
+    local = load_services(write(tmp_path, text))
+    assert local.services["orders"].probe_url == "http://127.0.0.1:8080/"

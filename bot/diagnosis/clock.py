@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bot.diagnosis.timefmt import format_duration, format_utc
 
@@ -85,7 +86,9 @@ class ClockEstimate:
         return f"{whose} {verdict} ({self._evidence()})"
 
     def _reference(self) -> str:
-        return f"{self.reference}'s" if self.reference not in (THIS_HOST,) else self.reference
+        """"Slack's", but "this host" and "the log's timestamps" as they are."""
+        plain = self.reference != THIS_HOST and "'" not in self.reference
+        return f"{self.reference}'s" if plain else self.reference
 
     def _evidence(self) -> str:
         noun = {"token": "token", "error_text": "error message", "date_header": "Date header",
@@ -133,6 +136,15 @@ def token_in_log(issuer: str, iat: float, logged_at: float, validator: str) -> O
     """A token stamped ``iat`` appears on a validator's log line stamped ``logged_at`` (whole seconds):
     the issuer runs at least ``iat - logged_at - 1`` ahead of that validator's clock."""
     return Observation(issuer, validator, iat - logged_at - 1.0 - _ROUNDING, math.inf, logged_at, "log_line")
+
+
+def issuer_label(issuer: str) -> str:
+    """How an issuer's clock is named: its host (``login.acme.test``), or the iss itself, cut short."""
+    try:
+        host = urlsplit(issuer).hostname if "://" in issuer else None
+    except ValueError:
+        host = None
+    return (host or issuer)[:80]
 
 
 def estimate(observations: Iterable[Observation]) -> list[ClockEstimate]:

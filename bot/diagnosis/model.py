@@ -154,6 +154,7 @@ class Diagnosis:
     skipped_checks: tuple[str, ...] = ()
     error_text: str | None = None
     validator_time: float | None = None  # the validator's clock reading printed in an error text
+    judged_at: float | None = None  # set when this diagnosis was judged at its own instant (a log line's time)
     workarounds: tuple[Workaround, ...] = ()
     dead_ends: tuple[DeadEnd, ...] = ()
 

@@ -60,6 +60,7 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         },
         "error_text": diagnosis.error_text,
         "validator_time": None if diagnosis.validator_time is None else format_iso(diagnosis.validator_time),
+        **({"judged_at": format_iso(diagnosis.judged_at)} if diagnosis.judged_at is not None else {}),
         "library": library,
         "verdict": diagnosis.verdict.value,
         "signature": diagnosis.signature.value,
@@ -171,6 +172,7 @@ def diagnosis_from_dict(data: Mapping[str, Any], knowledge: Knowledge) -> Diagno
         skipped_checks=tuple(data.get("skipped_checks", ())),
         error_text=data.get("error_text"),
         validator_time=_instant(data.get("validator_time")),
+        judged_at=_instant(data.get("judged_at")),
         workarounds=workarounds,
         dead_ends=dead_ends,
     )

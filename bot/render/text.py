@@ -57,6 +57,9 @@ def render_report(report: Report, knowledge: Knowledge, style: Style = Style()) 
 
 def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str = "") -> str:
     lines = [label + _headline(diagnosis, style)]
+    if diagnosis.judged_at is not None:
+        now = diagnosis.judged_at
+        lines.append(f"  judged at    {format_utc(now)} (the time of its log line)")
     if diagnosis.source is Source.TOKEN and diagnosis.token is not None:
         lines.append(f"  token        {_short_redacted(diagnosis.token.redacted)}")
         lines.append(f"  fingerprint  {diagnosis.token.fingerprint}")

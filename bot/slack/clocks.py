@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from urllib.parse import urlsplit
 
 from bot.diagnosis.clock import (
     ClockEstimate,
     Observation,
     estimate,
+    issuer_label,
     leeway_to_accept,
     token_seen,
     validator_time_seen,
@@ -77,11 +77,6 @@ def clock_note(diagnosis: Diagnosis, estimates: dict[str, ClockEstimate]) -> tup
     if leeway is not None:
         note += f" Fix NTP on the issuer's hosts; until then a leeway of {leeway} s accepts its tokens."
     return note, leeway
-
-
-def issuer_label(issuer: str) -> str:
-    host = urlsplit(issuer).hostname if "://" in issuer else None
-    return (host or issuer)[:80]
 
 
 def _validator(diagnosis: Diagnosis) -> str | None:
