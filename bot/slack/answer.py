@@ -14,13 +14,14 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import ConfigError
 from bot.diagnosis.clock import ClockEstimate
 from bot.diagnosis.model import Diagnosis, Expectations, Report, Source
 from bot.diagnosis.scan import unescape_slack
 from bot.keys.config import KeyConfig
 from bot.render.blocks import CardOptions, Message, render_card, render_cards, render_summary_line
 from bot.render.mrkdwn import escape
-from bot.slack.clocks import clock_note
+from bot.slack.clocks import clock_note, involves_time, service_note
 from bot.slack.deps import Deps
 from bot.slack.options import OptionError, Request, parse_request
 from bot.slack.state import CardState, event_key, message_key
@@ -37,6 +38,7 @@ USAGE = (
     "[aud=… iss=… alg=… require=… leeway=… service=…] [private]`\n"
     "I say which claim failed and why, what fixes it and what not to bother with. "
     "The signature is never shown or stored. Add `private` to see the answer only yourself.\n"
+    "`/jwtcheck probe [service]` reads that service's clock from its probe_url.\n"
     "In a channel, mention me in a thread with a token or an error line, or just paste one."
 )
 NOTHING_HERE = ("I found no JWT and no known JWT error message here. Paste the token, the `Authorization` "
@@ -81,12 +83,13 @@ async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, An
             estimates.update(await deps.clocks.record(place.team, channel, seen, _seconds(message_ts)))
     if not report.diagnoses and not mention:
         return  # an ordinary message: no reply
+    probed = await _probe_if_time(deps, request, report)
     claims = ([event_key(event_id)] if event_id else []) + [message_key(channel, ts)]
     if not await deps.claims.begin(*claims):
         return  # another delivery of this event, or the twin app_mention/message event, has it
     try:
         if report.diagnoses:
-            await post_cards(deps, client, place, report, exposes_tokens=True, estimates=estimates)
+            await post_cards(deps, client, place, report, exposes_tokens=True, estimates=estimates, probed=probed)
         else:
             await _post_text(deps, client, place, NOTHING_HERE)
     except BaseException:
@@ -104,6 +107,9 @@ async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, c
         if request.wants_help:
             await respond(text=USAGE, response_type="ephemeral")
             return
+        if request.text.split(maxsplit=1)[:1] == ["probe"]:
+            await answer_probe(deps, respond, request)
+            return
         expectations = request.expectations(deps.services)
         keys = request.keys(deps.services)
     except OptionError as problem:
@@ -117,6 +123,7 @@ async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, c
     estimates: Estimates = {}
     if sent_at is not None:  # Slack's request timestamp: whole seconds on Slack's clock
         estimates = await deps.clocks.record(team, channel, report, sent_at, seen_resolution=1.0)
+    probed = await _probe_if_time(deps, request, report)
     if not request.private:
         user = str(command.get("user_id", ""))
         asked = f"<@{user}> ran `/jwtcheck`: " if _USER_ID.match(user) else "`/jwtcheck`: "
@@ -131,16 +138,34 @@ async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, c
             log.info("cannot post in the channel (%s): answering privately", error)
         else:
             place = Place(team, str(summary.get("channel") or channel), str(summary["ts"]))
-            await post_cards(deps, client, place, report, exposes_tokens=False, estimates=estimates)
+            await post_cards(deps, client, place, report, exposes_tokens=False, estimates=estimates, probed=probed)
             return
-    await post_ephemeral_cards(deps, respond, team, channel, report, estimates)
+    await post_ephemeral_cards(deps, respond, team, channel, report, estimates, probed)
+
+
+async def answer_probe(deps: Deps, respond: Respond, request: Request) -> None:
+    """``/jwtcheck probe [service]``: read the service's clock now, from its probe_url's Date header."""
+    words = request.text.split()
+    name = words[1] if len(words) > 1 else request.service
+    try:
+        service = deps.services.pick(name) if deps.services else None
+    except ConfigError:
+        service = None
+    if service is None or service.probe_url is None:
+        known = sorted(s.name for s in deps.services.services.values() if s.probe_url) if deps.services else []
+        hint = f" Services with one: {', '.join(known)}." if known else ""
+        await respond(text=escape(f"⚠️ No probe_url is configured for that service.{hint}"),
+                      response_type="ephemeral")
+        return
+    measured = await deps.clocks.service_clock(service, fresh=True)
+    await respond(text=f"🕒 {escape(service_note(measured))}", response_type="ephemeral")
 
 
 async def post_cards(deps: Deps, client: AsyncWebClient, place: Place, report: Report, *, exposes_tokens: bool,
-                     estimates: Estimates | None = None) -> None:
+                     estimates: Estimates | None = None, probed: str | None = None) -> None:
     states: list[CardState] = []
     messages = await _render(deps, report, MAX_CARDS, states, place, exposes_tokens=exposes_tokens, ephemeral=False,
-                             estimates=estimates or {})
+                             estimates=estimates or {}, probed=probed)
     for message in messages:
         try:
             await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=message.text,
@@ -152,11 +177,11 @@ async def post_cards(deps: Deps, client: AsyncWebClient, place: Place, report: R
 
 
 async def post_ephemeral_cards(deps: Deps, respond: Respond, team: str, channel: str, report: Report,
-                               estimates: Estimates | None = None) -> None:
+                               estimates: Estimates | None = None, probed: str | None = None) -> None:
     place = Place(team, channel, None)
     states: list[CardState] = []
     for message in await _render(deps, report, MAX_EPHEMERAL_CARDS, states, place, exposes_tokens=False,
-                                 ephemeral=True, estimates=estimates or {}):
+                                 ephemeral=True, estimates=estimates or {}, probed=probed):
         await respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
         deps.metrics.cards.labels("ephemeral").inc()
 
@@ -201,10 +226,13 @@ def is_live(diagnosis: Diagnosis, now: float) -> bool:
 
 
 async def _render(deps: Deps, report: Report, limit: int, states: list[CardState], place: Place, *,
-                  exposes_tokens: bool, ephemeral: bool, estimates: Estimates) -> list[Message]:
+                  exposes_tokens: bool, ephemeral: bool, estimates: Estimates, probed: str | None = None
+                  ) -> list[Message]:
     now = report.evaluated_at.timestamp()
     for diagnosis in report.diagnoses[:limit]:
         note, leeway = clock_note(diagnosis, estimates)
+        if probed and involves_time(diagnosis):
+            note = f"{note} {probed}" if note else probed
         states.append(CardState.new(place.team, place.channel, diagnosis, now, thread_ts=place.thread_ts,
                                     ephemeral=ephemeral,
                                     live_token_warning=exposes_tokens and is_live(diagnosis, now),
@@ -222,6 +250,19 @@ def _options(state: CardState, votes: dict[str, dict[str, int]]) -> CardOptions:
                        live_token_warning=state.live_token_warning, revision=state.revision,
                        ephemeral=state.ephemeral, clock_note=state.clock_note,
                        measured_leeway=state.measured_leeway)
+
+
+async def _probe_if_time(deps: Deps, request: Request, report: Report) -> str | None:
+    """When a diagnosis involves time and the service has a probe_url, what its clock says (cached a minute)."""
+    if deps.services is None or not any(involves_time(d) for d in report.diagnoses):
+        return None
+    try:
+        service = deps.services.pick(request.service)
+    except ConfigError:
+        return None
+    if service is None or service.probe_url is None:
+        return None
+    return service_note(await deps.clocks.service_clock(service))
 
 
 async def _diagnose(deps: Deps, text: str, expectations: Expectations, keys: KeyConfig | None) -> Report:

@@ -14,7 +14,10 @@ import hashlib
 import json
 import math
 
+from bot.config import Service
 from bot.diagnosis.clock import (
+    SLACK,
+    THIS_HOST,
     ClockEstimate,
     Observation,
     estimate,
@@ -23,12 +26,15 @@ from bot.diagnosis.clock import (
     token_seen,
     validator_time_seen,
 )
-from bot.diagnosis.model import Diagnosis, Report, Source
+from bot.diagnosis.model import CauseId, Diagnosis, Report, Source
 from bot.diagnosis.timefmt import is_representable
+from bot.keys.probe import ProbeFailure
 from bot.store import Store
 
 CLOCK_TTL = 24 * 3600
 MAX_KEPT = 50
+PROBE_TTL = 60  # one Date-header probe per service a minute is plenty: clocks drift slowly
+TIME_CAUSES = frozenset({CauseId.CLOCK_SKEW, CauseId.EXPIRED, CauseId.NOT_YET_VALID, CauseId.ISSUED_IN_FUTURE})
 
 
 class ClockBook:
@@ -57,6 +63,37 @@ class ClockBook:
             await self._store.set(key, _encode(kept), CLOCK_TTL)
             estimates[clock] = estimate(kept)[0]
         return estimates
+
+
+    async def service_clock(self, service: Service, *, fresh: bool = False) -> ClockEstimate | ProbeFailure:
+        """The service's clock against this host's, from one probe of its ``probe_url`` (cached a minute)."""
+        from bot.keys.probe import probe_clock
+
+        assert service.probe_url is not None
+        key = f"probe:{hashlib.sha256(service.name.encode()).hexdigest()[:16]}"
+        cached = None if fresh else await self._store.get(key)
+        if cached:
+            observations = _decode(cached, service.name, THIS_HOST)
+            if observations:
+                return estimate(observations)[0]
+        measured = await probe_clock(service.name, service.probe_url, allow_http=service.keys.allow_http)
+        if isinstance(measured, ProbeFailure):
+            return measured
+        await self._store.set(key, _encode([measured]), PROBE_TTL)
+        return estimate([measured])[0]
+
+
+def involves_time(diagnosis: Diagnosis) -> bool:
+    return any(cause.id in TIME_CAUSES for cause in diagnosis.causes)
+
+
+def service_note(measured: ClockEstimate | ProbeFailure) -> str:
+    if isinstance(measured, ProbeFailure):
+        return f"The clock probe of {measured.service} failed: {measured.detail}."
+    text = measured.describe() + "."
+    if measured.off:
+        text += f" Fix NTP on {measured.clock}'s hosts."
+    return text
 
 
 def clock_note(diagnosis: Diagnosis, estimates: dict[str, ClockEstimate]) -> tuple[str | None, int | None]:
@@ -100,12 +137,12 @@ def _encode(observations: list[Observation]) -> str:
     return json.dumps([[o.lower, None if math.isinf(o.upper) else o.upper, o.at, o.kind] for o in observations])
 
 
-def _decode(raw: str | None, clock: str) -> list[Observation]:
+def _decode(raw: str | None, clock: str, reference: str = SLACK) -> list[Observation]:
     if not raw:
         return []
     try:
         rows = json.loads(raw)
-        return [Observation(clock, "Slack", float(lower), math.inf if upper is None else float(upper), float(at),
+        return [Observation(clock, reference, float(lower), math.inf if upper is None else float(upper), float(at),
                             str(kind)) for lower, upper, at, kind in rows]
     except (ValueError, TypeError):
         return []

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
+from email.utils import formatdate
+from pathlib import Path
 
-from tests.slack.conftest import Bot
+import pytest
+from aiohttp import web
+
+from bot.config import ServicesConfig, load_services
+from tests.slack.conftest import Bot, BotFactory
 from tests.support.slack_api import MockSlack
 from tests.support.slack_requests import message
 from tests.support.tokens import T, claims, make_token
@@ -14,8 +21,8 @@ from tests.support.tokens import T, claims, make_token
 def clock_lines(slack: MockSlack) -> list[str]:
     lines = []
     for call in slack.of("chat.postMessage"):
-        text = json.dumps(call.params.get("blocks") or [])
-        start = text.find("🕒") if "🕒" in text else text.find("\\ud83d\\udd52")
+        text = json.dumps(call.params.get("blocks") or [], ensure_ascii=False)
+        start = text.find("🕒")
         lines.append(text[start:start + 300] if start >= 0 else "")
     return lines
 
@@ -62,3 +69,62 @@ async def test_an_error_message_printing_the_validators_time_measures_the_valida
     [note] = clock_lines(slack)
     assert "the validator (microsoft-identitymodel)'s clock is at least 6 min 39 s ahead of Slack" in note
     assert "Fix NTP on the validating hosts" in note
+
+
+class _Skewed:
+    """A service whose Date header runs 38 s behind."""
+
+    def __init__(self) -> None:
+        self.probes = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.probes += 1
+        return web.Response(status=204, headers={"Date": formatdate(time.time() - 38, usegmt=True)})
+
+
+@pytest.fixture
+async def skewed_service() -> AsyncIterator[tuple[_Skewed, str]]:
+    skewed = _Skewed()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", skewed.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield skewed, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/health"  # type: ignore[union-attr]
+    await runner.cleanup()
+
+
+def _services(tmp_path: Path, url: str) -> ServicesConfig:
+    config = tmp_path / "services.toml"
+    config.write_text(f'[services.orders]\naudiences = ["orders-api"]\nprobe_url = "{url}"\nallow_http = true\n',
+                      encoding="utf-8")
+    return load_services(config)
+
+
+async def test_a_time_diagnosis_probes_the_services_clock_once_a_minute(
+    make_bot: BotFactory, slack: MockSlack, skewed_service: tuple[_Skewed, str], tmp_path: Path
+) -> None:
+    skewed, url = skewed_service
+    bot = await make_bot(services=_services(tmp_path, url))
+    for n in range(2):
+        await bot.event(message(make_token(claims(exp=T - 20, n=n)), ts=f"{T - 10 + n}.000100"), f"Ev{n}")
+        await bot.settle()
+    await bot.event(message(make_token(claims(aud="billing-api")), ts=f"{T}.000100"), "Ev9")  # no time cause
+    await bot.settle()
+    notes = clock_lines(slack)
+    assert "orders's clock is 3" in notes[0] and "behind this host (±1 s)" in notes[0]
+    assert "Fix NTP on orders's hosts" in notes[0] and notes[1] and notes[2] == ""
+    assert skewed.probes == 1  # the second card reused the minute-old reading
+
+
+async def test_slash_probe_measures_on_demand(make_bot: BotFactory, slack: MockSlack,
+                                              skewed_service: tuple[_Skewed, str], tmp_path: Path) -> None:
+    _, url = skewed_service
+    bot = await make_bot(services=_services(tmp_path, url))
+    await bot.command("probe orders")
+    await bot.command("probe billing", response="r2")
+    await bot.settle()
+    [answer] = slack.of("response:r1")
+    assert answer.params["response_type"] == "ephemeral" and "behind this host" in answer.params["text"]
+    assert "No probe_url" in slack.of("response:r2")[0].params["text"]
