@@ -170,6 +170,13 @@ def test_demo_shows_every_cause_and_exits_zero() -> None:
         assert label.lower() in out.lower(), label
 
 
+def test_snippets_reach_the_terminal_and_json_filled_in() -> None:
+    text = f"{make_token(claims(nbf=T + 70))}\nUnauthorizedError: jwt not active"
+    for extra in ([], ["--json"]):
+        _, out, _ = run([text, "--at", AT, *extra])
+        assert "{{" not in out and "clockTolerance: 80" in out
+
+
 def test_demo_json_covers_every_cause_id() -> None:
     code, out, _ = run(["demo", "--json"])
     ids = {cause["id"] for d in json.loads(out)["diagnoses"] for cause in d["causes"]}

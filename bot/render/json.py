@@ -29,7 +29,8 @@ from bot.diagnosis.model import (
     Verdict,
 )
 from bot.diagnosis.timefmt import format_iso
-from bot.knowledge import Knowledge
+from bot.knowledge import Knowledge, Snippet
+from bot.render.snippets import snippet_code
 
 SCHEMA = "jwtcheck/diagnosis@1"
 SUMMARY_SCHEMA = "jwtcheck/summary@1"
@@ -93,7 +94,8 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
                 "source": w.source,
                 "causes": [c.value for c in w.causes],
                 "snippet_libraries": sorted(w.snippets),
-                **({"snippet": _snippet(w.snippets[library])} if library and library in w.snippets else {}),
+                **({"snippet": _snippet(w.snippets[library], diagnosis)} if library and library in w.snippets
+                   else {}),
             }
             for w in diagnosis.workarounds
         ],
@@ -126,9 +128,9 @@ def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, default=str)
 
 
-def _snippet(snippet: Any) -> dict[str, str]:
+def _snippet(snippet: Snippet, diagnosis: Diagnosis) -> dict[str, str]:
     return {"library": snippet.library, "version": snippet.version, "language": snippet.language,
-            "code": snippet.code}
+            "code": snippet_code(snippet, diagnosis)}
 
 
 def diagnosis_from_dict(data: Mapping[str, Any], knowledge: Knowledge) -> Diagnosis:

@@ -11,6 +11,7 @@ from bot.diagnosis.model import Diagnosis, Report, Source, Verdict
 from bot.diagnosis.timefmt import format_relative, format_utc
 from bot.knowledge import Knowledge
 from bot.render.json import cause_counts
+from bot.render.snippets import snippet_code
 
 TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time")
 HEADLINE_CLAIMS = ("iss", "aud", "sub", "azp", "client_id", "scope", "exp", "nbf", "iat")
@@ -82,7 +83,8 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
             snippet = workaround.snippets.get(diagnosis.library.value) if diagnosis.library else None
             if snippet is not None:
                 lines.append(style.dim(f"     {snippet.library} {snippet.version}:"))
-                lines.extend(f"       {line}" for line in snippet.code.rstrip().splitlines())
+                code = snippet_code(snippet, diagnosis)
+                lines.extend(f"       {line}" for line in code.rstrip().splitlines())
     if diagnosis.dead_ends:
         lines.append(style.bold("Don't bother"))
         for dead_end in diagnosis.dead_ends:
