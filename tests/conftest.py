@@ -15,6 +15,7 @@ import redis
 import redis.asyncio as aioredis
 
 from bot.store.redis_store import RedisStore
+from tests.keys.server import KeyServer
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -63,3 +64,17 @@ async def redis_store(redis_url: str, redis_raw: aioredis.Redis) -> AsyncIterato
         yield store
     finally:
         await store.close()
+
+
+@pytest.fixture
+async def issuer() -> AsyncIterator[KeyServer]:
+    """A local key server: the issuer the config trusts."""
+    async with KeyServer.running() as server:
+        yield server
+
+
+@pytest.fixture
+async def attacker() -> AsyncIterator[KeyServer]:
+    """A second local server a hostile token points at: it must receive no request at all."""
+    async with KeyServer.running() as server:
+        yield server

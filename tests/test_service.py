@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -35,23 +34,6 @@ class Clock:
     def __call__(self) -> float:
         return self.now
 
-
-@pytest.fixture
-async def issuer() -> AsyncIterator[KeyServer]:
-    server = await KeyServer().start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def attacker() -> AsyncIterator[KeyServer]:
-    server = await KeyServer().start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 class Service:

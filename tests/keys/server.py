@@ -9,8 +9,8 @@ import contextlib
 import gzip
 import json
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +35,15 @@ class KeyServer:
 
     def count(self, path: str) -> int:
         return sum(1 for seen in self.requests if seen == path)
+
+    @classmethod
+    @asynccontextmanager
+    async def running(cls) -> AsyncIterator[KeyServer]:
+        server = await cls().start()
+        try:
+            yield server
+        finally:
+            await server.close()
 
     async def start(self) -> KeyServer:
         app = web.Application()

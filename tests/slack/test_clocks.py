@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from email.utils import formatdate
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bot.config import ServicesConfig, load_services
 from tests.slack.conftest import Bot, BotFactory
+from tests.support.date_server import DateServer
 from tests.support.slack_api import MockSlack
 from tests.support.slack_requests import message
 from tests.support.tokens import T, claims, make_token
@@ -71,28 +70,10 @@ async def test_an_error_message_printing_the_validators_time_measures_the_valida
     assert "Fix NTP on the validating hosts" in note
 
 
-class _Skewed:
-    """A service whose Date header runs 38 s behind."""
-
-    def __init__(self) -> None:
-        self.probes = 0
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.probes += 1
-        return web.Response(status=204, headers={"Date": formatdate(time.time() - 38, usegmt=True)})
-
-
 @pytest.fixture
-async def skewed_service() -> AsyncIterator[tuple[_Skewed, str]]:
-    skewed = _Skewed()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", skewed.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield skewed, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/health"  # type: ignore[union-attr]
-    await runner.cleanup()
+async def skewed_service() -> AsyncIterator[tuple[DateServer, str]]:
+    async with DateServer.running() as server:
+        yield server, server.url
 
 
 def _services(tmp_path: Path, url: str) -> ServicesConfig:
@@ -103,7 +84,7 @@ def _services(tmp_path: Path, url: str) -> ServicesConfig:
 
 
 async def test_a_time_diagnosis_probes_the_services_clock_once_a_minute(
-    make_bot: BotFactory, slack: MockSlack, skewed_service: tuple[_Skewed, str], tmp_path: Path
+    make_bot: BotFactory, slack: MockSlack, skewed_service: tuple[DateServer, str], tmp_path: Path
 ) -> None:
     skewed, url = skewed_service
     bot = await make_bot(services=_services(tmp_path, url))
@@ -115,11 +96,11 @@ async def test_a_time_diagnosis_probes_the_services_clock_once_a_minute(
     notes = clock_lines(slack)
     assert "orders's clock is 3" in notes[0] and "behind this host (±1 s)" in notes[0]
     assert "Fix NTP on orders's hosts" in notes[0] and notes[1] and notes[2] == ""
-    assert skewed.probes == 1  # the second card reused the minute-old reading
+    assert len(skewed.methods) == 1  # the second card reused the minute-old reading
 
 
 async def test_slash_probe_measures_on_demand(make_bot: BotFactory, slack: MockSlack,
-                                              skewed_service: tuple[_Skewed, str], tmp_path: Path) -> None:
+                                              skewed_service: tuple[DateServer, str], tmp_path: Path) -> None:
     _, url = skewed_service
     bot = await make_bot(services=_services(tmp_path, url))
     await bot.command("probe orders")
