@@ -12,19 +12,18 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.diagnosis.checks.values import show
 from bot.diagnosis.signature import SourceFailure
 from bot.keys.base import SourceKeys
-from bot.keys.fetch import DEFAULT_LIMITS, FetchError, FetchLimits, clamp_age, fetch_json
-from bot.keys.jwks import FAILURE_TTL, MAX_AGE, MIN_AGE, Fetcher, JwksSource, store_key
+from bot.keys.fetch import FetchError, clamp_age
+from bot.keys.jwks import DEFAULT_SETTINGS, MAX_AGE, MIN_AGE, FetchSettings, JwksSource, store_key
 from bot.keys.urls import UrlRefused, check_url, host_of, is_internal_address
 
 if TYPE_CHECKING:
-    from bot.store.base import Store
+    pass
 
 log = logging.getLogger(__name__)
 DEFAULT_AGE = 3600.0
@@ -38,24 +37,14 @@ class DiscoverySource:
         *,
         jwks_for: Callable[[str], JwksSource],
         allow_http: bool = False,
-        store: Store | None = None,
-        limits: FetchLimits = DEFAULT_LIMITS,
-        clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], float] = time.time,
-        failure_ttl: float = FAILURE_TTL,
-        fetcher: Fetcher = fetch_json,
+        settings: FetchSettings = DEFAULT_SETTINGS,
     ) -> None:
         self.url = url
         self.origin = host_of(url)
         self._issuers = issuers
         self._jwks_for = jwks_for
         self._allow_http = allow_http
-        self._store = store
-        self._limits = limits
-        self._clock = clock
-        self._wall = wall
-        self._failure_ttl = failure_ttl
-        self._fetcher = fetcher
+        self._settings = settings
         self._key = store_key("oidc", url)
         self._jwks_uri: tuple[str, float] | None = None
         self._failure: tuple[SourceFailure, float] | None = None
@@ -69,12 +58,12 @@ class DiscoverySource:
         return await self._jwks_for(target).lookup(kid)
 
     async def _target(self) -> str | SourceFailure:
-        if self._jwks_uri is not None and self._jwks_uri[1] > self._clock():
+        if self._jwks_uri is not None and self._jwks_uri[1] > self._settings.clock():
             return self._jwks_uri[0]
         stored = await self._load()
         if stored is not None:
             return stored
-        if self._failure is not None and self._failure[1] > self._clock():
+        if self._failure is not None and self._failure[1] > self._settings.clock():
             return self._failure[0]
         loop = asyncio.get_running_loop()
         task = self._inflight
@@ -89,14 +78,14 @@ class DiscoverySource:
             self._inflight = None
 
     async def _load(self) -> str | None:
-        if self._store is None:
+        if self._settings.store is None:
             return None
         try:
-            text = await self._store.get(self._key)
+            text = await self._settings.store.get(self._key)
             if text is None:
                 return None
             data = json.loads(text)
-            uri, remaining = self._check(data["jwks_uri"]), float(data["expires_at"]) - self._wall()
+            uri, remaining = self._check(data["jwks_uri"]), float(data["expires_at"]) - self._settings.wall()
         except (ValueError, KeyError, TypeError, FetchError):
             return None
         except Exception:  # a store outage costs a fetch, never a diagnosis
@@ -104,29 +93,29 @@ class DiscoverySource:
             return None
         if remaining <= 0:
             return None
-        self._jwks_uri = (uri, self._clock() + min(remaining, MAX_AGE))
+        self._jwks_uri = (uri, self._settings.clock() + min(remaining, MAX_AGE))
         return uri
 
     async def _fetch(self) -> str | SourceFailure:
         self.fetches += 1
         try:
-            fetched = await self._fetcher(self.url, allow_http=self._allow_http, limits=self._limits,
+            fetched = await self._settings.fetcher(self.url, allow_http=self._allow_http, limits=self._settings.limits,
                                           what="discovery document")
             uri = self._validate(fetched.document)
         except FetchError as failed:
             log.warning("key source failed: %s (%s)", failed.detail, failed.reason)
             failure = SourceFailure(self.origin, failed.reason, failed.detail)
-            self._failure = (failure, self._clock() + self._failure_ttl)
+            self._failure = (failure, self._settings.clock() + self._settings.failure_ttl)
             return failure
         except Exception as exc:
             log.exception("discovery %s: unexpected %s", self.origin, type(exc).__name__)
             return SourceFailure(self.origin, "error", f"the discovery document at {self.origin} could not be read")
         age = clamp_age(fetched.max_age, default=DEFAULT_AGE, low=MIN_AGE, high=MAX_AGE)
-        self._jwks_uri, self._failure = (uri, self._clock() + age), None
-        if self._store is not None:
-            document = {"jwks_uri": uri, "expires_at": round(self._wall() + age)}
+        self._jwks_uri, self._failure = (uri, self._settings.clock() + age), None
+        if self._settings.store is not None:
+            document = {"jwks_uri": uri, "expires_at": round(self._settings.wall() + age)}
             with contextlib.suppress(Exception):
-                await self._store.set(self._key, json.dumps(document), max(1, int(age)))
+                await self._settings.store.set(self._key, json.dumps(document), max(1, int(age)))
         return uri
 
     def _validate(self, document: object) -> str:

@@ -40,6 +40,22 @@ Fetcher = Callable[..., Awaitable[Fetched]]
 
 
 @dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """How the key sources of one keyring fetch and remember: shared, so they are set in one place."""
+
+    store: Store | None = None
+    limits: FetchLimits = DEFAULT_LIMITS
+    clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time
+    refetch_interval: float = REFETCH_INTERVAL
+    failure_ttl: float = FAILURE_TTL
+    fetcher: Fetcher = fetch_json
+
+
+DEFAULT_SETTINGS = FetchSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class _Entry:
     keys: tuple[TrustedKey, ...]
     kids: frozenset[str]
@@ -66,29 +82,11 @@ def parse_jwks(document: Any, origin: str) -> tuple[TrustedKey, ...]:
 class JwksSource:
     """The keys at one configured JWKS URL."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        allow_http: bool = False,
-        store: Store | None = None,
-        limits: FetchLimits = DEFAULT_LIMITS,
-        clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], float] = time.time,
-        refetch_interval: float = REFETCH_INTERVAL,
-        failure_ttl: float = FAILURE_TTL,
-        fetcher: Fetcher = fetch_json,
-    ) -> None:
+    def __init__(self, url: str, *, allow_http: bool = False, settings: FetchSettings = DEFAULT_SETTINGS) -> None:
         self.url = url
         self.origin = host_of(url)
         self._allow_http = allow_http
-        self._store = store
-        self._limits = limits
-        self._clock = clock
-        self._wall = wall
-        self._refetch_interval = refetch_interval
-        self._failure_ttl = failure_ttl
-        self._fetcher = fetcher
+        self._settings = settings
         self._key = store_key("jwks", url)
         self._entry: _Entry | None = None
         self._failure: tuple[SourceFailure, float] | None = None
@@ -124,14 +122,14 @@ class JwksSource:
 
     def _fresh(self) -> _Entry | None:
         entry = self._entry
-        return entry if entry is not None and entry.expires > self._clock() else None
+        return entry if entry is not None and entry.expires > self._settings.clock() else None
 
     async def _load(self) -> _Entry | None:
         """The store's copy, if it is still fresh: it becomes this process's copy too."""
-        if self._store is None:
+        if self._settings.store is None:
             return None
         try:
-            text = await self._store.get(self._key)
+            text = await self._settings.store.get(self._key)
         except Exception:  # a store outage costs a fetch, never a diagnosis
             log.warning("key cache: the store could not be read for %s", self.origin)
             return None
@@ -140,33 +138,34 @@ class JwksSource:
         try:
             data = json.loads(text)
             keys = parse_jwks({"keys": data["keys"]}, self.origin)
-            remaining = float(data["expires_at"]) - self._wall()
+            remaining = float(data["expires_at"]) - self._settings.wall()
         except (ValueError, KeyError, TypeError, FetchError):
             return None
         if remaining <= 0:
             return None
         entry = self._entry = _Entry(keys, frozenset(k.kid for k in keys if k.kid),
-                                     self._clock() + min(remaining, MAX_AGE))
+                                     self._settings.clock() + min(remaining, MAX_AGE))
         return entry
 
     async def _save(self, keys: tuple[TrustedKey, ...], age: float) -> None:
-        if self._store is None:
+        if self._settings.store is None:
             return
-        document = {"keys": [dict(key.jwk) for key in keys], "fetched_at": round(self._wall()),
-                    "expires_at": round(self._wall() + age)}
+        document = {"keys": [dict(key.jwk) for key in keys], "fetched_at": round(self._settings.wall()),
+                    "expires_at": round(self._settings.wall() + age)}
         try:
-            await self._store.set(self._key, json.dumps(document, separators=(",", ":")), max(1, int(age)))
+            await self._settings.store.set(self._key, json.dumps(document, separators=(",", ":")), max(1, int(age)))
         except Exception:
             log.warning("key cache: the store could not be written for %s", self.origin)
 
     async def _may_refetch(self) -> bool:
         """At most one refetch a minute for an unknown kid: per process, and across replicas via the store."""
-        now = self._clock()
-        if self._last_fetch is not None and now - self._last_fetch < self._refetch_interval:
+        now = self._settings.clock()
+        if self._last_fetch is not None and now - self._last_fetch < self._settings.refetch_interval:
             return False
-        if self._store is not None:
+        if self._settings.store is not None:
             with contextlib.suppress(Exception):
-                return await self._store.claim(store_key("jwks-refetch", self.url), max(1, int(self._refetch_interval)))
+                interval = max(1, int(self._settings.refetch_interval))
+                return await self._settings.store.claim(store_key("jwks-refetch", self.url), interval)
         return True
 
     # --- fetching --------------------------------------------------------------------------------
@@ -174,7 +173,7 @@ class JwksSource:
     async def _fetch_shared(self, *, force: bool = False) -> _Entry | SourceFailure:
         if self._failure is not None and not force:
             failure, until = self._failure
-            if until > self._clock():
+            if until > self._settings.clock():
                 return failure
         loop = asyncio.get_running_loop()
         task = self._inflight
@@ -190,20 +189,21 @@ class JwksSource:
 
     async def _fetch(self) -> _Entry | SourceFailure:
         self.fetches += 1
-        self._last_fetch = self._clock()
+        self._last_fetch = self._settings.clock()
         try:
-            fetched = await self._fetcher(self.url, allow_http=self._allow_http, limits=self._limits, what="JWKS")
+            fetched = await self._settings.fetcher(self.url, allow_http=self._allow_http, limits=self._settings.limits,
+                                                   what="JWKS")
             keys = parse_jwks(fetched.document, self.origin)
         except FetchError as failed:
             log.warning("key source failed: %s (%s)", failed.detail, failed.reason)
             failure = SourceFailure(self.origin, failed.reason, failed.detail)
-            self._failure = (failure, self._clock() + self._failure_ttl)
+            self._failure = (failure, self._settings.clock() + self._settings.failure_ttl)
             return failure
         except Exception as exc:  # a bug here must not take a diagnosis down
             log.exception("key source %s: unexpected %s", self.origin, type(exc).__name__)
             return SourceFailure(self.origin, "error", f"the JWKS at {self.origin} could not be read")
         age = clamp_age(fetched.max_age, default=DEFAULT_AGE, low=MIN_AGE, high=MAX_AGE)
-        entry = _Entry(keys, frozenset(k.kid for k in keys if k.kid), self._clock() + age)
+        entry = _Entry(keys, frozenset(k.kid for k in keys if k.kid), self._settings.clock() + age)
         self._entry, self._failure = entry, None
         await self._save(keys, age)
         return entry

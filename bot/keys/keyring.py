@@ -18,7 +18,7 @@ from bot.keys.base import KeySource, SourceKeys
 from bot.keys.config import KeyConfig
 from bot.keys.discovery import DiscoverySource
 from bot.keys.fetch import DEFAULT_LIMITS, FetchLimits, fetch_json
-from bot.keys.jwks import FAILURE_TTL, REFETCH_INTERVAL, Fetcher, JwksSource
+from bot.keys.jwks import FAILURE_TTL, REFETCH_INTERVAL, Fetcher, FetchSettings, JwksSource
 from bot.keys.local import resolve_local
 
 if TYPE_CHECKING:
@@ -37,28 +37,20 @@ class Keyring:
         failure_ttl: float = FAILURE_TTL,
         fetcher: Fetcher = fetch_json,
     ) -> None:
-        self._store = store
-        self._limits = limits
-        self._clock = clock
-        self._wall = wall
-        self._refetch_interval = refetch_interval
-        self._failure_ttl = failure_ttl
-        self._fetcher = fetcher
+        self._settings = FetchSettings(store=store, limits=limits, clock=clock, wall=wall,
+                                       refetch_interval=refetch_interval, failure_ttl=failure_ttl, fetcher=fetcher)
         self._jwks: dict[tuple[str, bool], JwksSource] = {}
         self._discovery: dict[tuple[str, tuple[str, ...], bool], DiscoverySource] = {}
 
     @property
     def deadline(self) -> float:
         """The longest one resolution may take: a discovery fetch, then a JWKS fetch and its refetch."""
-        return 3 * self._limits.total_timeout + 1.0
+        return 3 * self._settings.limits.total_timeout + 1.0
 
     def jwks(self, url: str, allow_http: bool = False) -> JwksSource:
         source = self._jwks.get((url, allow_http))
         if source is None:
-            source = self._jwks[(url, allow_http)] = JwksSource(
-                url, allow_http=allow_http, store=self._store, limits=self._limits, clock=self._clock,
-                wall=self._wall, refetch_interval=self._refetch_interval, failure_ttl=self._failure_ttl,
-                fetcher=self._fetcher)
+            source = self._jwks[(url, allow_http)] = JwksSource(url, allow_http=allow_http, settings=self._settings)
         return source
 
     def discovery(self, url: str, issuers: tuple[str, ...], allow_http: bool = False) -> DiscoverySource:
@@ -67,8 +59,7 @@ class Keyring:
         if source is None:
             source = self._discovery[key] = DiscoverySource(
                 url, issuers, jwks_for=lambda uri: self.jwks(uri, allow_http), allow_http=allow_http,
-                store=self._store, limits=self._limits, clock=self._clock, wall=self._wall,
-                failure_ttl=self._failure_ttl, fetcher=self._fetcher)
+                settings=self._settings)
         return source
 
     def sources(self, config: KeyConfig) -> list[KeySource]:

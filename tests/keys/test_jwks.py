@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.keys.fetch import FetchLimits
-from bot.keys.jwks import JwksSource
+from bot.keys.jwks import FetchSettings, JwksSource
 from bot.store.memory import MemoryStore
 from bot.store.redis_store import RedisStore
 from tests.keys.server import KeyServer
@@ -29,7 +29,8 @@ class Clock:
 
 
 def source(url: str, clock: Clock, store: object = None, **kwargs: object) -> JwksSource:
-    return JwksSource(url, allow_http=True, store=store, limits=FAST, clock=clock, **kwargs)  # type: ignore[arg-type]
+    return JwksSource(url, allow_http=True,
+                      settings=FetchSettings(store=store, limits=FAST, clock=clock, **kwargs))  # type: ignore[arg-type]
 
 
 async def test_a_rotated_key_is_found_after_one_refetch(issuer: KeyServer) -> None:
