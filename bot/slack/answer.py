@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,6 +44,7 @@ USAGE = (
 NOTHING_HERE = ("I found no JWT and no known JWT error message here. Paste the token, the `Authorization` "
                 "header or the error line, or try `/jwtcheck help`.")
 Respond = Callable[..., Awaitable[Any]]
+T = TypeVar("T")
 Estimates = dict[str, ClockEstimate]
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
@@ -128,14 +129,12 @@ async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, c
         user = str(command.get("user_id", ""))
         asked = f"<@{user}> ran `/jwtcheck`: " if _USER_ID.match(user) else "`/jwtcheck`: "
         try:
-            summary = await client.chat_postMessage(channel=channel, text=asked + render_summary_line(report),
-                                                    unfurl_links=False, unfurl_media=False)
+            summary = await _slack(deps, "chat.postMessage", client.chat_postMessage(
+                channel=channel, text=asked + render_summary_line(report), unfurl_links=False, unfurl_media=False))
         except SlackApiError as failure:
-            error = _error_code(failure)
-            _count_error(deps, "chat.postMessage", error)
-            if error not in CANNOT_POST:
+            if _error_code(failure) not in CANNOT_POST:
                 raise
-            log.info("cannot post in the channel (%s): answering privately", error)
+            log.info("cannot post in the channel: answering privately")
         else:
             place = Place(team, str(summary.get("channel") or channel), str(summary["ts"]))
             await post_cards(deps, client, place, report, exposes_tokens=False, estimates=estimates, probed=probed)
@@ -163,24 +162,19 @@ async def answer_probe(deps: Deps, respond: Respond, request: Request) -> None:
 
 async def post_cards(deps: Deps, client: AsyncWebClient, place: Place, report: Report, *, exposes_tokens: bool,
                      estimates: Estimates | None = None, probed: str | None = None) -> None:
-    states: list[CardState] = []
-    messages = await _render(deps, report, MAX_CARDS, states, place, exposes_tokens=exposes_tokens, ephemeral=False,
+    messages = await _render(deps, report, MAX_CARDS, place, exposes_tokens=exposes_tokens, ephemeral=False,
                              estimates=estimates or {}, probed=probed)
     for message in messages:
-        try:
-            await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=message.text,
-                                          blocks=message.blocks, unfurl_links=False, unfurl_media=False)
-        except SlackApiError as failure:
-            _count_error(deps, "chat.postMessage", _error_code(failure))
-            raise
+        await _slack(deps, "chat.postMessage", client.chat_postMessage(
+            channel=place.channel, thread_ts=place.thread_ts, text=message.text, blocks=message.blocks,
+            unfurl_links=False, unfurl_media=False))
         deps.metrics.cards.labels("posted").inc()
 
 
 async def post_ephemeral_cards(deps: Deps, respond: Respond, team: str, channel: str, report: Report,
                                estimates: Estimates | None = None, probed: str | None = None) -> None:
     place = Place(team, channel, None)
-    states: list[CardState] = []
-    for message in await _render(deps, report, MAX_EPHEMERAL_CARDS, states, place, exposes_tokens=False,
+    for message in await _render(deps, report, MAX_EPHEMERAL_CARDS, place, exposes_tokens=False,
                                  ephemeral=True, estimates=estimates or {}, probed=probed):
         await respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
         deps.metrics.cards.labels("ephemeral").inc()
@@ -202,11 +196,8 @@ async def update_card(deps: Deps, client: AsyncWebClient, respond: Respond, stat
         channel = (body.get("channel") or {}).get("id") or state.channel
         ts = str((body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
                  or state.ts)
-        try:
-            await client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
-        except SlackApiError as failure:
-            _count_error(deps, "chat.update", _error_code(failure))
-            raise
+        await _slack(deps, "chat.update", client.chat_update(channel=channel, ts=ts, text=message.text,
+                                                             blocks=message.blocks))
     deps.metrics.cards.labels("updated").inc()
 
 
@@ -225,10 +216,11 @@ def is_live(diagnosis: Diagnosis, now: float) -> bool:
     return isinstance(exp, int | float) and not isinstance(exp, bool) and exp > now
 
 
-async def _render(deps: Deps, report: Report, limit: int, states: list[CardState], place: Place, *,
-                  exposes_tokens: bool, ephemeral: bool, estimates: Estimates, probed: str | None = None
-                  ) -> list[Message]:
+async def _render(deps: Deps, report: Report, limit: int, place: Place, *, exposes_tokens: bool, ephemeral: bool,
+                  estimates: Estimates, probed: str | None = None) -> list[Message]:
+    """The cards (and a summary for the rest), with their state saved first so any replica can take a click."""
     now = report.evaluated_at.timestamp()
+    states: list[CardState] = []
     for diagnosis in report.diagnoses[:limit]:
         note, leeway = clock_note(diagnosis, estimates)
         if probed and involves_time(diagnosis):
@@ -278,9 +270,9 @@ async def _diagnose(deps: Deps, text: str, expectations: Expectations, keys: Key
 async def _thread_messages(deps: Deps, client: AsyncWebClient, channel: str, thread_ts: str) -> list[tuple[str, str]]:
     """The thread's messages (not the bot's) with their ts, for a mention that holds no token itself."""
     try:
-        replies = await client.conversations_replies(channel=channel, ts=thread_ts, limit=THREAD_MESSAGES)
-    except SlackApiError as failure:
-        _count_error(deps, "conversations.replies", _error_code(failure))
+        replies = await _slack(deps, "conversations.replies",
+                               client.conversations_replies(channel=channel, ts=thread_ts, limit=THREAD_MESSAGES))
+    except SlackApiError:
         return []
     return [
         (unescape_slack(str(message.get("text") or "")), str(message.get("ts") or thread_ts))
@@ -297,11 +289,16 @@ def _seconds(ts: str) -> float:
 
 
 async def _post_text(deps: Deps, client: AsyncWebClient, place: Place, text: str) -> None:
+    await _slack(deps, "chat.postMessage", client.chat_postMessage(
+        channel=place.channel, thread_ts=place.thread_ts, text=text, unfurl_links=False, unfurl_media=False))
+
+
+async def _slack(deps: Deps, method: str, call: Awaitable[T]) -> T:
+    """A Web API call whose failure is counted and logged (its error code only) before it propagates."""
     try:
-        await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=text,
-                                      unfurl_links=False, unfurl_media=False)
+        return await call
     except SlackApiError as failure:
-        _count_error(deps, "chat.postMessage", _error_code(failure))
+        _count_error(deps, method, _error_code(failure))
         raise
 
 
