@@ -77,11 +77,13 @@ async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, An
     if report.diagnoses:
         estimates = await deps.clocks.record(place.team, channel, report, _seconds(ts))
     elif mention and event.get("thread_ts"):
-        thread = await _thread_messages(deps, client, channel, str(event["thread_ts"]))
-        report = await _diagnose(deps, "\n".join(text for text, _ in thread), expectations, keys)
-        for text, message_ts in thread:
+        found: list[Diagnosis] = []
+        for text, message_ts in await _thread_messages(deps, client, channel, str(event["thread_ts"])):
             seen = await _diagnose(deps, text, expectations, keys)
             estimates.update(await deps.clocks.record(place.team, channel, seen, _seconds(message_ts)))
+            found.extend(seen.diagnoses)
+        report = Report(report.evaluated_at, expectations, tuple(found[:SCAN_LIMIT]),
+                        max(0, len(found) - SCAN_LIMIT))
     if not report.diagnoses and not mention:
         return  # an ordinary message: no reply
     probed = await _probe_if_time(deps, request, report)
