@@ -8,7 +8,7 @@ default ``account`` audience, and Cognito access tokens that carry ``client_id``
 from __future__ import annotations
 
 from bot.diagnosis.checks import CheckContext, CheckResult, result
-from bot.diagnosis.checks.values import kind_of, show
+from bot.diagnosis.checks.values import kind_of, one_of, show
 from bot.diagnosis.model import CauseId, Evidence, Finding, JSONValue
 
 KEYCLOAK_DEFAULT_AUDIENCES = frozenset({"account", "realm-management", "broker"})
@@ -46,13 +46,13 @@ def _missing(claims: dict[str, JSONValue] | object, expected: tuple[str, ...]) -
             "app in client_id, not aud; validate client_id for these tokens"
         )
         return Finding(CauseId.MISSING_CLAIM, Evidence("aud", "client_id_instead_of_aud", detail), 0.8)
-    detail = f"the token has no aud claim; the validator expects {_one_of(expected)}"
+    detail = f"the token has no aud claim; the validator expects {one_of(expected)}"
     return Finding(CauseId.MISSING_CLAIM, Evidence("aud", "missing", detail), 0.8)
 
 
 def _mismatch(claims: object, actual: list[str], expected: tuple[str, ...]) -> Finding:
     shown = show(actual[0]) if len(actual) == 1 else f"the list {show(list[JSONValue](actual))}"
-    reasons = [f"aud is {shown}; the validator expects {_one_of(expected)}"]
+    reasons = [f"aud is {shown}; the validator expects {one_of(expected)}"]
     reasons.extend(_near_misses(actual, expected))
     id_token = _id_token_hint(claims)
     if id_token:
@@ -105,9 +105,3 @@ def _id_token_hint(claims: object) -> str | None:
         f"this looks like an ID token (it has {', '.join(signs)}): its aud is the client app, not your API; "
         "send the access token instead"
     )
-
-
-def _one_of(expected: tuple[str, ...]) -> str:
-    if len(expected) == 1:
-        return show(expected[0])
-    return "one of " + ", ".join(show(item) for item in expected[:5])

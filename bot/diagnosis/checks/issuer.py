@@ -12,7 +12,7 @@ import re
 from urllib.parse import SplitResult, urlsplit
 
 from bot.diagnosis.checks import CheckContext, CheckResult, result
-from bot.diagnosis.checks.values import kind_of, show
+from bot.diagnosis.checks.values import kind_of, one_of, show
 from bot.diagnosis.model import CauseId, Evidence, Finding
 
 _ENTRA_V1 = re.compile(r"https://sts\.windows\.net/([0-9a-fA-F-]{36})/?$")
@@ -26,7 +26,7 @@ def check_issuer(context: CheckContext) -> CheckResult:
         return result(skipped=["issuer (no expected issuer given)"])
     iss = context.claims.get("iss")
     if iss is None:
-        detail = f"the token has no iss claim; the validator expects {_one_of(expected)}"
+        detail = f"the token has no iss claim; the validator expects {one_of(expected)}"
         return result([Finding(CauseId.MISSING_CLAIM, Evidence("iss", "missing", detail), 0.8)])
     if not isinstance(iss, str):
         detail = f"iss is {kind_of(iss)} ({show(iss)}); it must be a string"
@@ -34,7 +34,7 @@ def check_issuer(context: CheckContext) -> CheckResult:
     if iss in expected:
         return result()
     notes = [note for want in expected if (note := explain_issuer_difference(iss, want))]
-    detail = f"iss is {show(iss)}; the validator expects {_one_of(expected)}"
+    detail = f"iss is {show(iss)}; the validator expects {one_of(expected)}"
     if notes:
         detail += "; " + "; ".join(notes[:2])
     reason = "near_miss" if notes else "mismatch"
@@ -95,9 +95,3 @@ def _split(value: str) -> SplitResult | None:
 
 def _port(parts: SplitResult) -> int | None:
     return parts.port or _DEFAULT_PORTS.get(parts.scheme)
-
-
-def _one_of(expected: tuple[str, ...]) -> str:
-    if len(expected) == 1:
-        return show(expected[0])
-    return "one of " + ", ".join(show(item) for item in expected[:5])

@@ -24,6 +24,13 @@ def show(value: JSONValue, limit: int = MAX_SHOWN) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def one_of(expected: tuple[str, ...]) -> str:
+    """``"orders-api"`` or ``one of "a", "b"``: the expected values, shown safely, at most five."""
+    if len(expected) == 1:
+        return show(expected[0])
+    return "one of " + ", ".join(show(item) for item in expected[:5])
+
+
 def kind_of(value: JSONValue) -> str:
     if isinstance(value, UnrepresentableNumber):
         return "a number too large to represent"
