@@ -8,7 +8,6 @@ equal one of the service's configured issuers, and its ``jwks_uri`` must be http
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.diagnosis.checks.values import show
 from bot.diagnosis.signature import SourceFailure
-from bot.keys.base import SourceKeys
+from bot.keys.base import SingleFlight, SourceKeys
 from bot.keys.fetch import FetchError, clamp_age
 from bot.keys.jwks import DEFAULT_SETTINGS, MAX_AGE, MIN_AGE, FetchSettings, JwksSource, store_key
 from bot.keys.urls import UrlRefused, check_url, host_of, is_internal_address
@@ -48,7 +47,7 @@ class DiscoverySource:
         self._key = store_key("oidc", url)
         self._jwks_uri: tuple[str, float] | None = None
         self._failure: tuple[SourceFailure, float] | None = None
-        self._inflight: asyncio.Task[str | SourceFailure] | None = None
+        self._inflight: SingleFlight[str | SourceFailure] = SingleFlight()
         self.fetches = 0
 
     async def lookup(self, kid: str | None) -> SourceKeys:
@@ -65,17 +64,7 @@ class DiscoverySource:
             return stored
         if self._failure is not None and self._failure[1] > self._settings.clock():
             return self._failure[0]
-        loop = asyncio.get_running_loop()
-        task = self._inflight
-        if task is None or task.done() or task.get_loop() is not loop:
-            task = loop.create_task(self._fetch())
-            self._inflight = task
-            task.add_done_callback(self._forget)
-        return await asyncio.shield(task)
-
-    def _forget(self, task: asyncio.Task[str | SourceFailure]) -> None:
-        if self._inflight is task:
-            self._inflight = None
+        return await self._inflight.run(self._fetch)
 
     async def _load(self) -> str | None:
         if self._settings.store is None:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.diagnosis.signature import SourceFailure, TrustedKey
-from bot.keys.base import SourceKeys
+from bot.keys.base import SingleFlight, SourceKeys
 from bot.keys.fetch import DEFAULT_LIMITS, Fetched, FetchError, FetchLimits, clamp_age, fetch_json
 from bot.keys.jwk import MAX_JWKS_KEYS, public_jwk
 from bot.keys.urls import host_of
@@ -90,7 +89,7 @@ class JwksSource:
         self._key = store_key("jwks", url)
         self._entry: _Entry | None = None
         self._failure: tuple[SourceFailure, float] | None = None
-        self._inflight: asyncio.Task[_Entry | SourceFailure] | None = None
+        self._inflight: SingleFlight[_Entry | SourceFailure] = SingleFlight()
         self._last_fetch: float | None = None
         self.fetches = 0  # fetches started by this process (metrics, tests)
 
@@ -111,7 +110,7 @@ class JwksSource:
         stored = await self._load()  # another replica may have fetched the new set already
         if stored is not None and kid in stored.kids:
             return SourceKeys(stored.keys, answered=self.origin)
-        if self._inflight is None and not await self._may_refetch():
+        if not self._inflight.busy and not await self._may_refetch():
             return SourceKeys(entry.keys, answered=self.origin, refetch_limited=True)
         result = await self._fetch_shared(force=True)
         if isinstance(result, SourceFailure):
@@ -175,17 +174,7 @@ class JwksSource:
             failure, until = self._failure
             if until > self._settings.clock():
                 return failure
-        loop = asyncio.get_running_loop()
-        task = self._inflight
-        if task is None or task.done() or task.get_loop() is not loop:
-            task = loop.create_task(self._fetch())
-            self._inflight = task
-            task.add_done_callback(self._forget)
-        return await asyncio.shield(task)
-
-    def _forget(self, task: asyncio.Task[_Entry | SourceFailure]) -> None:
-        if self._inflight is task:
-            self._inflight = None
+        return await self._inflight.run(self._fetch)
 
     async def _fetch(self) -> _Entry | SourceFailure:
         self.fetches += 1
