@@ -10,6 +10,7 @@ import jwt
 SECRET = "bench-secret-" + "0123456789abcdef" * 4
 AUDIENCE = "orders-api"
 ISSUER = "https://login.acme.test/"
+ALGORITHM = "HS256"
 
 
 def token(n: int, kind: str, now: int | None = None) -> str:
@@ -22,7 +23,7 @@ def token(n: int, kind: str, now: int | None = None) -> str:
         claims["aud"] = "billing-api"
     elif kind == "skewed":
         claims.update(iat=T + 70, nbf=T + 70, exp=T + 3670)
-    return jwt.encode(claims, SECRET, algorithm="HS256")
+    return jwt.encode(claims, SECRET, algorithm=ALGORITHM)
 
 
 def access_log(lines: int = 5000, seed: int = 7, now: int | None = None) -> str:

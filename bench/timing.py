@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,9 +53,29 @@ def interleaved(candidate: Callable[[], object], baseline: Callable[[], object],
     return statistics.median(ours), statistics.median(theirs)
 
 
+_PYCACHE = tempfile.mkdtemp(prefix="jwtcheck-bench-pycache-")
+atexit.register(shutil.rmtree, _PYCACHE, ignore_errors=True)
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of every measured process, ours and the baselines alike.
+
+    Bytecode is cached as for an installed program (``PYTHONDONTWRITEBYTECODE``, which a development
+    shell may set, would make every start of ours recompile the package from source while PyJWT's
+    installed modules load from their caches), in a temporary folder so that the checkout stays clean.
+    The warm-up round of :func:`interleaved` fills the cache for both sides.
+    """
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = _PYCACHE
+    env.update(extra)
+    return env
+
+
 def run_process(args: list[str], stdin: bytes | None = None) -> Callable[[], object]:
+    env = process_env()
+
     def run() -> object:
-        result = subprocess.run(args, input=stdin, capture_output=True, check=False)
+        result = subprocess.run(args, input=stdin, capture_output=True, check=False, env=env)
         if result.returncode not in (0, 1):
             sys.stderr.write(result.stderr.decode(errors="replace")[-2000:])
             raise RuntimeError(f"{args[:3]} exited {result.returncode}")

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.diagnosis.decode import decode_header
-from bot.diagnosis.engine import Adviser, TokenFacts, diagnose_error_text, examine_token, judge_token, scan_text
+from bot.diagnosis.engine import TokenFacts, adviser_for, diagnose_error_text, examine_token, judge_token, scan_text
 from bot.diagnosis.model import (
     CauseId,
     Diagnosis,
@@ -50,7 +50,7 @@ class DiagnosisService:
     def __init__(self, store: Store, knowledge: Knowledge, *, on_cache: Any = None,
                  keyring: Keyring | None = None) -> None:
         self._store = store
-        self._adviser = Adviser(knowledge)
+        self._adviser = adviser_for(knowledge)
         self._on_cache = on_cache  # called with "hit" or "miss" (metrics)
         self._keyring = keyring if keyring is not None else Keyring(store)
 
@@ -78,11 +78,10 @@ class DiagnosisService:
         for item in found:
             if isinstance(item, TokenCandidate):
                 facts = await self._facts(item.token, expectations, keys)
-                diagnosis = judge_token(facts, expectations, instant, position=item.start, library=library,
-                                        titles=self._adviser.titles)
+                diagnoses.append(judge_token(facts, expectations, instant, position=item.start, library=library,
+                                             adviser=self._adviser))
             else:
-                diagnosis = diagnose_error_text(item, self._adviser.titles)
-            diagnoses.append(self._adviser.advise(diagnosis))
+                diagnoses.append(diagnose_error_text(item, adviser=self._adviser))
         return Report(now, expectations, tuple(diagnoses), omitted)
 
     async def _facts(self, raw: str, expectations: Expectations, keys: KeyConfig | None) -> TokenFacts:

@@ -3,24 +3,31 @@
 Every failure names the segment that fails. Work is bounded: a token over 16 KiB is not decoded,
 JSON deeper than 64 levels is refused, and numbers JSON cannot hold exactly (1e400, NaN) are kept as
 :class:`UnrepresentableNumber` so that the checks can say so instead of crashing.
+
+A log repeats its headers: the header segments decoded last are remembered (a bounded number of
+short ones), and a copy of the remembered result is handed out.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
 import contextlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 
 from bot.diagnosis.model import CauseId, Evidence, Finding, JSONValue
+from bot.diagnosis.redact import TOKEN_START
 
 MAX_TOKEN_CHARS = 16 * 1024
 MAX_JSON_DEPTH = 64
 _BASE64URL = re.compile(r"[A-Za-z0-9_\-]*")
+_HOLDS_A_TOKEN = re.compile(TOKEN_START)
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_MEMO_SEGMENT_CHARS = 512  # header segments up to this long are remembered …
+_MEMO_SEGMENTS = 256  # … this many of them
 _SEGMENT_NAMES = {
     3: ("header", "payload", "signature"),
     5: ("protected header", "encrypted key", "initialization vector", "ciphertext", "authentication tag"),
@@ -33,16 +40,19 @@ class UnrepresentableNumber(str):
     __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedToken:
-    """A token split and decoded as far as it goes. ``raw`` stays in memory and is never rendered."""
+class DecodedToken(NamedTuple):
+    """A token split and decoded as far as it goes. ``raw`` stays in memory and is never rendered.
+    (A named tuple: one is built per token, and cheaply.)"""
 
     raw: str
     segments: list[str]
     kind: Literal["jws", "jwe"]
     header: dict[str, JSONValue] | None
     claims: dict[str, JSONValue] | None
-    problems: list[Finding] = field(default_factory=list)
+    problems: list[Finding]
+    # False when the decoded JSON texts hold no escape and no token start: then no string in the header
+    # or claims can hold a token, and redaction has nothing to look for.
+    may_hold_tokens: bool = True
 
     @property
     def alg(self) -> str | None:
@@ -68,7 +78,7 @@ def decode_token(raw: str) -> DecodedToken:
     names = _SEGMENT_NAMES[len(segments)]
 
     try:
-        header = _decode_json_object(segments[0], names[0])
+        header, header_plain = _decode_header_segment(segments[0], names[0])
     except SegmentError as failure:
         return DecodedToken(raw, segments, kind, None, None, [_malformed(None, "bad_header", str(failure))])
 
@@ -83,11 +93,12 @@ def decode_token(raw: str) -> DecodedToken:
         for index, name in enumerate(names[1:], start=1):
             if not _BASE64URL.fullmatch(segments[index]) or len(segments[index]) % 4 == 1:
                 problems.append(_malformed(None, "bad_segment", f"the {name} (segment {index + 1}) is not base64url"))
-        return DecodedToken(raw, segments, kind, header, None, problems)
+        return DecodedToken(raw, segments, kind, header, None, problems, not header_plain)
 
     claims: dict[str, JSONValue] | None
+    claims_plain = True
     try:
-        claims = _decode_json_object(segments[1], names[1])
+        claims, claims_plain = _decode_json_text(segments[1], names[1])
     except SegmentError as failure:
         claims = None
         problems.append(_malformed(None, "bad_payload", str(failure)))
@@ -100,7 +111,7 @@ def decode_token(raw: str) -> DecodedToken:
         problems.append(_malformed(None, "missing_signature",
                                    f"the signature segment is empty although alg is {alg!r}: "
                                    "the token was probably cut when it was copied"))
-    return DecodedToken(raw, segments, kind, header, claims, problems)
+    return DecodedToken(raw, segments, kind, header, claims, problems, not (header_plain and claims_plain))
 
 
 def decode_header(raw: str) -> dict[str, JSONValue] | None:
@@ -108,7 +119,7 @@ def decode_header(raw: str) -> dict[str, JSONValue] | None:
     if len(raw) > MAX_TOKEN_CHARS:
         return None
     try:
-        return _decode_json_object(raw.split(".", 1)[0], "header")
+        return _decode_header_segment(raw.split(".", 1)[0], "header")[0]
     except SegmentError:
         return None
 
@@ -119,19 +130,39 @@ def _wrong_segment_count(raw: str, segments: list[str], kind: Literal["jws", "jw
     detail = f"the token has {count} dot-separated segments; a signed JWT has 3 and an encrypted one 5: {hint}"
     header: dict[str, JSONValue] | None = None
     with contextlib.suppress(SegmentError):
-        header = _decode_json_object(segments[0], "header")
+        header = _decode_header_segment(segments[0], "header")[0]
     return DecodedToken(raw, segments, kind, header, None, [_malformed(None, "segment_count", detail)])
 
 
-def _decode_json_object(segment: str, name: str) -> dict[str, JSONValue]:
+def _decode_header_segment(segment: str, name: str) -> tuple[dict[str, JSONValue], bool]:
+    """:func:`_decode_json_text`, remembered for short segments; the caller gets its own copy."""
+    if len(segment) > _MEMO_SEGMENT_CHARS:
+        return _decode_json_text(segment, name)
+    outcome = _remembered_header(segment, name)
+    if isinstance(outcome, str):
+        raise SegmentError(outcome)
+    header, plain = outcome
+    return dict(header), plain
+
+
+@lru_cache(maxsize=_MEMO_SEGMENTS)
+def _remembered_header(segment: str, name: str) -> tuple[dict[str, JSONValue], bool] | str:
+    try:
+        return _decode_json_text(segment, name)
+    except SegmentError as failure:
+        return str(failure)
+
+
+def _decode_json_text(segment: str, name: str) -> tuple[dict[str, JSONValue], bool]:
+    """The JSON object in ``segment``, and whether its text is *plain*: no escape, no token start."""
     if not segment:
         raise SegmentError(f"the {name} is empty")
     if not _BASE64URL.fullmatch(segment):
         raise SegmentError(f"the {name} holds characters outside base64url (A-Z a-z 0-9 - _)")
     if len(segment) % 4 == 1:
         raise SegmentError(f"the {name} has an impossible base64url length ({len(segment)}): a character is missing")
-    try:
-        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    try:  # base64url checked above: translate to the standard alphabet and decode in C
+        data = binascii.a2b_base64(segment.encode("ascii").translate(_TO_STANDARD) + b"=" * (-len(segment) % 4))
     except (binascii.Error, ValueError) as exc:
         raise SegmentError(f"the {name} is not valid base64url") from exc
     try:
@@ -139,15 +170,25 @@ def _decode_json_object(segment: str, name: str) -> dict[str, JSONValue]:
     except UnicodeDecodeError as exc:
         raise SegmentError(f"the {name} decodes to bytes that are not UTF-8 text") from exc
     try:
-        value = json.loads(text, parse_float=_parse_float, parse_constant=_reject_constant)
+        value = _parse_json(text)
     except RecursionError as exc:
         raise SegmentError(f"the {name} nests JSON deeper than {MAX_JSON_DEPTH} levels") from exc
     except (ValueError, TypeError) as exc:
         raise SegmentError(f"the {name} is not valid JSON ({_short_reason(exc)})") from exc
     if not isinstance(value, dict):
         raise SegmentError(f"the {name} is JSON but not an object (it is {_json_type(value)})")
-    if _depth(value) > MAX_JSON_DEPTH:
+    # Each level of nesting opens with a bracket: text with fewer brackets than the limit cannot be
+    # too deep, and only the rare deeper candidate is walked.
+    if text.count("{") + text.count("[") > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
         raise SegmentError(f"the {name} nests JSON deeper than {MAX_JSON_DEPTH} levels")
+    return value, "\\" not in text and _HOLDS_A_TOKEN.search(text) is None
+
+
+def _parse_json(text: str) -> JSONValue:
+    """``json.loads`` with the hostile-number rules, through one decoder built once."""
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    value: JSONValue = _JSON.decode(text)
     return value
 
 
@@ -158,6 +199,9 @@ def _parse_float(text: str) -> float | UnrepresentableNumber:
 
 def _reject_constant(name: str) -> JSONValue:
     raise ValueError(f"{name} is not allowed in JSON")
+
+
+_JSON = json.JSONDecoder(parse_float=_parse_float, parse_constant=_reject_constant)
 
 
 def _short_reason(exc: Exception) -> str:

@@ -7,8 +7,9 @@ here raises on bad input; a token that cannot be read is a ``malformed`` diagnos
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
 from bot.diagnosis.checks import Check, CheckContext
 from bot.diagnosis.checks.algorithm import check_algorithm
@@ -18,7 +19,7 @@ from bot.diagnosis.checks.required import check_required_claims
 from bot.diagnosis.checks.time_claims import check_time_claims
 from bot.diagnosis.checks.values import show
 from bot.diagnosis.decode import DecodedToken, decode_token
-from bot.diagnosis.error_texts import ErrorTextMatch, find_error_texts
+from bot.diagnosis.error_texts import ErrorTextMatch, default_catalogue, find_error_texts
 from bot.diagnosis.model import (
     Cause,
     CauseId,
@@ -35,7 +36,7 @@ from bot.diagnosis.model import (
     Verdict,
 )
 from bot.diagnosis.redact import REDACTION_MARKER, fingerprint, redact_text, redacted_form
-from bot.diagnosis.scan import TokenCandidate, find_tokens, unescape_slack
+from bot.diagnosis.scan import STARTS, TokenCandidate, find_tokens, unescape_slack
 from bot.diagnosis.signature import NOT_CONFIGURED, KeyResolution, SignatureOutcome, check_signature
 from bot.knowledge import DeadEnd, Knowledge, Workaround, default_knowledge
 
@@ -59,18 +60,17 @@ def diagnose_text(
     for a raw token, what the configured key sources resolved for it (None: no key configured); the
     lookup runs in memory and must not fetch (``bot/keys`` resolves beforehand when a fetch is needed).
     """
-    adviser = Adviser(knowledge or default_knowledge())
+    adviser = adviser_for(knowledge or default_knowledge())
     instant = now.timestamp()
     found, library, omitted = scan_text(text, instant, limit)
     diagnoses = []
     for item in found:
         if isinstance(item, TokenCandidate):
             facts = examine_token(item.token, expectations, keys(item.token) if keys else None)
-            diagnosis = judge_token(facts, expectations, instant, position=item.start, library=library,
-                                    titles=adviser.titles)
+            diagnoses.append(judge_token(facts, expectations, instant, position=item.start, library=library,
+                                         adviser=adviser))
         else:
-            diagnosis = diagnose_error_text(item, adviser.titles)
-        diagnoses.append(adviser.advise(diagnosis))
+            diagnoses.append(diagnose_error_text(item, adviser=adviser))
     return Report(now, expectations, tuple(diagnoses), omitted)
 
 
@@ -80,8 +80,13 @@ def scan_text(
     """Tokens and error texts in order of appearance, the one library the error texts name (if
     exactly one), and how many items ``limit`` left out."""
     text = unescape_slack(text)
-    errors = find_error_texts(text, now=now)
-    found: list[TokenCandidate | ErrorTextMatch] = sorted([*find_tokens(text), *errors], key=lambda i: i.start)
+    has_start = STARTS.any_present(text)
+    anchors = default_catalogue().anchor_set.present(text)
+    if not has_start and not anchors:
+        return [], None, 0  # most messages: no token start, no anchor of an error message
+    errors = find_error_texts(text, now=now, anchors=anchors) if anchors else []
+    tokens = find_tokens(text, has_start=True) if has_start else []
+    found: list[TokenCandidate | ErrorTextMatch] = sorted([*tokens, *errors], key=lambda i: i.start)
     omitted = 0
     if limit is not None and len(found) > limit:
         found, omitted = found[:limit], len(found) - limit
@@ -89,9 +94,10 @@ def scan_text(
     return found, (libraries.pop() if len(libraries) == 1 else None), omitted
 
 
-@dataclass(frozen=True, slots=True)
-class TokenFacts:
+class TokenFacts(NamedTuple):
     """Everything about a token that does not depend on the instant: safe to cache, no signature.
+
+    (A named tuple, immutable like the rest of the model: one is built per token.)
 
     ``findings`` hold the decode problems, the checks that ignore the clock and the signature check's
     findings; the time checks are re-run by :func:`judge_token` at every read, so a cached "valid"
@@ -147,13 +153,20 @@ def judge_token(
     position: int = 0,
     library: Library | None = None,
     titles: Mapping[CauseId, str] | None = None,
+    adviser: Adviser | None = None,
 ) -> Diagnosis:
-    """Add the time checks, as of ``now``, to what :func:`examine_token` found."""
-    findings = list(facts.findings)
+    """Add the time checks, as of ``now``, to what :func:`examine_token` found; with an ``adviser``,
+    the workarounds and dead ends too."""
+    findings = facts.findings
     view = facts.view
     if facts.readable and view.header is not None and view.claims is not None:
-        findings.extend(check_time_claims(CheckContext(view.header, view.claims, expectations, now)).findings)
-    causes = merge_findings(findings, titles if titles is not None else _titles(None))
+        timed = check_time_claims(CheckContext(view.header, view.claims, expectations, now)).findings
+        if timed:
+            findings = findings + timed
+    if titles is None:
+        titles = adviser.titles if adviser is not None else _titles(None)
+    causes = merge_findings(findings, titles)
+    workarounds, dead_ends = adviser.advice(causes, library) if adviser is not None else NO_ADVICE
     return Diagnosis(
         source=Source.TOKEN,
         position=position,
@@ -164,6 +177,8 @@ def judge_token(
         signature=facts.signature,
         signature_detail=facts.signature_detail,
         skipped_checks=facts.skipped,
+        workarounds=workarounds,
+        dead_ends=dead_ends,
     )
 
 
@@ -178,38 +193,53 @@ def diagnose_token(
     keys: KeyResolution | None = None,
 ) -> Diagnosis:
     """Judge one token. Causes come without workarounds unless ``knowledge`` is given."""
-    diagnosis = judge_token(examine_token(raw, expectations, keys), expectations, now, position=position,
-                            library=library, titles=_titles(knowledge))
-    return Adviser(knowledge).advise(diagnosis) if knowledge else diagnosis
+    return judge_token(examine_token(raw, expectations, keys), expectations, now, position=position,
+                       library=library, adviser=adviser_for(knowledge) if knowledge else None)
 
 
-def diagnose_error_text(match: ErrorTextMatch, titles: Mapping[CauseId, str] | None = None) -> Diagnosis:
+def diagnose_error_text(match: ErrorTextMatch, titles: Mapping[CauseId, str] | None = None, *,
+                        adviser: Adviser | None = None) -> Diagnosis:
+    if titles is None:
+        titles = adviser.titles if adviser is not None else _titles(None)
+    causes = merge_findings(match.findings, titles)
+    workarounds, dead_ends = adviser.advice(causes, match.library) if adviser is not None else NO_ADVICE
     return Diagnosis(
         source=Source.ERROR_TEXT,
         position=match.start,
         verdict=Verdict.INVALID,
-        causes=merge_findings(match.findings, titles if titles is not None else _titles(None)),
+        causes=causes,
         library=match.library,
         error_text=match.excerpt,
         validator_time=match.validator_time,
         signature_detail="no token in this text: only the error message was read",
+        workarounds=workarounds,
+        dead_ends=dead_ends,
     )
 
 
 def merge_findings(findings: Iterable[Finding], titles: Mapping[CauseId, str]) -> tuple[Cause, ...]:
     """One Cause per cause id, with the evidence of every claim behind it, most likely first."""
+    if not isinstance(findings, tuple | list):
+        findings = tuple(findings)
+    if not findings:
+        return ()
+    if len(findings) == 1:
+        [only] = findings
+        return (_cause(only.cause, [only], titles),)
     grouped: dict[CauseId, list[Finding]] = {}
     for finding in findings:
         grouped.setdefault(finding.cause, []).append(finding)
-    causes = []
-    for cause_id, group in grouped.items():
-        best = max(group, key=lambda f: (f.likelihood, f.evidence.seconds_off or 0.0))
-        evidence = tuple(dict.fromkeys(f.evidence for f in group))
-        title = titles.get(cause_id, cause_id.value.replace("_", " ").capitalize())
-        summary = f"{title}: {best.summary}" if best.summary else title
-        causes.append(Cause(cause_id, summary, evidence, max(f.likelihood for f in group)))
+    causes = [_cause(cause_id, group, titles) for cause_id, group in grouped.items()]
     causes.sort(key=lambda cause: cause.likelihood, reverse=True)
     return tuple(causes)
+
+
+def _cause(cause_id: CauseId, group: Sequence[Finding], titles: Mapping[CauseId, str]) -> Cause:
+    best = group[0] if len(group) == 1 else max(group, key=lambda f: (f.likelihood, f.evidence.seconds_off or 0.0))
+    evidence = (best.evidence,) if len(group) == 1 else tuple(dict.fromkeys(f.evidence for f in group))
+    title = titles.get(cause_id) or cause_id.value.replace("_", " ").capitalize()
+    summary = f"{title}: {best.summary}" if best.summary else title
+    return Cause(cause_id, summary, evidence, max(f.likelihood for f in group))
 
 
 def _encrypted(decoded: DecodedToken) -> Finding:
@@ -239,13 +269,15 @@ def _verdict(facts: TokenFacts, causes: Sequence[Cause]) -> Verdict:
 def _view(decoded: DecodedToken) -> TokenView:
     segments = decoded.segments
     redacted = redacted_form(segments) if len(segments) in (3, 5) else f"{segments[0]}.{REDACTION_MARKER}"
+    if not decoded.may_hold_tokens:  # the JSON texts hold no token start and no escape: nothing to redact
+        return TokenView(decoded.kind, redacted, fingerprint(decoded.raw), decoded.header, decoded.claims)
     return TokenView(decoded.kind, redacted, fingerprint(decoded.raw), _redact_json(decoded.header),
                      _redact_json(decoded.claims))
 
 
 def _redact_json(value: dict[str, JSONValue] | None) -> dict[str, JSONValue] | None:
     """Claims may carry other tokens (act, id_token_hint…): their signatures are hidden too."""
-    if value is None or "." not in repr(value):
+    if value is None:
         return value
     return _redact_value(value)  # type: ignore[return-value]
 
@@ -261,10 +293,14 @@ def _redact_value(value: JSONValue) -> JSONValue:
 
 
 def _titles(knowledge: Knowledge | None) -> dict[CauseId, str]:
-    return {cause_id: info.title for cause_id, info in (knowledge or default_knowledge()).causes.items()}
+    if knowledge is None:
+        return adviser_for(default_knowledge()).titles
+    return {cause_id: info.title for cause_id, info in knowledge.causes.items()}
 
 
 Advice = tuple[tuple[Workaround, ...], tuple[DeadEnd, ...]]
+NO_ADVICE: Advice = ((), ())
+MAX_REMEMBERED_ADVICE = 4096  # distinct (causes, library) combinations; real logs have a few dozen
 
 
 class Adviser:
@@ -275,10 +311,35 @@ class Adviser:
         self.titles = _titles(knowledge)
         self._memo: dict[tuple[tuple[CauseId, ...], Library | None], Advice] = {}
 
-    def advise(self, diagnosis: Diagnosis) -> Diagnosis:
-        key = (diagnosis.cause_ids, diagnosis.library)
+    def advice(self, causes: Sequence[Cause], library: Library | None) -> Advice:
+        """What to do, and what not to, for ``causes`` (most likely first) seen with ``library``."""
+        if not causes:
+            return NO_ADVICE
+        key = (tuple(cause.id for cause in causes), library)
         advice = self._memo.get(key)
         if advice is None:
-            library = diagnosis.library.value if diagnosis.library else None
-            advice = self._memo[key] = self.knowledge.advise(diagnosis.cause_ids, library)
-        return replace(diagnosis, workarounds=advice[0], dead_ends=advice[1])
+            advice = self.knowledge.advise(key[0], library.value if library else None)
+            if len(self._memo) < MAX_REMEMBERED_ADVICE:
+                self._memo[key] = advice
+        return advice
+
+    def advise(self, diagnosis: Diagnosis) -> Diagnosis:
+        workarounds, dead_ends = self.advice(diagnosis.causes, diagnosis.library)
+        if workarounds is diagnosis.workarounds and dead_ends is diagnosis.dead_ends:
+            return diagnosis
+        return replace(diagnosis, workarounds=workarounds, dead_ends=dead_ends)
+
+
+_ADVISERS: dict[int, tuple[Knowledge, Adviser]] = {}
+
+
+def adviser_for(knowledge: Knowledge) -> Adviser:
+    """One Adviser per Knowledge, kept, so that its memo outlives one call of :func:`diagnose_text`."""
+    kept = _ADVISERS.get(id(knowledge))
+    if kept is not None and kept[0] is knowledge:
+        return kept[1]
+    if len(_ADVISERS) >= 8:  # tests build knowledge objects of their own: keep the last few only
+        _ADVISERS.pop(next(iter(_ADVISERS)))
+    adviser = Adviser(knowledge)
+    _ADVISERS[id(knowledge)] = (knowledge, adviser)
+    return adviser

@@ -4,7 +4,11 @@ The knowledge (message texts, causes, explanations) lives in ``error_patterns.to
 loads and checks it, then applies it. The bot scans every Slack message, so the common case, a text
 with no error in it, must cost little:
 
-* each distinct ``needle`` of the catalogue is looked for once over the whole text with ``str.find``;
+* a prefilter first: each needle belongs to one *anchor*, a short substring it contains (``ANCHORS``),
+  and a needle is looked for only when its anchor is in the text. The anchors are found together in
+  a few passes (:mod:`bot.diagnosis.prefilter`); most chat holds none of them;
+* each distinct ``needle`` whose anchor is present is looked for once over the whole text with
+  ``str.find``;
 * only lines holding a needle are un-escaped, redacted and regex-matched, and only their first
   ``LINE_CAP`` characters;
 * the loader accepts only regexes with bounded quantifiers and no nested repetition, so every search
@@ -20,13 +24,14 @@ import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from bot.diagnosis.model import CauseId, Evidence, Finding, Library
+from bot.diagnosis.prefilter import LiteralSet
 from bot.diagnosis.redact import redact_text
 from bot.diagnosis.timefmt import format_duration, format_iso
 
@@ -55,6 +60,18 @@ _EPOCH = re.compile(r"[0-9]{9,11}(?:\.[0-9]{1,9})?")
 _DOTNET_TIME_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p")
 _sre_parser: Any = importlib.import_module("re._parser")  # the stdlib regex parser, for the linearity check
 
+# Substrings that the catalogue's needles share, most preferred first: a needle's anchor is the first of
+# these it contains. They are rare in chat, so that a message usually holds none of them, and most
+# are too long (or hold a space or a colon) to turn up by chance inside the base64 of a log full of
+# tokens. A needle that holds none of them is its own anchor (never skipped, only slower); a test
+# keeps that from happening.
+ANCHORS = (
+    "IDX1", "ERR_JW", "NO_MATCHING", "ALG_NOT", "JOSE", "JWKS", "JWT ID", "JWT Claims", "Jwt ", "Jwt:", "jwt ",
+    "Exception", "Error", "xpir", "maxAge", "equire", "Format is", "Bearer token", "Header", "Issuer", "Audience",
+    "Signature", "Subject", "Invalid", "Token", "Not ", "None", "(alg)", "error_", "Key ID", "claim", "orithm",
+    "oken", "keyfunc", "key ", "keys", "nvalid", "value", "verif", "padding",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ErrorTextMatch:
@@ -78,12 +95,22 @@ class ErrorPattern:
     id: str
     library: Library | None
     needle: str
-    regex: re.Pattern[str]
+    expression: str  # the regex, compiled on first use: most runs meet few of the catalogue's messages
     causes: tuple[tuple[CauseId, float], ...]
     claim: str | None
     explain: str
     requires_any: tuple[str, ...]
     fallback: bool  # counts only when no other pattern matched the line
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        compiled = _COMPILED.get(self.expression)
+        if compiled is None:
+            compiled = _COMPILED[self.expression] = re.compile(self.expression)
+        return compiled
+
+
+_COMPILED: dict[str, re.Pattern[str]] = {}  # the catalogue's regexes, once compiled (bounded by the catalogue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +138,12 @@ class Catalogue:
     plausible_skew_seconds: float
     far_skew_likelihood: float
     by_needle: Mapping[str, tuple[int, ...]]  # needle -> indexes into patterns
+    anchors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # anchor -> its needles
+    anchor_set: LiteralSet = field(default_factory=lambda: LiteralSet(()))
+
+    def could_match(self, text: str) -> bool:
+        """False when no needle can be in ``text``: the cheap test for the common case, chat."""
+        return self.anchor_set.any_present(text)
 
 
 class CatalogueError(ValueError):
@@ -120,17 +153,21 @@ class CatalogueError(ValueError):
 # ------------------------------------------------------------------------------------------ matching
 
 
-def find_error_texts(text: str, *, now: float | None = None) -> list[ErrorTextMatch]:
+def find_error_texts(
+    text: str, *, now: float | None = None, anchors: Iterable[str] | None = None
+) -> list[ErrorTextMatch]:
     """Every line of ``text`` that holds a known JWT error message, in order of appearance.
 
     ``now`` (epoch seconds), when given, lets evidence say how long ago a time in a message was.
+    ``anchors``: the catalogue's anchors already found in ``text`` (all of them), when the caller has
+    looked; see :func:`bot.diagnosis.engine.scan_text`.
     """
     if not text:
         return []
     if now is not None and not math.isfinite(now):
         now = None
     catalogue = default_catalogue()
-    candidates = _candidate_lines(text, catalogue)
+    candidates = _candidate_lines(text, catalogue, anchors)
     hints: dict[str, bool] = {}
     matches: list[ErrorTextMatch] = []
     for start in sorted(candidates)[:MAX_LINES_EXAMINED]:
@@ -144,23 +181,27 @@ def find_error_texts(text: str, *, now: float | None = None) -> list[ErrorTextMa
     return matches
 
 
-def _candidate_lines(text: str, catalogue: Catalogue) -> dict[int, set[int]]:
+def _candidate_lines(text: str, catalogue: Catalogue, anchors: Iterable[str] | None) -> dict[int, set[int]]:
     """Line start -> indexes of the patterns whose needle occurs in the first LINE_CAP chars of the line.
 
     Only the first MAX_LINES_EXAMINED lines are examined, so each needle's first that many lines suffice.
     """
     lines: dict[int, set[int]] = {}
-    for needle, indexes in catalogue.by_needle.items():
-        pos, found = text.find(needle), 0
-        while pos >= 0 and found < MAX_LINES_EXAMINED:
-            line_start = text.rfind("\n", 0, pos) + 1
-            if pos + len(needle) <= line_start + LINE_CAP:
-                lines.setdefault(line_start, set()).update(indexes)
-                found += 1
-            line_end = text.find("\n", pos)
-            if line_end < 0:
-                break
-            pos = text.find(needle, line_end + 1)
+    if anchors is None:
+        anchors = catalogue.anchor_set.present(text)  # a needle can be in the text only with its anchor
+    for anchor in anchors:
+        for needle in catalogue.anchors.get(anchor, ()):
+            indexes = catalogue.by_needle[needle]
+            pos, found = text.find(needle), 0
+            while pos >= 0 and found < MAX_LINES_EXAMINED:
+                line_start = text.rfind("\n", 0, pos) + 1
+                if pos + len(needle) <= line_start + LINE_CAP:
+                    lines.setdefault(line_start, set()).update(indexes)
+                    found += 1
+                line_end = text.find("\n", pos)
+                if line_end < 0:
+                    break
+                pos = text.find(needle, line_end + 1)
     return lines
 
 
@@ -342,12 +383,20 @@ def _iso(epoch: float) -> str:
 
 @cache
 def default_catalogue() -> Catalogue:
-    """The packaged catalogue, loaded and checked once."""
-    return load_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"), source=CATALOGUE_PATH.name)
+    """The packaged catalogue, loaded once.
+
+    Its regexes' linearity and its examples are checked by the test suite (which loads the same file
+    with ``checked=True``), not at every start: the command line starts faster.
+    """
+    return load_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"), source=CATALOGUE_PATH.name, checked=False)
 
 
-def load_catalogue(toml_text: str, *, source: str = "<string>") -> Catalogue:
-    """Parse and check a catalogue; raise CatalogueError naming the first problem found."""
+def load_catalogue(toml_text: str, *, source: str = "<string>", checked: bool = True) -> Catalogue:
+    """Parse and check a catalogue; raise CatalogueError naming the first problem found.
+
+    ``checked=False`` skips the two costly checks, that every regex searches in linear time and that
+    every example matches its own entry: only for the packaged catalogue, whose tests run them.
+    """
     try:
         data = tomllib.loads(toml_text)
     except tomllib.TOMLDecodeError as exc:
@@ -356,7 +405,7 @@ def load_catalogue(toml_text: str, *, source: str = "<string>") -> Catalogue:
     if unknown:
         raise CatalogueError(f"{source}: unknown top-level keys {sorted(unknown)}")
     entries = _list(data.get("pattern"), f"{source}: [[pattern]]")
-    patterns = tuple(_load_pattern(entry, f"{source}: pattern #{n}") for n, entry in enumerate(entries, 1))
+    patterns = tuple(_load_pattern(entry, f"{source}: pattern #{n}", checked) for n, entry in enumerate(entries, 1))
     seen: set[str] = set()
     for pattern in patterns:
         if pattern.id in seen:
@@ -376,17 +425,34 @@ def load_catalogue(toml_text: str, *, source: str = "<string>") -> Catalogue:
     by_needle: dict[str, list[int]] = {}
     for index, pattern in enumerate(patterns):
         by_needle.setdefault(pattern.needle, []).append(index)
+    needles = {needle: tuple(indexes) for needle, indexes in by_needle.items()}
     return Catalogue(
         patterns=patterns,
         context_rules=rules,
         default_leeway=leeway,
         plausible_skew_seconds=plausible,
         far_skew_likelihood=far,
-        by_needle={needle: tuple(indexes) for needle, indexes in by_needle.items()},
+        by_needle=needles,
+        anchors=(anchors := build_anchors(needles)),
+        anchor_set=LiteralSet(anchors),
     )
 
 
-def _load_pattern(entry: Any, where: str) -> ErrorPattern:
+def anchor_of(needle: str) -> str:
+    """The first of ANCHORS that ``needle`` contains, else the needle itself."""
+    return next((anchor for anchor in ANCHORS if anchor in needle), needle)
+
+
+def build_anchors(needles: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Every needle under exactly one anchor (its own, if no anchor of ANCHORS is in it): the prefilter
+    of :func:`find_error_texts`. Exact: a needle in the text puts its anchor in the text."""
+    grouped: dict[str, list[str]] = {}
+    for needle in needles:
+        grouped.setdefault(anchor_of(needle), []).append(needle)
+    return {anchor: tuple(members) for anchor, members in grouped.items()}
+
+
+def _load_pattern(entry: Any, where: str, checked: bool = True) -> ErrorPattern:
     entry = _table(entry, where)
     if isinstance(entry.get("id"), str):
         where = f"{where.rsplit(': ', 1)[0]}: pattern {entry['id']!r}"
@@ -398,14 +464,14 @@ def _load_pattern(entry: Any, where: str) -> ErrorPattern:
     if _NEEDLE_FORBIDDEN & set(needle):
         raise CatalogueError(f"{where}: needle may not contain any of {sorted(_NEEDLE_FORBIDDEN)}")
     source = _text(entry, "regex", where)
-    problem = regex_problem(source)
+    problem = regex_problem(source) if checked else None
     if problem:
         raise CatalogueError(f"{where}: bad regex {source!r}: {problem}")
     message_start, fallback = entry.get("message_start", False), entry.get("fallback", False)
     if not isinstance(message_start, bool) or not isinstance(fallback, bool):
         raise CatalogueError(f"{where}: message_start and fallback must be true or false")
-    regex = re.compile(f"{_MESSAGE_START}(?:{source})" if message_start else source)
-    strange = set(regex.groupindex) - _GROUPS
+    expression = f"{_MESSAGE_START}(?:{source})" if message_start else source
+    strange = set(re.compile(expression).groupindex) - _GROUPS if checked else set()
     if strange:
         raise CatalogueError(f"{where}: unknown regex group names {sorted(strange)}; known: {sorted(_GROUPS)}")
     causes: list[tuple[CauseId, float]] = []
@@ -423,13 +489,15 @@ def _load_pattern(entry: Any, where: str) -> ErrorPattern:
         raise CatalogueError(f"{where}: claim must be a non-empty string")
     requires_any = tuple(_strings(entry.get("requires_any", []), f"{where}: requires_any"))
     explain = _text(entry, "explain", where)
-    pattern = ErrorPattern(entry["id"], library, needle, regex, tuple(causes), claim, explain, requires_any, fallback)
+    pattern = ErrorPattern(entry["id"], library, needle, expression, tuple(causes), claim, explain, requires_any,
+                           fallback)
     examples = _strings(entry["examples"], f"{where}: examples")
     if not examples:
         raise CatalogueError(f"{where}: give at least one example")
-    for example in examples:
+    for example in examples if checked else ():
         line = _unescape(example)
-        found = needle in example and regex.search(line) and (not requires_any or any(s in line for s in requires_any))
+        found = needle in example and pattern.regex.search(line) and (
+            not requires_any or any(s in line for s in requires_any))
         if not found:
             raise CatalogueError(f"{where}: example {example!r} does not match its own needle/regex")
     return pattern

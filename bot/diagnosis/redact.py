@@ -17,6 +17,7 @@ REDACTION_MARKER = "[redacted]"
 # ("%20eyJ…" in a URL-encoded body). The pattern always matches to the end of the dotted run it
 # starts, so no attempt fails and restarts inside a run: the substitution stays linear.
 TOKEN_START = r"e(?:y[IJA]|w[ok0])"
+TOKEN_STARTS = ("eyJ", "eyI", "eyA", "ewo", "ewk", "ew0")  # the same, as literals
 _TOKENISH = re.compile(TOKEN_START + r"[A-Za-z0-9_\-]*+(?:\.[A-Za-z0-9_\-]*+)*+")
 
 

@@ -7,7 +7,7 @@ them, which is a classic crash in other tools. Everything here takes plain float
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+import time
 
 MAX_TIMESTAMP = 253402300799.0  # 9999-12-31T23:59:59Z, the last instant datetime can hold
 
@@ -24,13 +24,13 @@ def format_utc(timestamp: float) -> str:
         return "before 1970 (negative)"
     if timestamp > MAX_TIMESTAMP:
         return "after the year 9999"
-    return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(timestamp)))
 
 
 def format_iso(timestamp: float) -> str | None:
     if not is_representable(timestamp):
         return None
-    return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(timestamp)))
 
 
 def format_duration(seconds: float) -> str:

@@ -6,7 +6,9 @@ Safety lives here, once:
   printable, escape ``& < >``, then clip entity-aware), in blocks and in the ``text`` fallback;
 - every text object, button and block is built by a constructor below that clamps it to Slack's
   limits, and ``fit`` enforces the message-level ones (50 blocks, unique block_ids, a total text
-  budget), so ``to_dict()`` can never raise ``SlackObjectFormationError``;
+  budget). The constructors build the JSON objects directly, exactly as slack_sdk's block models
+  would serialise them (the tests parse every card back with slack_sdk's own validators): the bot
+  renders a card per answer, and the model objects cost more than the rest of the answer;
 - only ``token.redacted`` is ever shown (it ends in the redaction marker), never a signature;
 - button values carry a short card id, never the diagnosis.
 
@@ -23,18 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
-
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from typing import TYPE_CHECKING, Any
 
 from bot.diagnosis.checks.values import show
 from bot.diagnosis.model import (
@@ -50,6 +41,11 @@ from bot.diagnosis.timefmt import format_relative, format_utc, is_representable
 from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, Snippet, Workaround
 from bot.render.mrkdwn import clip, code_block, code_span, escape, safe, ulen
 from bot.render.snippets import snippet_code
+
+if TYPE_CHECKING:
+    from slack_sdk.models.blocks import Block as SdkBlock
+
+Block = dict[str, Any]  # one Block Kit block as JSON; built by the constructors at the end of this module
 
 # --- interactive contract -------------------------------------------------------------------------
 
@@ -582,45 +578,46 @@ def _summary(diagnoses: Sequence[Diagnosis], omitted: int, verb: str = "") -> st
 # --- constructors that clamp ----------------------------------------------------------------------
 
 
-def _mrkdwn(text: str, limit: int = TEXT_OBJECT_MAX) -> MarkdownTextObject:
-    return MarkdownTextObject(text=clip(text, limit) or " ", verbatim=True)
+def _mrkdwn(text: str, limit: int = TEXT_OBJECT_MAX) -> dict[str, Any]:
+    return {"text": clip(text, limit) or " ", "type": "mrkdwn", "verbatim": True}
 
 
-def _plain(text: str, limit: int) -> PlainTextObject:
-    return PlainTextObject(text=clip(text, limit) or " ", emoji=True)
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"emoji": True, "text": clip(text, limit) or " ", "type": "plain_text"}
 
 
 def _header(text: str, name: str) -> Block:
-    return HeaderBlock(text=_plain(text, HEADER_TEXT_MAX), block_id=name)
+    return {"block_id": name, "text": _plain(text, HEADER_TEXT_MAX), "type": "header"}
 
 
 def _section(text: str, name: str) -> Block:
-    return SectionBlock(text=_mrkdwn(text, SECTION_TEXT_MAX), block_id=name)
+    return {"block_id": name, "text": _mrkdwn(text, SECTION_TEXT_MAX), "type": "section"}
 
 
 def _context(texts: Iterable[str], name: str) -> Block:
     elements = [_mrkdwn(text) for text in list(texts)[:CONTEXT_ELEMENTS_MAX]]
-    return ContextBlock(elements=elements, block_id=name)
+    return {"block_id": name, "elements": elements, "type": "context"}
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     if ulen(value) > BUTTON_VALUE_MAX:  # cannot happen with a valid card_id: ids come from the card data
         raise ValueError("button value over Slack's limit")
-    return ButtonElement(
-        text=_plain(escape(text), BUTTON_TEXT_MAX),
-        action_id=clip(action_id, ID_MAX, ellipsis=""),
-        value=value,
-        style=style,
-    )
+    if style not in (None, "primary", "danger"):
+        raise ValueError(f"no button style {style!r}")
+    button: dict[str, Any] = {"action_id": clip(action_id, ID_MAX, ellipsis="")}
+    if style is not None:
+        button["style"] = style
+    button.update(text=_plain(escape(text), BUTTON_TEXT_MAX), type="button", value=value)
+    return button
 
 
-def _actions(buttons: Sequence[ButtonElement], name: str) -> Block:
-    return ActionsBlock(elements=list(buttons)[:ACTIONS_ELEMENTS_MAX], block_id=name)
+def _actions(buttons: Sequence[dict[str, Any]], name: str) -> Block:
+    return {"block_id": name, "elements": list(buttons)[:ACTIONS_ELEMENTS_MAX], "type": "actions"}
 
 
 def _text_message(text: str, name: str) -> Message:
     line = clip(text, SECTION_TEXT_MAX)
-    return Message(text=clip(line, FALLBACK_TEXT_MAX), blocks=[_section(line, name).to_dict()])
+    return Message(text=clip(line, FALLBACK_TEXT_MAX), blocks=[_section(line, name)])
 
 
 def _text_size(block: dict[str, Any]) -> int:
@@ -638,24 +635,25 @@ def _text_size(block: dict[str, Any]) -> int:
     return size
 
 
-def fit(blocks: Sequence[Block], card_id: str, revision: int = 0) -> list[dict[str, Any]]:
+def fit(blocks: Sequence[Block | SdkBlock], card_id: str, revision: int = 0) -> list[dict[str, Any]]:
     """Message-level limits, in one place: fresh, unique block_ids per revision
     (``jc-<card_id>-r<revision>-<role>``); at most 50 blocks; a total text budget. Blocks that do not
-    fit are left out (in order) and a one-line note says so."""
+    fit are left out (in order) and a one-line note says so. ``blocks`` are JSON objects, or slack_sdk
+    block models."""
     prefix = "jc-" + re.sub(r"[^A-Za-z0-9_-]", "_", card_id)[:64] + f"-r{revision}-"
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
     budget = MESSAGE_TEXT_BUDGET
     dropped = 0
     for block in blocks:
-        base = clip(prefix + (block.block_id or "b"), ID_MAX - 6, ellipsis="")
+        data = block if isinstance(block, dict) else block.to_dict()
+        base = clip(prefix + (data.get("block_id") or "b"), ID_MAX - 6, ellipsis="")
         block_id, n = base, 1
         while block_id in seen:
             n += 1
             block_id = f"{base}-{n}"
         seen.add(block_id)
-        block.block_id = block_id
-        data = block.to_dict()
+        data = {**data, "block_id": block_id}
         size = _text_size(data)
         if len(out) >= MAX_BLOCKS - 1 or size > budget:
             dropped += 1
@@ -664,6 +662,6 @@ def fit(blocks: Sequence[Block], card_id: str, revision: int = 0) -> list[dict[s
         out.append(data)
     if dropped:
         note = _context([f"{dropped} part(s) of this card were left out to fit Slack's limits."], "cut")
-        note.block_id = clip(prefix + "cut", ID_MAX, ellipsis="")
-        out.append(note.to_dict())
+        note["block_id"] = clip(prefix + "cut", ID_MAX, ellipsis="")
+        out.append(note)
     return out

@@ -3,6 +3,13 @@
 Contract fields (others may be added): schema, evaluated_at, diagnoses[].{source, token, library,
 verdict, signature, causes[], workarounds[], dead_ends[]}.
 
+Each diagnosis names its workarounds ``{id, title, success_rate, source}`` and dead ends ``{id, title,
+fail_rate, source}``; what is the same for every diagnosis that names them (a workaround's detail,
+causes and snippets, a dead end's why) is said once, in the document's ``knowledge`` section, keyed by
+id. A log of thousands of tokens then does not repeat the knowledge base thousands of times.
+:func:`diagnosis_to_dict` is also the card state the Slack bot keeps: :func:`diagnosis_from_dict`
+rebuilds the Diagnosis from it, looking workarounds and dead ends up again by id.
+
 ``signature`` is exactly one of ``verified``, ``invalid``, ``key_source_failed``, ``not_checked``
 (:class:`SignatureStatus`); ``signature_detail`` says with what key, or why not. ``skipped_checks``
 holds ``signature (no key configured)`` only when the service has no key source.
@@ -29,7 +36,7 @@ from bot.diagnosis.model import (
     Verdict,
 )
 from bot.diagnosis.timefmt import format_iso
-from bot.knowledge import Knowledge, Snippet
+from bot.knowledge import DeadEnd, Knowledge, Snippet, Workaround
 from bot.render.snippets import snippet_code
 
 SCHEMA = "jwtcheck/diagnosis@1"
@@ -41,12 +48,47 @@ def report_to_dict(report: Report, knowledge: Knowledge) -> dict[str, Any]:
         "schema": SCHEMA,
         "evaluated_at": format_iso(report.evaluated_at.timestamp()),
         "rates": knowledge.provenance,
-        "diagnoses": [diagnosis_to_dict(d) for d in report.diagnoses],
+        "diagnoses": [_diagnosis_dict(d, shared=True) for d in report.diagnoses],
         "omitted": report.omitted,
+        "knowledge": knowledge_to_dict(report.diagnoses),
+    }
+
+
+def knowledge_to_dict(diagnoses: Iterable[Diagnosis]) -> dict[str, Any]:
+    """The workarounds and dead ends the diagnoses name, in full, keyed by id: the ``knowledge`` section."""
+    workarounds: dict[str, Workaround] = {}
+    dead_ends: dict[str, DeadEnd] = {}
+    seen: set[int] = set()
+    for diagnosis in diagnoses:
+        if id(diagnosis.workarounds) not in seen:  # diagnoses with the same advice share its tuples
+            seen.add(id(diagnosis.workarounds))
+            for workaround in diagnosis.workarounds:
+                workarounds.setdefault(workaround.id, workaround)
+        if id(diagnosis.dead_ends) not in seen:
+            seen.add(id(diagnosis.dead_ends))
+            for dead_end in diagnosis.dead_ends:
+                dead_ends.setdefault(dead_end.id, dead_end)
+    return {
+        "workarounds": {
+            w.id: {"title": w.title, "detail": w.detail, "success_rate": w.success_rate, "source": w.source,
+                   "causes": [c.value for c in w.causes], "snippet_libraries": sorted(w.snippets)}
+            for w in workarounds.values()
+        },
+        "dead_ends": {
+            d.id: {"title": d.title, "why": d.why, "fail_rate": d.fail_rate, "source": d.source,
+                   "causes": [c.value for c in d.causes], "same_as": d.same_as}
+            for d in dead_ends.values()
+        },
     }
 
 
 def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
+    """One diagnosis as its JSON object: the ``diagnoses[]`` items of the contract, and the card state."""
+    return _diagnosis_dict(diagnosis, shared=False)
+
+
+def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool) -> dict[str, Any]:
+    """``shared``: the workaround and dead-end lists may be shared with other diagnoses of one document."""
     token = diagnosis.token
     library = diagnosis.library.value if diagnosis.library else None
     return {
@@ -85,26 +127,50 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
             }
             for cause in diagnosis.causes
         ],
-        "workarounds": [
-            {
-                "id": w.id,
-                "title": w.title,
-                "detail": w.detail,
-                "success_rate": w.success_rate,
-                "source": w.source,
-                "causes": [c.value for c in w.causes],
-                "snippet_libraries": sorted(w.snippets),
-                **({"snippet": _snippet(w.snippets[library], diagnosis)} if library and library in w.snippets
-                   else {}),
-            }
-            for w in diagnosis.workarounds
-        ],
-        "dead_ends": [
-            {"id": d.id, "title": d.title, "why": d.why, "fail_rate": d.fail_rate, "source": d.source}
-            for d in diagnosis.dead_ends
-        ],
+        "workarounds": _workarounds(diagnosis, library, shared),
+        "dead_ends": _dead_ends(diagnosis.dead_ends, shared),
         "skipped_checks": list(diagnosis.skipped_checks),
     }
+
+
+# The advice tuples come memoised from the engine's Adviser, so diagnoses with the same causes share
+# them: their JSON lists are built once and shared too (keyed by identity, the tuple kept alive).
+_ADVICE_LISTS: dict[int, tuple[object, list[dict[str, Any]]]] = {}
+_MAX_ADVICE_LISTS = 4096
+
+
+def _workarounds(diagnosis: Diagnosis, library: str | None, shared: bool) -> list[dict[str, Any]]:
+    workarounds = diagnosis.workarounds
+    if not shared or (library is not None and any(library in w.snippets for w in workarounds)):
+        # the snippet is filled in from this diagnosis's evidence (the leeway it needs): not shared
+        return [{"id": w.id, "title": w.title, "success_rate": w.success_rate, "source": w.source,
+                 **({"snippet": _snippet(w.snippets[library], diagnosis)}
+                    if library is not None and library in w.snippets else {})}
+                for w in workarounds]
+    kept = _ADVICE_LISTS.get(id(workarounds))
+    if kept is not None and kept[0] is workarounds:
+        return kept[1]
+    entries = [{"id": w.id, "title": w.title, "success_rate": w.success_rate, "source": w.source}
+               for w in workarounds]
+    _remember(workarounds, entries)
+    return entries
+
+
+def _dead_ends(dead_ends: tuple[DeadEnd, ...], shared: bool) -> list[dict[str, Any]]:
+    if not shared:
+        return [{"id": d.id, "title": d.title, "fail_rate": d.fail_rate, "source": d.source} for d in dead_ends]
+    kept = _ADVICE_LISTS.get(id(dead_ends))
+    if kept is not None and kept[0] is dead_ends:
+        return kept[1]
+    entries = [{"id": d.id, "title": d.title, "fail_rate": d.fail_rate, "source": d.source} for d in dead_ends]
+    _remember(dead_ends, entries)
+    return entries
+
+
+def _remember(advice: object, entries: list[dict[str, Any]]) -> None:
+    if len(_ADVICE_LISTS) >= _MAX_ADVICE_LISTS:
+        _ADVICE_LISTS.clear()
+    _ADVICE_LISTS[id(advice)] = (advice, entries)
 
 
 def summary_to_dict(report: Report) -> dict[str, Any]:
@@ -124,8 +190,11 @@ def cause_counts(diagnoses: Iterable[Diagnosis]) -> Counter[str]:
     return Counter(cause.id.value for d in diagnoses for cause in d.causes)
 
 
-def dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2, default=str)
+def dumps(document: dict[str, Any], *, indent: int | None = None) -> str:
+    """The document as JSON text: compact (and encoded in C) unless ``indent`` asks for a person's layout."""
+    if indent is None:  # the documents built here are trees: no cycle to look for
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
+    return json.dumps(document, ensure_ascii=False, indent=indent, default=str)
 
 
 def _snippet(snippet: Snippet, diagnosis: Diagnosis) -> dict[str, str]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.diagnosis.model import Expectations, Finding, JSONValue
 
 
-@dataclass(frozen=True, slots=True)
-class CheckContext:
+class CheckContext(NamedTuple):  # a tuple: built twice per token, four times cheaper than a frozen dataclass
     header: Mapping[str, JSONValue]
     claims: Mapping[str, JSONValue]
     expectations: Expectations
@@ -29,5 +29,10 @@ class CheckResult:
 Check = Callable[[CheckContext], CheckResult]
 
 
+NOTHING = CheckResult()  # the check passed: the common outcome, shared
+
+
 def result(findings: Iterable[Finding] = (), skipped: Iterable[str] = ()) -> CheckResult:
+    if not findings and not skipped:
+        return NOTHING
     return CheckResult(tuple(findings), tuple(skipped))

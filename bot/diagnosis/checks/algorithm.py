@@ -6,6 +6,7 @@ from bot.diagnosis.checks import CheckContext, CheckResult, result
 from bot.diagnosis.checks.values import show
 from bot.diagnosis.model import CauseId, Evidence, Finding
 
+_NOT_CHECKED = result(skipped=["algorithm (no allowed algorithms given)"])
 
 def check_algorithm(context: CheckContext) -> CheckResult:
     alg = context.header.get("alg")
@@ -19,7 +20,7 @@ def check_algorithm(context: CheckContext) -> CheckResult:
         return result([Finding(CauseId.ALG_NONE, Evidence("alg", "unsigned", detail), 0.95)])
     allowed = context.expectations.algorithms
     if not allowed:
-        return result(skipped=["algorithm (no allowed algorithms given)"])
+        return _NOT_CHECKED
     if alg in allowed:
         return result()
     detail = f"alg is {show(alg)}; the validator allows {', '.join(show(a) for a in allowed[:8])}"

@@ -7,19 +7,23 @@ default ``account`` audience, and Cognito access tokens that carry ``client_id``
 
 from __future__ import annotations
 
-from bot.diagnosis.checks import CheckContext, CheckResult, result
+from bot.diagnosis.checks import NOTHING, CheckContext, CheckResult, result
 from bot.diagnosis.checks.values import kind_of, one_of, show
 from bot.diagnosis.model import CauseId, Evidence, Finding, JSONValue
 
 KEYCLOAK_DEFAULT_AUDIENCES = frozenset({"account", "realm-management", "broker"})
 
 
+_NOT_CHECKED = result(skipped=["audience (no expected audience given)"])
+
 def check_audience(context: CheckContext) -> CheckResult:
     expected = context.expectations.audiences
     if not expected:
-        return result(skipped=["audience (no expected audience given)"])
+        return _NOT_CHECKED
     claims = context.claims
     aud = claims.get("aud")
+    if type(aud) is str and aud in expected:
+        return NOTHING  # the common case, first
     if aud is None or aud == "" or aud == []:
         return result([_missing(claims, expected)])
     if not _is_audience_shape(aud):

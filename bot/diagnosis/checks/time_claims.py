@@ -84,7 +84,8 @@ def _judge_exp(exp: float, context: CheckContext) -> list[Finding]:
     if overshoot < 0:
         return []
     needed = math.floor(past) + 1
-    when = f"exp {format_utc(exp)} passed {format_duration(past)} ago"
+    gap = format_duration(past)
+    when = f"exp {format_utc(exp)} passed {gap} ago"
     if exp < DURATION_BELOW:
         detail = (
             f"exp is {exp:g}, which is {format_utc(exp)}: it looks like a lifetime in seconds "
@@ -95,7 +96,7 @@ def _judge_exp(exp: float, context: CheckContext) -> list[Finding]:
     if overshoot > window:
         detail = f"{when}; that is far beyond any clock skew"
         evidence = Evidence("exp", "passed", detail, overshoot, needed)
-        return [Finding(CauseId.EXPIRED, evidence, 0.9, f"expired {format_duration(past)} ago")]
+        return [Finding(CauseId.EXPIRED, evidence, 0.9, f"expired {gap} ago")]
     skew_first = overshoot <= SKEW_IS_LIKELIER_WITHIN
     expired = Evidence(
         "exp", "passed", f"{when}; a leeway of {needed} s would accept it", overshoot, needed
@@ -103,15 +104,15 @@ def _judge_exp(exp: float, context: CheckContext) -> list[Finding]:
     skew = Evidence(
         "exp",
         "passed_within_skew_window",
-        f"exp passed only {format_duration(past)} ago: a validator clock running {format_duration(past)} fast "
+        f"exp passed only {gap} ago: a validator clock running {gap} fast "
         f"would reject a token that is still valid; a leeway of {needed} s accepts it",
         overshoot,
         needed,
     )
-    just = f"exp passed only {format_duration(past)} ago"
+    just = f"exp passed only {gap} ago"
     return [
         Finding(CauseId.CLOCK_SKEW, skew, 0.6 if skew_first else 0.4, just),
-        Finding(CauseId.EXPIRED, expired, 0.5 if skew_first else 0.65, f"expired {format_duration(past)} ago"),
+        Finding(CauseId.EXPIRED, expired, 0.5 if skew_first else 0.65, f"expired {gap} ago"),
     ]
 
 
@@ -128,13 +129,14 @@ def _judge_not_before(name: str, instant: float, context: CheckContext) -> list[
         else "every validator rejects this"
     )
     if overshoot <= window:
+        gap = format_duration(ahead)
         detail = (
-            f"{name} is {format_duration(ahead)} in the future ({format_utc(instant)}) by this clock: the issuer's "
-            f"clock is about {format_duration(ahead)} ahead of the validator's; a leeway of {needed} s accepts it "
+            f"{name} is {gap} in the future ({format_utc(instant)}) by this clock: the issuer's "
+            f"clock is about {gap} ahead of the validator's; a leeway of {needed} s accepts it "
             f"({checked_by})"
         )
         evidence = Evidence(name, "in_future_within_skew_window", detail, overshoot, needed)
-        return [Finding(CauseId.CLOCK_SKEW, evidence, 0.8, f"issuer about {format_duration(ahead)} ahead")]
+        return [Finding(CauseId.CLOCK_SKEW, evidence, 0.8, f"issuer about {gap} ahead")]
     cause = CauseId.NOT_YET_VALID if name == "nbf" else CauseId.ISSUED_IN_FUTURE
     detail = (
         f"{name} is {format_relative(instant, now)} ({format_utc(instant)}): too far ahead for clock skew; "

@@ -9,15 +9,19 @@ from bot.diagnosis.model import JSONValue
 from bot.diagnosis.redact import redact_text
 
 MAX_SHOWN = 80
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False), built once
+_JSON_STRING = json.encoder.encode_basestring  # its string case, in C
 
 
 def show(value: JSONValue, limit: int = MAX_SHOWN) -> str:
     """The value as JSON text, redacted and cut to ``limit`` characters."""
     if isinstance(value, UnrepresentableNumber):
         text = str(value)
+    elif type(value) is str:
+        text = _JSON_STRING(value)
     else:
         try:
-            text = json.dumps(value, ensure_ascii=False)
+            text = _JSON.encode(value)
         except (ValueError, RecursionError):
             text = "<unprintable>"
     text = printable(redact_text(text))
