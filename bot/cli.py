@@ -142,7 +142,7 @@ def _demo(argv: list[str], out: TextIO) -> int:
 
         text = "\n".join(piece for _, piece in pieces)
         report = diagnose_text(text, DEMO_EXPECTATIONS, now, knowledge=knowledge)
-        out.write(dumps(report_to_dict(report, knowledge)) + "\n")
+        out.write(dumps(report_to_dict(report, knowledge), indent=_json_indent(out)) + "\n")
         return EXIT_OK
     out.write(style.bold("jwtcheck demo") + " — one sample per cause, judged as service 'orders' would:\n")
     out.write(style.dim(f"  audiences {DEMO_EXPECTATIONS.audiences}, issuers {DEMO_EXPECTATIONS.issuers}, "
@@ -173,7 +173,7 @@ def _print(report: Report, as_json: bool, summary: bool, out: TextIO, observatio
         document = summary_to_dict(report) if summary else report_to_dict(report, default_knowledge())
         if estimates:
             document["clocks"] = clocks_to_dict(estimates, leeway)
-        out.write(dumps(document) + "\n")
+        out.write(dumps(document, indent=_json_indent(out)) + "\n")
         return
     from bot.render.clocks import clock_lines
     from bot.render.text import Style, render_report, render_summary
@@ -376,6 +376,12 @@ def _seconds(value: str) -> float:
     if not math.isfinite(seconds) or not 0 <= seconds <= 86400 * 366:
         raise argparse.ArgumentTypeError(f"{value!r} must be between 0 and 31622400 seconds")
     return seconds
+
+
+def _json_indent(out: TextIO) -> int | None:
+    """Indented for a person at a terminal; one compact line for a pipe (much faster on big logs)."""
+    isatty = getattr(out, "isatty", None)
+    return 2 if isatty and isatty() else None
 
 
 def _wants_colour(out: TextIO) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bot.diagnosis.model import Diagnosis
@@ -97,7 +97,9 @@ class CardStore:
         self._store = store
 
     async def save(self, state: CardState) -> None:
-        await self._store.set(f"card:{state.card_id}", json.dumps(asdict(state), separators=(",", ":")), CARD_TTL)
+        # the fields as they are (asdict would deep-copy the diagnosis first, only to serialise the copy)
+        document = {item.name: getattr(state, item.name) for item in fields(state)}
+        await self._store.set(f"card:{state.card_id}", json.dumps(document, separators=(",", ":")), CARD_TTL)
 
     async def load(self, card_id: str) -> CardState | None:
         if not card_id.isalnum() or len(card_id) > 64:
