@@ -24,7 +24,6 @@ from bot import __version__
 from bot.config import ConfigError, Service, config_path_from_env, load_services
 from bot.diagnosis.clock import Observation
 from bot.diagnosis.model import Diagnosis, Expectations, Report
-from bot.diagnosis.timefmt import is_representable
 from bot.keys.config import ENV_NAME, KeyConfig
 
 if TYPE_CHECKING:
@@ -196,7 +195,7 @@ def _diagnose_log(text: str, expectations: Expectations, now: datetime,
                   lookup: KeyLookup | None) -> tuple[Report, list[Observation]]:
     """Each line judged at its own timestamp (lines without one: at ``now``), and what the tokens' iat
     say about the issuers' clocks against the log's."""
-    from bot.diagnosis.clock import issuer_label, token_in_log
+    from bot.diagnosis.clock import issuer_and_iat, issuer_label, token_in_log
     from bot.diagnosis.logtime import line_time
 
     diagnoses: list[Diagnosis] = []
@@ -209,11 +208,9 @@ def _diagnose_log(text: str, expectations: Expectations, now: datetime,
         for diagnosis in _diagnose_at(line, expectations, at, lookup).diagnoses:
             diagnoses.append(replace(diagnosis, position=offset + diagnosis.position,
                                      judged_at=stamp if stamp is not None else None))
-            claims = diagnosis.token.claims if diagnosis.token is not None else None
-            iss, iat = (claims.get("iss"), claims.get("iat")) if claims else (None, None)
-            if stamp is not None and isinstance(iss, str) and isinstance(iat, int | float) \
-                    and not isinstance(iat, bool) and is_representable(float(iat)):
-                observations.append(token_in_log(issuer_label(iss), float(iat), stamp, "the log's timestamps"))
+            issued = issuer_and_iat(diagnosis)
+            if stamp is not None and issued is not None:
+                observations.append(token_in_log(issuer_label(issued[0]), issued[1], stamp, "the log's timestamps"))
         offset += len(line)
     return Report(now, expectations, tuple(diagnoses)), observations
 
@@ -222,7 +219,7 @@ def _probe(service: Service, report: Report, *, live: bool) -> list[Observation]
     """The service's clock from its Date header; with a live run, the tokens' iat against this host."""
     import asyncio
 
-    from bot.diagnosis.clock import THIS_HOST, issuer_label, token_seen
+    from bot.diagnosis.clock import THIS_HOST, issuer_and_iat, issuer_label, token_seen
     from bot.keys.probe import ProbeFailure, probe_clock
 
     assert service.probe_url is not None
@@ -234,12 +231,8 @@ def _probe(service: Service, report: Report, *, live: bool) -> list[Observation]
         observations = [measured]
     if live:
         seen = report.evaluated_at.timestamp()
-        for diagnosis in report.diagnoses:
-            claims = diagnosis.token.claims if diagnosis.token is not None else None
-            iss, iat = (claims.get("iss"), claims.get("iat")) if claims else (None, None)
-            if isinstance(iss, str) and isinstance(iat, int | float) and not isinstance(iat, bool) \
-                    and is_representable(float(iat)):
-                observations.append(token_seen(issuer_label(iss), float(iat), seen, reference=THIS_HOST))
+        for issuer, iat in filter(None, map(issuer_and_iat, report.diagnoses)):
+            observations.append(token_seen(issuer_label(issuer), iat, seen, reference=THIS_HOST))
     return observations
 
 

@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.diagnosis.timefmt import format_duration, format_utc
+from bot.diagnosis.model import Diagnosis, Source
+from bot.diagnosis.timefmt import format_duration, format_utc, is_representable
 
 SLACK = "Slack"
 THIS_HOST = "this host"
@@ -145,6 +146,21 @@ def issuer_label(issuer: str) -> str:
     except ValueError:
         host = None
     return (host or issuer)[:80]
+
+
+def issuer_and_iat(diagnosis: Diagnosis) -> tuple[str, float] | None:
+    """A token diagnosis's issuer and its iat as an instant, when both are readable: a clock reading."""
+    token = diagnosis.token
+    if diagnosis.source is not Source.TOKEN or token is None or token.claims is None:
+        return None
+    iss, iat = token.claims.get("iss"), token.claims.get("iat")
+    if not isinstance(iss, str) or not iss or isinstance(iat, bool) or not isinstance(iat, int | float):
+        return None
+    try:
+        seconds = float(iat)
+    except OverflowError:
+        return None
+    return (iss, seconds) if is_representable(seconds) else None
 
 
 def estimate(observations: Iterable[Observation]) -> list[ClockEstimate]:

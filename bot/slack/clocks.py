@@ -21,13 +21,13 @@ from bot.diagnosis.clock import (
     ClockEstimate,
     Observation,
     estimate,
+    issuer_and_iat,
     issuer_label,
     leeway_to_accept,
     token_seen,
     validator_time_seen,
 )
 from bot.diagnosis.model import CauseId, Diagnosis, Report, Source
-from bot.diagnosis.timefmt import is_representable
 from bot.keys.probe import ProbeFailure
 from bot.store import Store
 
@@ -46,7 +46,7 @@ class ClockBook:
         """Add what this report's tokens say about their issuers' clocks; the estimate per issuer."""
         found: dict[str, list[Observation]] = {}
         for diagnosis in report.diagnoses:
-            issued = _issuer_and_iat(diagnosis)
+            issued = issuer_and_iat(diagnosis)
             if issued is not None:
                 issuer, iat = issued
                 found.setdefault(issuer, []).append(
@@ -99,7 +99,7 @@ def service_note(measured: ClockEstimate | ProbeFailure) -> str:
 def clock_note(diagnosis: Diagnosis, estimates: dict[str, ClockEstimate]) -> tuple[str | None, int | None]:
     """What the card says about the issuer's clock when the evidence shows it running ahead, and the
     leeway that accepts its tokens (for the snippets)."""
-    issued = _issuer_and_iat(diagnosis)
+    issued = issuer_and_iat(diagnosis)
     validator = _validator(diagnosis)
     if validator is not None and diagnosis.validator_time is not None:
         judged = estimates.get(validator)
@@ -120,17 +120,6 @@ def _validator(diagnosis: Diagnosis) -> str | None:
     if diagnosis.source is not Source.ERROR_TEXT:
         return None
     return f"the validator ({diagnosis.library.value})" if diagnosis.library else "the validator"
-
-
-def _issuer_and_iat(diagnosis: Diagnosis) -> tuple[str, float] | None:
-    token = diagnosis.token
-    if diagnosis.source is not Source.TOKEN or token is None or token.claims is None:
-        return None
-    iss, iat = token.claims.get("iss"), token.claims.get("iat")
-    if not isinstance(iss, str) or not iss or isinstance(iat, bool) or not isinstance(iat, int | float):
-        return None
-    iat = float(iat)
-    return (iss, iat) if is_representable(iat) else None
 
 
 def _encode(observations: list[Observation]) -> str:

@@ -109,3 +109,10 @@ async def test_slash_probe_measures_on_demand(make_bot: BotFactory, slack: MockS
     [answer] = slack.of("response:r1")
     assert answer.params["response_type"] == "ephemeral" and "behind this host" in answer.params["text"]
     assert "No probe_url" in slack.of("response:r2")[0].params["text"]
+
+
+async def test_an_absurd_iat_is_no_clock_evidence_and_still_gets_its_card(bot: Bot, slack: MockSlack) -> None:
+    await bot.event(message(make_token(claims(iat=10**400)), ts=f"{T}.000100"), "Ev1")
+    await bot.settle()
+    [card] = slack.of("chat.postMessage")
+    assert "wrong JSON type" in card.params["text"] and clock_lines(slack) == [""]
