@@ -300,3 +300,14 @@ def test_key_files_and_secrets_need_no_aiohttp_but_a_jwks_does(tmp_path: Path) -
     assert loaded(sign(rsa_key(), "RS256"), "--key", str(pem)) == ""
     assert loaded(make_token(), "--secret-env", "ORDERS_JWT_SECRET") == ""
     assert loaded(make_token(), "--jwks", "https://127.0.0.1:9/jwks") == "aiohttp"
+
+
+def test_time_claims_beyond_any_float_are_shown_not_crashed() -> None:
+    from tests.support.tokens import raw_token
+
+    for claim in ("exp", "nbf", "iat"):
+        token = raw_token({"alg": "HS256"}, '{"iss": "x", "%s": 1%s}' % (claim, "0" * 400))  # noqa: UP031
+        for extra in ([], ["--json"]):
+            code, out, err = run([token, "--at", AT, *extra])
+            assert code == 1 and "Traceback" not in err
+            assert "wrong JSON type" in out or "invalid_claim_type" in out

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.diagnosis.model import Diagnosis, Source
-from bot.diagnosis.timefmt import format_duration, format_utc, is_representable
+from bot.diagnosis.timefmt import as_timestamp, format_duration, format_utc, is_representable
 
 SLACK = "Slack"
 THIS_HOST = "this host"
@@ -153,12 +153,8 @@ def issuer_and_iat(diagnosis: Diagnosis) -> tuple[str, float] | None:
     token = diagnosis.token
     if diagnosis.source is not Source.TOKEN or token is None or token.claims is None:
         return None
-    iss, iat = token.claims.get("iss"), token.claims.get("iat")
-    if not isinstance(iss, str) or not iss or isinstance(iat, bool) or not isinstance(iat, int | float):
-        return None
-    try:
-        seconds = float(iat)
-    except OverflowError:
+    iss, seconds = token.claims.get("iss"), as_timestamp(token.claims.get("iat"))
+    if not isinstance(iss, str) or not iss or seconds is None:
         return None
     return (iss, seconds) if is_representable(seconds) else None
 

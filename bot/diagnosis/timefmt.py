@@ -66,3 +66,15 @@ def format_relative(timestamp: float, now: float) -> str:
     if abs(delta) < 1:
         return "now"
     return f"in {format_duration(delta)}" if delta > 0 else f"{format_duration(delta)} ago"
+
+
+def as_timestamp(value: object) -> float | None:
+    """A claim's value as finite epoch seconds, or None: booleans, strings and integers beyond any float
+    (10**400) are not timestamps, and ``float()`` would raise on the last."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None

@@ -19,7 +19,6 @@ Interactive elements: action ids are ``jwtcheck_show_fix:<library>`` and ``jwtch
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,7 +36,7 @@ from bot.diagnosis.model import (
     Source,
     Verdict,
 )
-from bot.diagnosis.timefmt import format_relative, format_utc, is_representable
+from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc, is_representable
 from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, Snippet, Workaround
 from bot.render.mrkdwn import clip, code_block, code_span, escape, safe, ulen
 from bot.render.snippets import snippet_code
@@ -404,7 +403,7 @@ class _Card:
     def _live_warning(self) -> str:
         token = self.d.token
         exp = token.claims.get("exp") if token is not None and token.claims is not None else None
-        until = _timestamp(exp)
+        until = as_timestamp(exp)
         where = "Your message above" if self.options.ephemeral else "The message above"
         if until is None or not is_representable(until):
             return f"⚠️ {where} exposes a token with no expiry: delete it and rotate the token."
@@ -481,7 +480,7 @@ def _claim_facts(claims: Mapping[str, JSONValue] | None, header: Mapping[str, JS
         if name in claims:
             parts.append(f"{name} {_value(claims[name], _CLAIM_MAX)}")
     if "exp" in claims:
-        exp = _timestamp(claims["exp"])
+        exp = as_timestamp(claims["exp"])
         if exp is not None and is_representable(exp):
             parts.append(f"exp {format_relative(exp, now)} ({_short_utc(exp, now)})")
         else:
@@ -499,16 +498,6 @@ def _value(value: JSONValue, limit: int) -> str:
         joined = ", ".join(str(item) for item in value[:5]) + (f" +{len(value) - 5}" if len(value) > 5 else "")
         return safe(joined, limit)
     return safe(show(value, limit + 10), limit)
-
-
-def _timestamp(value: JSONValue | None) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _short_utc(timestamp: float, now: float) -> str:

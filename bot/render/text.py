@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.diagnosis.checks.values import printable, show
 from bot.diagnosis.model import Diagnosis, Report, Source, Verdict
-from bot.diagnosis.timefmt import format_relative, format_utc
+from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc
 from bot.knowledge import Knowledge
 from bot.render.json import cause_counts
 from bot.render.snippets import snippet_code
@@ -131,10 +130,9 @@ def _claim_lines(diagnosis: Diagnosis, now: float) -> Iterable[str]:
             continue
         value = claims[name]
         shown = show(value)
-        if name in TIME_CLAIMS and isinstance(value, int | float) and not isinstance(value, bool):
-            seconds = float(value)
-            if math.isfinite(seconds):
-                shown = f"{shown}  {format_utc(seconds)} ({format_relative(seconds, now)})"
+        seconds = as_timestamp(value) if name in TIME_CLAIMS else None
+        if seconds is not None:
+            shown = f"{shown}  {format_utc(seconds)} ({format_relative(seconds, now)})"
         yield f"  {name[:12].ljust(12)} {shown}"
     if len(claims) > 24:
         yield f"  … {len(claims) - 24} more claims (see --json)"
