@@ -11,6 +11,7 @@ imported only when a key source must be fetched (``--jwks``, or a service with `
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import re
@@ -86,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    try:
+        return _main(argv, stdin, stdout)
+    except BrokenPipeError:
+        # The reader went away (``jwtcheck … | head``): stop quietly, as Unix tools do. Python's recipe:
+        # point stdout at /dev/null so that the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the signal
+
+
+def _main(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     out = stdout or sys.stdout
     try:

@@ -311,3 +311,12 @@ def test_time_claims_beyond_any_float_are_shown_not_crashed() -> None:
             code, out, err = run([token, "--at", AT, *extra])
             assert code == 1 and "Traceback" not in err
             assert "wrong JSON type" in out or "invalid_claim_type" in out
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
+    process = subprocess.Popen([sys.executable, "-m", "bot", "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(64)
+    process.stdout.close()  # like `jwtcheck demo | head -1`
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) in (0, 141) and b"Traceback" not in stderr
