@@ -113,7 +113,9 @@ class CardStore:
             return None
 
     async def votes(self, team: str, workaround_ids: list[str]) -> dict[str, dict[str, int]]:
-        return {w: await self._store.tally(vote_key(team, w)) for w in workaround_ids}
+        """This workspace's votes on each workaround, in one store round trip."""
+        counts = await self._store.tallies([vote_key(team, w) for w in workaround_ids])
+        return dict(zip(workaround_ids, counts, strict=True))
 
     async def vote(self, team: str, workaround_id: str, user: str, choice: str) -> dict[str, int]:
         return await self._store.vote(vote_key(team, workaround_id), user, choice, VOTE_TTL)

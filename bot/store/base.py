@@ -7,6 +7,7 @@ hold ids only, never token material. Every write carries a TTL, so no key lives 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 KEY_PREFIX = "jwtcheck:"
@@ -47,6 +48,10 @@ class Store(Protocol):
         ...
 
     async def tally(self, poll_key: str) -> dict[str, int]: ...
+
+    async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
+        """The counts of several polls in one round trip, in the order asked."""
+        ...
 
     async def ping(self) -> bool:
         """Whether the backing service answers. Never raises."""

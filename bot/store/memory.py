@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.store.base import check_key, check_ttl, count_choices
@@ -95,6 +95,9 @@ class MemoryStore:
         if not isinstance(entry.value, dict):
             raise TypeError("store key holds a string, not a poll")
         return count_choices(list(entry.value.values()))
+
+    async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
+        return [await self.tally(key) for key in poll_keys]
 
     async def ping(self) -> bool:
         return True

@@ -8,6 +8,7 @@ swallows them except in ``ping``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -95,6 +96,14 @@ class RedisStore:
     async def tally(self, poll_key: str) -> dict[str, int]:
         values = await self._client.hvals(self._k(poll_key))
         return count_choices([_text(v) for v in values])
+
+    async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
+        if not poll_keys:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for key in poll_keys:
+            pipe.hvals(self._k(key))
+        return [count_choices([_text(v) for v in values]) for values in await pipe.execute()]
 
     async def ping(self) -> bool:
         try:

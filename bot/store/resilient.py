@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -90,6 +90,9 @@ class ResilientStore:
 
     async def tally(self, poll_key: str) -> dict[str, int]:
         return await self._call(lambda s: s.tally(poll_key))
+
+    async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
+        return await self._call(lambda s: s.tallies(poll_keys))
 
     async def ping(self) -> bool:
         """Probe Redis now (ignoring the retry interval) and update the state. True if Redis answered.

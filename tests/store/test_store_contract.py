@@ -91,3 +91,12 @@ def test_make_store_rejects_a_malformed_url() -> None:
 def test_redis_store_does_not_connect_on_construction() -> None:
     store = RedisStore("redis://127.0.0.1:1/15")  # nothing listens on port 1
     assert store.describe() == "127.0.0.1:1/15"
+
+
+async def test_several_polls_are_tallied_together_in_the_order_asked(store: Store) -> None:
+    await store.vote("votes:T1:a", "U1", "fixed", 60)
+    await store.vote("votes:T1:a", "U2", "didnt_help", 60)
+    await store.vote("votes:T1:c", "U1", "fixed", 60)
+    assert await store.tallies(["votes:T1:c", "votes:T1:b", "votes:T1:a"]) == [
+        {"fixed": 1}, {}, {"didnt_help": 1, "fixed": 1}]
+    assert await store.tallies([]) == []

@@ -115,3 +115,12 @@ def test_describe_never_shows_the_password() -> None:
     store = RedisStore("redis://:s3cret-pw@redis.internal:6380/2")
     assert store.describe() == "redis.internal:6380/2"
     assert "s3cret" not in repr(store)
+
+
+async def test_tallies_read_each_poll_once_in_a_pipeline(redis_store: RedisStore, redis_raw: aioredis.Redis) -> None:
+    for n in range(5):
+        await redis_store.vote(f"votes:T1:w{n}", "U1", "fixed", 60)
+    before = int((await redis_raw.info("stats"))["total_commands_processed"])
+    await redis_store.tallies([f"votes:T1:w{n}" for n in range(5)])
+    after = int((await redis_raw.info("stats"))["total_commands_processed"])
+    assert after - before == 5 + 1  # one HVALS per poll, nothing else (plus the INFO that read the counter)
