@@ -58,10 +58,9 @@ class ClockBook:
         estimates: dict[str, ClockEstimate] = {}
         for clock, observations in found.items():
             key = f"clock:{team or '-'}:{channel}:{hashlib.sha256(clock.encode()).hexdigest()[:16]}"
-            kept = _decode(await self._store.get(key), observations[0].clock) + observations
-            kept = kept[-MAX_KEPT:]
-            await self._store.set(key, _encode(kept), CLOCK_TTL)
-            estimates[clock] = estimate(kept)[0]
+            rows = await self._store.append(key, [_encode_one(o) for o in observations], CLOCK_TTL, MAX_KEPT)
+            kept = [item for raw in rows if (item := _decode_one(raw, observations[0].clock)) is not None]
+            estimates[clock] = estimate(kept or observations)[0]
         return estimates
 
 
@@ -71,15 +70,13 @@ class ClockBook:
 
         assert service.probe_url is not None
         key = f"probe:{hashlib.sha256(service.name.encode()).hexdigest()[:16]}"
-        cached = None if fresh else await self._store.get(key)
-        if cached:
-            observations = _decode(cached, service.name, THIS_HOST)
-            if observations:
-                return estimate(observations)[0]
+        cached = None if fresh else _decode_one(await self._store.get(key), service.name, THIS_HOST)
+        if cached is not None:
+            return estimate([cached])[0]
         measured = await probe_clock(service.name, service.probe_url, allow_http=service.keys.allow_http)
         if isinstance(measured, ProbeFailure):
             return measured
-        await self._store.set(key, _encode([measured]), PROBE_TTL)
+        await self._store.set(key, _encode_one(measured), PROBE_TTL)
         return estimate([measured])[0]
 
 
@@ -122,16 +119,18 @@ def _validator(diagnosis: Diagnosis) -> str | None:
     return f"the validator ({diagnosis.library.value})" if diagnosis.library else "the validator"
 
 
-def _encode(observations: list[Observation]) -> str:
-    return json.dumps([[o.lower, None if math.isinf(o.upper) else o.upper, o.at, o.kind] for o in observations])
+def _encode_one(observation: Observation) -> str:
+    upper = None if math.isinf(observation.upper) else observation.upper
+    return json.dumps([observation.lower, upper, observation.at, observation.kind])
 
 
-def _decode(raw: str | None, clock: str, reference: str = SLACK) -> list[Observation]:
+def _decode_one(raw: str | None, clock: str, reference: str = SLACK) -> Observation | None:
+    """An observation kept in the store (bounds, instant, kind), or None for anything unreadable."""
     if not raw:
-        return []
+        return None
     try:
-        rows = json.loads(raw)
-        return [Observation(clock, reference, float(lower), math.inf if upper is None else float(upper), float(at),
-                            str(kind)) for lower, upper, at, kind in rows]
+        lower, upper, at, kind = json.loads(raw)
+        return Observation(clock, reference, float(lower), math.inf if upper is None else float(upper), float(at),
+                           str(kind))
     except (ValueError, TypeError):
-        return []
+        return None

@@ -49,6 +49,11 @@ class Store(Protocol):
 
     async def tally(self, poll_key: str) -> dict[str, int]: ...
 
+    async def append(self, key: str, values: Sequence[str], ttl: int, keep: int) -> list[str]:
+        """Add ``values`` to the list at ``key``, keep its last ``keep`` items, refresh its TTL, and return
+        the whole list: one atomic round trip, so replicas appending at once lose nothing."""
+        ...
+
     async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
         """The counts of several polls in one round trip, in the order asked."""
         ...

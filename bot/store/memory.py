@@ -21,7 +21,7 @@ SWEEP_INTERVAL = 1.0
 
 @dataclass(slots=True)
 class _Entry:
-    value: str | dict[str, str]
+    value: str | dict[str, str] | list[str]
     expires_at: float
 
 
@@ -54,7 +54,7 @@ class MemoryStore:
         if entry is None:
             return None
         if not isinstance(entry.value, str):
-            raise TypeError("store key holds a poll, not a string (use tally)")
+            raise TypeError("store key holds a poll or a list, not a string")
         return entry.value
 
     async def set(self, key: str, value: str, ttl: int) -> None:
@@ -96,6 +96,21 @@ class MemoryStore:
             raise TypeError("store key holds a string, not a poll")
         return count_choices(list(entry.value.values()))
 
+    async def append(self, key: str, values: Sequence[str], ttl: int, keep: int) -> list[str]:
+        check_key(key)
+        check_ttl(ttl)
+        if keep <= 0 or not all(isinstance(value, str) for value in values):
+            raise ValueError("append keeps a positive number of string items")
+        entry = self._live(key)
+        items: list[str] = []
+        if entry is not None:
+            if not isinstance(entry.value, list):
+                raise TypeError("store key holds a string or a poll, not a list")
+            items = entry.value
+        items = [*items, *values][-keep:]
+        self._put(key, items, ttl)
+        return list(items)
+
     async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
         return [await self.tally(key) for key in poll_keys]
 
@@ -112,7 +127,7 @@ class MemoryStore:
             return None
         return entry
 
-    def _put(self, key: str, value: str | dict[str, str], ttl: int) -> None:
+    def _put(self, key: str, value: str | dict[str, str] | list[str], ttl: int) -> None:
         self._data[key] = _Entry(value, self._clock() + ttl)
         self._data.move_to_end(key)
         if len(self._data) > self._max_entries and self._clock() >= self._next_sweep:

@@ -93,6 +93,20 @@ class RedisStore:
             results: list[Any] = await pipe.execute()
         return count_choices([_text(v) for v in results[2]])
 
+    async def append(self, key: str, values: Sequence[str], ttl: int, keep: int) -> list[str]:
+        full = self._k(key)
+        check_ttl(ttl)
+        if keep <= 0 or not all(isinstance(value, str) for value in values):
+            raise ValueError("append keeps a positive number of string items")
+        async with self._client.pipeline(transaction=True) as pipe:
+            if values:
+                pipe.rpush(full, *values)
+            pipe.ltrim(full, -keep, -1)
+            pipe.expire(full, ttl)
+            pipe.lrange(full, 0, -1)
+            results: list[Any] = await pipe.execute()
+        return [_text(item) for item in results[-1]]
+
     async def tally(self, poll_key: str) -> dict[str, int]:
         values = await self._client.hvals(self._k(poll_key))
         return count_choices([_text(v) for v in values])

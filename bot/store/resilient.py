@@ -91,6 +91,9 @@ class ResilientStore:
     async def tally(self, poll_key: str) -> dict[str, int]:
         return await self._call(lambda s: s.tally(poll_key))
 
+    async def append(self, key: str, values: Sequence[str], ttl: int, keep: int) -> list[str]:
+        return await self._call(lambda s: s.append(key, values, ttl, keep))
+
     async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
         return await self._call(lambda s: s.tallies(poll_keys))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.store import MemoryStore, RedisStore, Store, make_store
@@ -100,3 +102,16 @@ async def test_several_polls_are_tallied_together_in_the_order_asked(store: Stor
     assert await store.tallies(["votes:T1:c", "votes:T1:b", "votes:T1:a"]) == [
         {"fixed": 1}, {}, {"didnt_help": 1, "fixed": 1}]
     assert await store.tallies([]) == []
+
+
+async def test_append_keeps_the_last_items_with_a_ttl(store: Store) -> None:
+    assert await store.append("clock:T1:C1:abc", ["a", "b"], 60, keep=3) == ["a", "b"]
+    assert await store.append("clock:T1:C1:abc", ["c", "d"], 60, keep=3) == ["b", "c", "d"]
+    assert await store.append("clock:T1:C1:abc", [], 60, keep=3) == ["b", "c", "d"]
+    with pytest.raises(ValueError):
+        await store.append("clock:T1:C1:abc", ["e"], 60, keep=0)
+
+
+async def test_appends_from_two_replicas_at_once_lose_nothing(store: Store) -> None:
+    await asyncio.gather(*(store.append("clock:T1:C1:race", [f"v{n}"], 60, keep=100) for n in range(20)))
+    assert sorted(await store.append("clock:T1:C1:race", [], 60, keep=100)) == sorted(f"v{n}" for n in range(20))
