@@ -60,3 +60,12 @@ def redacted_form(segments: list[str]) -> str:
 def fingerprint(token: str) -> str:
     """A truncated SHA-256 of the whole token: identifies it for caching without revealing it."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def shorten_redacted(redacted: str, longest: int, keep: int) -> str:
+    """``eyJhbGciOi….eyJzdWIiOi….[redacted]``: each readable segment over ``longest`` characters cut to
+    ``keep`` and an ellipsis; the marker is never cut."""
+    return ".".join(
+        part if len(part) <= longest or part == REDACTION_MARKER else part[:keep] + "…"
+        for part in redacted.split(".")
+    )

@@ -10,6 +10,7 @@ from bot.knowledge.model import (
     LibraryVersion,
     Snippet,
     Workaround,
+    percent,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "Workaround",
     "default_knowledge",
     "load_knowledge",
+    "percent",
 ]

@@ -119,7 +119,8 @@ class Card:
         return _VERIFICATION_WORDING.get(self.verification, f"{self.verification.replace('_', ' ')} rates")
 
 
-def _percent(rate: float) -> str:
+def percent(rate: float) -> str:
+    """A rate as people read it: ``0.85`` is ``85%``."""
     return f"{round(rate * 100)}%"
 
 
@@ -203,8 +204,8 @@ class Knowledge:
         (fix rate 80%)"."""
         if len(self.cards) == 1:
             card = self.cards[0]
-            return f"Rates: {card.rates_wording} from the source card (fix rate {_percent(card.fix_rate)})"
+            return f"Rates: {card.rates_wording} from the source card (fix rate {percent(card.fix_rate)})"
         parts = (
-            f"{card.rates_wording} from card {card.id} (fix rate {_percent(card.fix_rate)})" for card in self.cards
+            f"{card.rates_wording} from card {card.id} (fix rate {percent(card.fix_rate)})" for card in self.cards
         )
         return "Rates: " + "; ".join(parts)

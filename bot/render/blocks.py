@@ -36,8 +36,9 @@ from bot.diagnosis.model import (
     Source,
     Verdict,
 )
+from bot.diagnosis.redact import shorten_redacted
 from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc, is_representable
-from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, Snippet, Workaround
+from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, Snippet, Workaround, percent
 from bot.render.mrkdwn import clip, code_block, code_span, escape, safe, ulen
 from bot.render.snippets import snippet_code
 
@@ -341,7 +342,7 @@ class _Card:
     def _fix_line(self, number: int, workaround: Workaround) -> str:
         parts = [f"*{number}.* {escape(workaround.title)}"]
         if workaround.success_rate is not None:
-            parts.append(f"*{_percent(workaround.success_rate)}*")
+            parts.append(f"*{percent(workaround.success_rate)}*")
         fixed, total = self._votes(workaround.id)
         if total:
             parts.append(f"{fixed} of {total} here")
@@ -396,7 +397,7 @@ class _Card:
         claims = _claim_facts(token.claims, token.header, self.now)
         if claims:
             elements.append(claims)
-        elements.append(f"token {code_span(safe(_short_redacted(token.redacted), 120))}")
+        elements.append(f"token {code_span(safe(shorten_redacted(token.redacted, 14, 12), 120))}")
         elements.append(f"fingerprint {safe(_short_fingerprint(token.fingerprint), 40)}")
         return _context([" · ".join(elements)], "facts")
 
@@ -465,7 +466,7 @@ def _condense(cause: Cause, limit: int) -> str:
 
 def _dead_end_item(dead_end: DeadEnd) -> str:
     title = escape(_lower_first(dead_end.title))
-    return f"{title} ({_percent(dead_end.fail_rate)} fail)" if dead_end.fail_rate is not None else title
+    return f"{title} ({percent(dead_end.fail_rate)} fail)" if dead_end.fail_rate is not None else title
 
 
 def _claim_facts(claims: Mapping[str, JSONValue] | None, header: Mapping[str, JSONValue] | None, now: float) -> str:
@@ -509,22 +510,12 @@ def _short_utc(timestamp: float, now: float) -> str:
     return f"{stamp[:16]} UTC"
 
 
-def _short_redacted(redacted: str) -> str:
-    """``eyJhbGciOi….eyJzdWIiOi….[redacted]``: each readable segment cut short, the marker kept."""
-    parts = redacted.split(".")
-    return ".".join(part if len(part) <= 14 or part.startswith("[") else part[:12] + "…" for part in parts)
-
-
 def _short_fingerprint(fingerprint: str) -> str:
     return fingerprint if len(fingerprint) <= 9 else f"{fingerprint[:4]}…{fingerprint[-4:]}"
 
 
 def _snippet(workaround: Workaround, library: str) -> Snippet | None:
     return workaround.snippets.get(library) or workaround.snippets.get(ANY_LIBRARY)
-
-
-def _percent(rate: float) -> str:
-    return f"{round(rate * 100)}%"
 
 
 def _count(value: object) -> int:

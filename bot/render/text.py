@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from bot.diagnosis.checks.values import printable, show
 from bot.diagnosis.model import Diagnosis, Report, Source, Verdict
+from bot.diagnosis.redact import shorten_redacted
 from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc
-from bot.knowledge import Knowledge
+from bot.knowledge import Knowledge, percent
 from bot.render.json import cause_counts
 from bot.render.snippets import snippet_code
 
@@ -61,7 +62,7 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
         now = diagnosis.judged_at
         lines.append(f"  judged at    {format_utc(now)} (the time of its log line)")
     if diagnosis.source is Source.TOKEN and diagnosis.token is not None:
-        lines.append(f"  token        {_short_redacted(diagnosis.token.redacted)}")
+        lines.append(f"  token        {shorten_redacted(diagnosis.token.redacted, 24, 20)}")
         lines.append(f"  fingerprint  {diagnosis.token.fingerprint}")
         lines.append(f"  signature    {_signature(diagnosis)}")
         lines.extend(_claim_lines(diagnosis, now))
@@ -77,7 +78,7 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
     if diagnosis.workarounds:
         lines.append(style.bold("What fixes it"))
         for number, workaround in enumerate(diagnosis.workarounds, start=1):
-            rate = f"  ({_percent(workaround.success_rate)} success)" if workaround.success_rate is not None else ""
+            rate = f"  ({percent(workaround.success_rate)} success)" if workaround.success_rate is not None else ""
             lines.append(f"  {number}. {workaround.title}{rate}")
             snippet = workaround.snippets.get(diagnosis.library.value) if diagnosis.library else None
             if snippet is not None:
@@ -87,7 +88,7 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
     if diagnosis.dead_ends:
         lines.append(style.bold("Don't bother"))
         for dead_end in diagnosis.dead_ends:
-            rate = f" ({_percent(dead_end.fail_rate)} fail)" if dead_end.fail_rate is not None else ""
+            rate = f" ({percent(dead_end.fail_rate)} fail)" if dead_end.fail_rate is not None else ""
             lines.append(f"  - {dead_end.title}{rate}: {dead_end.why}")
     skipped = [item for item in diagnosis.skipped_checks if not item.startswith("signature")]
     if skipped:
@@ -147,12 +148,3 @@ def _signature(diagnosis: Diagnosis) -> str:
     if detail.casefold().startswith(status.split()[0]):
         return detail  # the detail already says it: "verified with …", "invalid: …"
     return f"{status} ({detail})"
-
-
-def _short_redacted(redacted: str) -> str:
-    parts = redacted.split(".")
-    return ".".join(part if len(part) <= 24 else part[:20] + "…" for part in parts)
-
-
-def _percent(rate: float) -> str:
-    return f"{round(rate * 100)}%"
