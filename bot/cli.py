@@ -22,14 +22,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot import __version__
-from bot.config import ConfigError, Service, config_path_from_env, load_services
-from bot.diagnosis.clock import Observation
-from bot.diagnosis.model import Diagnosis, Expectations, Report
-from bot.keys.config import ENV_NAME, KeyConfig
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rest is imported where it is used: `jwtcheck --version` and `--help` load none of it
+    from bot.config import Service
+    from bot.diagnosis.clock import Observation
     from bot.diagnosis.engine import KeyLookup
+    from bot.diagnosis.model import Diagnosis, Expectations, Report
     from bot.diagnosis.signature import TrustedKey
+    from bot.keys.config import KeyConfig
 
 USAGE = (
     "jwtcheck [TEXT | -] [--json] [--aud AUD]... [--iss ISS]... [--alg ALG]... [--require CLAIM]...\n"
@@ -105,6 +105,13 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | Non
         if argv[:1] == ["demo"]:
             return _demo(argv[1:], out)
         args = build_parser().parse_args(argv)
+    except UsageError as problem:
+        return _fail(str(problem))
+    except KeyboardInterrupt:
+        return 130
+    from bot.config import ConfigError
+
+    try:
         service = _service(args)
         expectations = _expectations(args, service)
         keys = _keys(args, service)
@@ -210,6 +217,7 @@ def _diagnose_log(text: str, expectations: Expectations, now: datetime,
     say about the issuers' clocks against the log's."""
     from bot.diagnosis.clock import issuer_and_iat, issuer_label, token_in_log
     from bot.diagnosis.logtime import line_time
+    from bot.diagnosis.model import Report
 
     diagnoses: list[Diagnosis] = []
     observations: list[Observation] = []
@@ -289,6 +297,8 @@ def _key_lookup(text: str, now: datetime, keys: KeyConfig | None) -> KeyLookup |
 
 
 def _service(args: argparse.Namespace) -> Service | None:
+    from bot.config import config_path_from_env, load_services
+
     path = config_path_from_env(args.config)
     if path is None:
         if args.service:
@@ -304,6 +314,8 @@ def _service(args: argparse.Namespace) -> Service | None:
 
 def _keys(args: argparse.Namespace, service: Service | None) -> KeyConfig | None:
     """The service's key sources, or, when any key flag is given, those flags instead (one-off use)."""
+    from bot.keys.config import ENV_NAME, KeyConfig
+
     base = service.keys if service else KeyConfig()
     if not (args.jwks or args.key or args.secret_env):
         return base if base.configured else None
@@ -333,6 +345,8 @@ def _keys(args: argparse.Namespace, service: Service | None) -> KeyConfig | None
 
 
 def _expectations(args: argparse.Namespace, service: Service | None) -> Expectations:
+    from bot.diagnosis.model import Expectations
+
     base = service.expectations if service else Expectations()
     return replace(
         base,

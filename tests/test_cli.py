@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import __version__
 from bot.cli import main
 from tests.keys.server import server_in_thread
 from tests.keys.support import jwk_of, jwks, pem_of, rsa_key, sign
@@ -195,6 +196,17 @@ def test_the_cli_path_imports_nothing_from_slack_or_aiohttp() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
                             env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert result.stdout.strip() == ""
+
+
+def test_version_loads_neither_the_engine_nor_the_config() -> None:
+    probe = (
+        "import sys, contextlib; from bot.cli import main\n"
+        "with contextlib.suppress(SystemExit): main(['--version'])\n"
+        "print(','.join(m for m in sys.modules if m.startswith('bot.') and m != 'bot.cli'))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert result.stdout.splitlines() == [f"jwtcheck {__version__}", ""]
 
 
 def test_python_dash_m_bot_check_is_the_same_command() -> None:
