@@ -30,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bot.datafiles import read_toml
 from bot.diagnosis.model import CauseId, Evidence, Finding, Library
 from bot.diagnosis.prefilter import LiteralSet
 from bot.diagnosis.redact import redact_text
@@ -388,19 +389,28 @@ def default_catalogue() -> Catalogue:
     Its regexes' linearity and its examples are checked by the test suite (which loads the same file
     with ``checked=True``), not at every start: the command line starts faster.
     """
-    return load_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"), source=CATALOGUE_PATH.name, checked=False)
+    try:
+        data = read_toml(CATALOGUE_PATH)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{CATALOGUE_PATH.name}: not valid TOML: {exc}") from exc
+    return catalogue_from_data(data, source=CATALOGUE_PATH.name, checked=False)
 
 
 def load_catalogue(toml_text: str, *, source: str = "<string>", checked: bool = True) -> Catalogue:
-    """Parse and check a catalogue; raise CatalogueError naming the first problem found.
-
-    ``checked=False`` skips the two costly checks, that every regex searches in linear time and that
-    every example matches its own entry: only for the packaged catalogue, whose tests run them.
-    """
+    """Parse and check a catalogue; raise CatalogueError naming the first problem found."""
     try:
         data = tomllib.loads(toml_text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"{source}: not valid TOML: {exc}") from exc
+    return catalogue_from_data(data, source=source, checked=checked)
+
+
+def catalogue_from_data(data: dict[str, Any], *, source: str, checked: bool = True) -> Catalogue:
+    """Check a parsed catalogue and build it.
+
+    ``checked=False`` skips the two costly checks, that every regex searches in linear time and that
+    every example matches its own entry: only for the packaged catalogue, whose tests run them.
+    """
     unknown = set(data) - {"default_leeway", "timing", "context", "pattern"}
     if unknown:
         raise CatalogueError(f"{source}: unknown top-level keys {sorted(unknown)}")

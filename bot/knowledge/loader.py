@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from bot.datafiles import read_toml
 from bot.diagnosis.model import CauseId, Library
 from bot.knowledge.model import (
     ANY_LIBRARY,
@@ -199,8 +200,7 @@ class _Cards:
     def read(self, path: Path) -> None:
         file = _File(path.name, self.problems)
         try:
-            with path.open("rb") as handle:
-                data = tomllib.load(handle)
+            data = read_toml(path)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             file.problem("(file)", f"cannot be read as TOML: {exc}")
             return
