@@ -38,6 +38,7 @@ USAGE = (
     "       jwtcheck demo"
 )
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+NOTHING_TO_DIAGNOSE = "nothing to diagnose: no JWT and no known JWT error message in the input"
 
 
 class UsageError(Exception):
@@ -126,6 +127,8 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | Non
         if args.probe and (service is None or service.probe_url is None):
             raise UsageError("--probe needs a service with probe_url in the config (--config, --service)")
         lookup = _key_lookup(text, now, keys)
+        if args.json and not (args.summary or args.at_log or args.probe) and _json_indent(out) is None:
+            return _print_compact_json(text, expectations, now, lookup, out)
         if args.at_log:
             report, observations = _diagnose_log(text, expectations, now, lookup)
         else:
@@ -137,7 +140,7 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | Non
     except KeyboardInterrupt:
         return 130
     if not report.diagnoses:
-        return _fail("nothing to diagnose: no JWT and no known JWT error message in the input")
+        return _fail(NOTHING_TO_DIAGNOSE)
     _print(report, args.json, args.summary, out, observations)
     return EXIT_PROBLEMS if report.has_problems else EXIT_OK
 
@@ -174,6 +177,19 @@ def _demo(argv: list[str], out: TextIO) -> int:
             out.write(render_diagnosis(diagnosis, now.timestamp(), style) + "\n\n")
     out.write(style.dim(knowledge.provenance) + "\n")
     return EXIT_OK
+
+
+def _print_compact_json(text: str, expectations: Expectations, now: datetime, lookup: KeyLookup | None,
+                        out: TextIO) -> int:
+    """The plain ``--json`` document for a pipe: big logs are judged on every core (bot.parallel_json)."""
+    from bot.knowledge import default_knowledge
+    from bot.parallel_json import json_document
+
+    document = json_document(text, expectations, now, knowledge=default_knowledge(), keys=lookup)
+    if not document.diagnoses:
+        return _fail(NOTHING_TO_DIAGNOSE)
+    out.write(document.text + "\n")
+    return EXIT_PROBLEMS if document.has_problems else EXIT_OK
 
 
 def _print(report: Report, as_json: bool, summary: bool, out: TextIO, observations: list[Observation]) -> None:

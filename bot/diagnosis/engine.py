@@ -60,18 +60,31 @@ def diagnose_text(
     for a raw token, what the configured key sources resolved for it (None: no key configured); the
     lookup runs in memory and must not fetch (``bot/keys`` resolves beforehand when a fetch is needed).
     """
+    found, library, omitted = scan_text(text, now.timestamp(), limit)
+    diagnoses = diagnose_found(found, library, expectations, now.timestamp(), knowledge=knowledge, keys=keys)
+    return Report(now, expectations, tuple(diagnoses), omitted)
+
+
+def diagnose_found(
+    found: Iterable[TokenCandidate | ErrorTextMatch],
+    library: Library | None,
+    expectations: Expectations,
+    now: float,
+    *,
+    knowledge: Knowledge | None = None,
+    keys: KeyLookup | None = None,
+) -> list[Diagnosis]:
+    """One Diagnosis per item that :func:`scan_text` found (or per slice of them: items are judged alone)."""
     adviser = adviser_for(knowledge or default_knowledge())
-    instant = now.timestamp()
-    found, library, omitted = scan_text(text, instant, limit)
     diagnoses = []
     for item in found:
         if isinstance(item, TokenCandidate):
             facts = examine_token(item.token, expectations, keys(item.token) if keys else None)
-            diagnoses.append(judge_token(facts, expectations, instant, position=item.start, library=library,
+            diagnoses.append(judge_token(facts, expectations, now, position=item.start, library=library,
                                          adviser=adviser))
         else:
             diagnoses.append(diagnose_error_text(item, adviser=adviser))
-    return Report(now, expectations, tuple(diagnoses), omitted)
+    return diagnoses
 
 
 def scan_text(

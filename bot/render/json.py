@@ -54,6 +54,31 @@ def report_to_dict(report: Report, knowledge: Knowledge) -> dict[str, Any]:
     }
 
 
+def diagnoses_json(diagnoses: Iterable[Diagnosis]) -> str:
+    """The ``diagnoses[]`` items of a document, compact and comma-separated: one part of :func:`assemble_report`."""
+    return dumps([_diagnosis_dict(d, shared=True) for d in diagnoses])[1:-1]
+
+
+def assemble_report(evaluated_at: datetime, knowledge: Knowledge, parts: Iterable[str], omitted: int,
+                    sections: Iterable[dict[str, Any]]) -> str:
+    """The compact text of :func:`report_to_dict`'s document, from the diagnoses judged in parts, in order.
+
+    ``parts`` are :func:`diagnoses_json` texts and ``sections`` the :func:`knowledge_to_dict` of each
+    part. The result is the very text ``dumps(report_to_dict(report, knowledge))`` gives.
+    """
+    evaluated = format_iso(evaluated_at.timestamp())
+    head = dumps({"schema": SCHEMA, "evaluated_at": evaluated, "rates": knowledge.provenance})
+    workarounds: dict[str, Any] = {}
+    dead_ends: dict[str, Any] = {}
+    for section in sections:  # first mention first, as knowledge_to_dict lists them
+        for key, value in section["workarounds"].items():
+            workarounds.setdefault(key, value)
+        for key, value in section["dead_ends"].items():
+            dead_ends.setdefault(key, value)
+    tail = dumps({"omitted": omitted, "knowledge": {"workarounds": workarounds, "dead_ends": dead_ends}})
+    return f'{head[:-1]},"diagnoses":[{",".join(part for part in parts if part)}],{tail[1:]}'
+
+
 def knowledge_to_dict(diagnoses: Iterable[Diagnosis]) -> dict[str, Any]:
     """The workarounds and dead ends the diagnoses name, in full, keyed by id: the ``knowledge`` section."""
     workarounds: dict[str, Workaround] = {}
@@ -190,7 +215,7 @@ def cause_counts(diagnoses: Iterable[Diagnosis]) -> Counter[str]:
     return Counter(cause.id.value for d in diagnoses for cause in d.causes)
 
 
-def dumps(document: dict[str, Any], *, indent: int | None = None) -> str:
+def dumps(document: dict[str, Any] | list[Any], *, indent: int | None = None) -> str:
     """The document as JSON text: compact (and encoded in C) unless ``indent`` asks for a person's layout."""
     if indent is None:  # the documents built here are trees: no cycle to look for
         return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)

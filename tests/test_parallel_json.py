@@ -1,0 +1,96 @@
+"""A big log judged on several cores prints the very document one process prints."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable
+
+import pytest
+
+from bot import parallel_json
+from bot.cli import main
+from bot.diagnosis.engine import diagnose_text
+from bot.diagnosis.model import Expectations
+from bot.fanout import fork_map
+from bot.knowledge import default_knowledge
+from bot.parallel_json import json_document
+from bot.render.json import dumps, report_to_dict
+from tests.support.tokens import AUDIENCE, ISSUER, NOW, T, claims, make_token
+
+EXPECTATIONS = Expectations(audiences=(AUDIENCE,), issuers=(ISSUER,), algorithms=("HS256",))
+KINDS = [
+    claims(),
+    claims(iat=T - 7200, exp=T - 3600),
+    claims(aud="billing-api"),
+    claims(iat=T + 70, nbf=T + 70, exp=T + 3670),
+    claims(exp=(T + 840) * 1000),
+]
+
+
+def access_log(lines: int, *, kinds: list[dict[str, object]] = KINDS, error_lines: bool = True) -> str:
+    rows = []
+    for n in range(lines):
+        token = make_token({**kinds[n % len(kinds)], "jti": str(n)})
+        rows.append(f'10.0.0.{n % 250} "GET /orders/{n}" 401 auth="Bearer {token}"')
+        if error_lines and n % 97 == 0:
+            rows.append("jsonwebtoken: TokenExpiredError: jwt expired")
+    return "\n".join(rows) + "\n"
+
+
+def one_process(text: str) -> str:
+    report = diagnose_text(text, EXPECTATIONS, NOW, knowledge=default_knowledge())
+    return dumps(report_to_dict(report, default_knowledge()))
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel_json, "MIN_ITEMS_PER_PART", 40)
+
+
+@pytest.mark.usefixtures("small_parts")
+@pytest.mark.parametrize("cores", [1, 2, 3, 8])
+def test_the_document_is_the_same_byte_for_byte_whatever_the_number_of_parts(
+    cores: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts: list[int] = []
+
+    def counted(work: Callable[[int], bytes], count: int) -> list[bytes]:
+        parts.append(count)
+        return fork_map(work, count)
+
+    monkeypatch.setattr(parallel_json, "fork_map", counted)
+    text = access_log(300)
+    document = json_document(text, EXPECTATIONS, NOW, knowledge=default_knowledge(), cores=cores)
+    assert parts == [min(cores, 304 // 40)]
+    expected = one_process(text)
+    assert document.text == expected
+    assert document.diagnoses == len(json.loads(expected)["diagnoses"]) == 304
+    assert document.has_problems
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_a_log_of_valid_tokens_has_no_problems_in_any_part() -> None:
+    text = access_log(200, kinds=[claims()], error_lines=False)
+    document = json_document(text, EXPECTATIONS, NOW, knowledge=default_knowledge(), cores=4)
+    assert not document.has_problems and document.diagnoses == 200
+    assert document.text == one_process(text)
+
+
+def test_nothing_found_is_an_empty_document() -> None:
+    document = json_document("no token here", EXPECTATIONS, NOW, knowledge=default_knowledge(), cores=4)
+    assert document.diagnoses == 0 and not document.has_problems
+    assert document.text == one_process("no token here")
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_the_command_line_prints_it_for_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = access_log(120)
+    out = io.StringIO()
+    code = main(["--json", "--aud", AUDIENCE, "--iss", ISSUER, "--alg", "HS256", "--at", NOW.isoformat(), "-"],
+                stdin=io.StringIO(text), stdout=out)
+    assert code == 1
+    assert out.getvalue() == one_process(text) + "\n"
+    signatures = re.findall(r"Bearer [\w-]+\.[\w-]+\.([\w-]+)", text)
+    assert len(signatures) == 120 and not any(signature in out.getvalue() for signature in signatures)
