@@ -87,7 +87,10 @@ class Runtime:
             client=self.client,
             signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
             request_verification_enabled=not settings.socket_mode,
-            process_before_response=False,
+            # Bolt's default (False) runs the listener in a task and polls for ack() every 10 ms, so each
+            # HTTP answer waited at least that long. Ours ack, hand the work to ``deps.tasks`` and return
+            # at once (tests/slack/test_acks.py pins it): run inline, they answer Slack without the poll.
+            process_before_response=True,
             logger=logging.getLogger("slack_bolt"),
         )
         self.bolt.error(self._on_error)
