@@ -93,10 +93,17 @@ def scan_text(
     """Tokens and error texts in order of appearance, the one library the error texts name (if
     exactly one), and how many items ``limit`` left out."""
     text = unescape_slack(text)
-    has_start = STARTS.any_present(text)
-    anchors = default_catalogue().anchor_set.present(text)
-    if not has_start and not anchors:
-        return [], None, 0  # most messages: no token start, no anchor of an error message
+    catalogue = default_catalogue()
+    # One scan for both questions: the token starts, and the catalogue's needles (or their anchors, with the
+    # pure-Python backend; see error_texts._prefilter).
+    present = STARTS.union(catalogue.prefilter).present(text)
+    if not present:
+        return [], None, 0  # most messages: no token start, no error message
+    hits = set(present)
+    has_start = any(literal in STARTS for literal in present)
+    # The anchors whose needles may be in the text; the other anchors' needles are not in it.
+    anchors = [anchor for anchor, needles in catalogue.anchors.items()
+               if anchor in hits or not hits.isdisjoint(needles)]
     errors = find_error_texts(text, now=now, anchors=anchors) if anchors else []
     tokens = find_tokens(text, has_start=True) if has_start else []
     found: list[TokenCandidate | ErrorTextMatch] = sorted([*tokens, *errors], key=lambda i: i.start)
