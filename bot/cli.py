@@ -35,6 +35,7 @@ USAGE = (
     "jwtcheck [TEXT | -] [--json] [--aud AUD]... [--iss ISS]... [--alg ALG]... [--require CLAIM]...\n"
     "                [--leeway SECONDS] [--skew-window SECONDS] [--at TIME] [--config FILE] [--service NAME]\n"
     "                [--jwks URL] [--key FILE]... [--secret-env NAME] [--summary] [--at-log] [--probe]\n"
+    "                [--jobs N]\n"
     "       jwtcheck demo"
 )
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -83,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--probe", action="store_true",
                         help="read the service's clock from the Date header of its probe_url and say whose clock "
                              "is off")
+    parser.add_argument("--jobs", type=_jobs, metavar="N",
+                        help="processes that judge a big log's tokens for --json (default: one per usable CPU)")
     parser.add_argument("--version", action="version", version=f"jwtcheck {__version__}")
     return parser
 
@@ -128,7 +131,7 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | Non
             raise UsageError("--probe needs a service with probe_url in the config (--config, --service)")
         lookup = _key_lookup(text, now, keys)
         if args.json and not (args.summary or args.at_log or args.probe) and _json_indent(out) is None:
-            return _print_compact_json(text, expectations, now, lookup, out)
+            return _print_compact_json(text, expectations, now, lookup, out, args.jobs)
         if args.at_log:
             report, observations = _diagnose_log(text, expectations, now, lookup)
         else:
@@ -180,15 +183,21 @@ def _demo(argv: list[str], out: TextIO) -> int:
 
 
 def _print_compact_json(text: str, expectations: Expectations, now: datetime, lookup: KeyLookup | None,
-                        out: TextIO) -> int:
+                        out: TextIO, jobs: int | None) -> int:
     """The plain ``--json`` document for a pipe: big logs are judged on every core (bot.parallel_json)."""
     from bot.knowledge import default_knowledge
     from bot.parallel_json import json_document
 
-    document = json_document(text, expectations, now, knowledge=default_knowledge(), keys=lookup)
+    document = json_document(text, expectations, now, knowledge=default_knowledge(), keys=lookup, cores=jobs)
     if not document.diagnoses:
         return _fail(NOTHING_TO_DIAGNOSE)
-    out.write(document.text + "\n")
+    binary = getattr(out, "buffer", None)
+    if binary is None:
+        out.write(document.text + "\n")
+    else:  # megabytes for a big log: written as they are, not joined and encoded again
+        out.flush()
+        binary.writelines([*document.pieces, b"\n"])
+        binary.flush()
     return EXIT_PROBLEMS if document.has_problems else EXIT_OK
 
 
@@ -412,6 +421,12 @@ def _seconds(value: str) -> float:
     if not math.isfinite(seconds) or not 0 <= seconds <= 86400 * 366:
         raise argparse.ArgumentTypeError(f"{value!r} must be between 0 and 31622400 seconds")
     return seconds
+
+
+def _jobs(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a whole number of processes from 1 to 64")
+    return int(value)
 
 
 def _json_indent(out: TextIO) -> int | None:

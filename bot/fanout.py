@@ -15,6 +15,7 @@ thread holding a lock at the fork would leave it locked in the child) and where 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import threading
 from collections.abc import Callable
@@ -35,12 +36,12 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
-def fork_map(work: Callable[[int], bytes], parts: int) -> list[bytes]:
+def fork_map(work: Callable[[int], bytes], parts: int) -> list[bytes | bytearray]:
     """``[work(0), …, work(parts - 1)]``: part 0 in this process, the others in forked children."""
     if parts <= 1 or not can_fork():
         return [work(part) for part in range(parts)]
     children = [_fork(work, part) for part in range(1, parts)]
-    results = [work(0)]
+    results: list[bytes | bytearray] = [work(0)]
     for part, child in enumerate(children, start=1):
         result = _collect(child) if child is not None else None
         results.append(work(part) if result is None else result)
@@ -74,14 +75,25 @@ def _run_child(work: Callable[[int], bytes], part: int, write_end: int) -> NoRet
     os._exit(status)  # no atexit handlers, no flush of buffers inherited from the parent
 
 
-def _collect(child: tuple[int, int]) -> bytes | None:
-    """The child's result, or None when it did not finish cleanly."""
+def _collect(child: tuple[int, int]) -> bytearray | None:
+    """The child's result, or None when it did not finish cleanly. Read into one buffer of the announced
+    size: a big result is not grown and copied chunk by chunk."""
     pid, read_end = child
     try:
-        with os.fdopen(read_end, "rb") as pipe:
-            blob = pipe.read()
+        with os.fdopen(read_end, "rb", buffering=0) as pipe:
+            size = _read_exactly(pipe, bytearray(_SIZE))
+            result = _read_exactly(pipe, bytearray(int.from_bytes(size, "big"))) if size is not None else None
+            extra = pipe.read(1) if result is not None else b""
     finally:
         _, status = os.waitpid(pid, 0)
-    if status != 0 or len(blob) < _SIZE or int.from_bytes(blob[:_SIZE], "big") != len(blob) - _SIZE:
-        return None
-    return blob[_SIZE:]
+    return result if status == 0 and not extra else None
+
+
+def _read_exactly(pipe: io.RawIOBase, buffer: bytearray) -> bytearray | None:
+    view, filled = memoryview(buffer), 0
+    while filled < len(buffer):
+        count = pipe.readinto(view[filled:])
+        if not count:
+            return None  # the child ended early
+        filled += count
+    return buffer

@@ -23,17 +23,22 @@ from bot.diagnosis.model import Expectations, Report
 from bot.diagnosis.scan import TokenCandidate
 from bot.fanout import fork_map, usable_cores
 from bot.knowledge import Knowledge
-from bot.render.json import assemble_report, diagnoses_json, dumps, knowledge_to_dict
+from bot.render.json import assemble_report, diagnoses_json, encode_compact, knowledge_to_dict, merge_knowledge
 
 MIN_ITEMS_PER_PART = 500  # about 30 ms of work: well above the 3-8 ms a fork and its pipe cost
 MAX_PARTS = 8
+BATCH = 250  # diagnoses judged and encoded at a time: their objects are freed and their memory reused
 
 
 @dataclass(frozen=True, slots=True)
 class JsonDocument:
-    text: str
+    pieces: list[bytes | memoryview]  # the document's UTF-8 bytes, to be written in this order
     diagnoses: int
     has_problems: bool
+
+    @property
+    def text(self) -> str:
+        return b"".join(self.pieces).decode()
 
 
 def json_document(text: str, expectations: Expectations, now: datetime, *, knowledge: Knowledge,
@@ -44,18 +49,32 @@ def json_document(text: str, expectations: Expectations, now: datetime, *, knowl
     bounds = [len(found) * part // parts for part in range(parts + 1)]
 
     def judge(part: int) -> bytes:
-        items: Sequence[TokenCandidate | ErrorTextMatch] = found[bounds[part] : bounds[part + 1]]
-        diagnoses = diagnose_found(items, library, expectations, now.timestamp(), knowledge=knowledge, keys=keys)
-        summary = {"count": len(diagnoses), "has_problems": Report(now, expectations, tuple(diagnoses)).has_problems,
-                   "knowledge": knowledge_to_dict(diagnoses)}
-        return f"{dumps(summary)}\n{diagnoses_json(diagnoses)}".encode()
+        """The part's summary line, then its diagnoses as JSON arrays of up to BATCH items, back to back."""
+        arrays: list[bytes] = []
+        sections: list[dict[str, Any]] = []
+        has_problems = False
+        for start in range(bounds[part], bounds[part + 1], BATCH):
+            items: Sequence[TokenCandidate | ErrorTextMatch] = found[start : min(start + BATCH, bounds[part + 1])]
+            diagnoses = diagnose_found(items, library, expectations, now.timestamp(), knowledge=knowledge, keys=keys)
+            has_problems = has_problems or Report(now, expectations, tuple(diagnoses)).has_problems
+            sections.append(knowledge_to_dict(diagnoses))
+            arrays.append(diagnoses_json(diagnoses))
+        summary = {"count": bounds[part + 1] - bounds[part], "has_problems": has_problems,
+                   "knowledge": merge_knowledge(sections), "arrays": [len(array) for array in arrays]}
+        return b"\n".join([encode_compact(summary), *arrays])
 
     summaries: list[dict[str, Any]] = []
-    texts: list[str] = []
+    arrays: list[bytes | memoryview] = []
     for result in fork_map(judge, parts):
-        summary, _, part_text = result.decode().partition("\n")  # compact JSON holds no raw line break
-        summaries.append(json.loads(summary))
-        texts.append(part_text)
-    document = assemble_report(now, knowledge, texts, omitted, [summary["knowledge"] for summary in summaries])
-    return JsonDocument(document, sum(summary["count"] for summary in summaries),
+        line_end = result.find(b"\n")  # compact JSON holds no raw line break: the summary ends here
+        if line_end < 0:
+            line_end = len(result)  # nothing was found: a summary and no array
+        summary = json.loads(result[:line_end])
+        summaries.append(summary)
+        view, at = memoryview(result), line_end + 1
+        for size in summary["arrays"]:
+            arrays.append(view[at : at + size])
+            at += size + 1
+    pieces = assemble_report(now, knowledge, arrays, omitted, [summary["knowledge"] for summary in summaries])
+    return JsonDocument(pieces, sum(summary["count"] for summary in summaries),
                         any(summary["has_problems"] for summary in summaries))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -17,7 +20,7 @@ from bot.fanout import fork_map
 from bot.knowledge import default_knowledge
 from bot.parallel_json import json_document
 from bot.render.json import dumps, report_to_dict
-from tests.support.tokens import AUDIENCE, ISSUER, NOW, T, claims, make_token
+from tests.support.tokens import AUDIENCE, ISSUER, NOW, T, claims, make_token, raw_token
 
 EXPECTATIONS = Expectations(audiences=(AUDIENCE,), issuers=(ISSUER,), algorithms=("HS256",))
 KINDS = [
@@ -94,3 +97,35 @@ def test_the_command_line_prints_it_for_a_pipe(monkeypatch: pytest.MonkeyPatch) 
     assert out.getvalue() == one_process(text) + "\n"
     signatures = re.findall(r"Bearer [\w-]+\.[\w-]+\.([\w-]+)", text)
     assert len(signatures) == 120 and not any(signature in out.getvalue() for signature in signatures)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2", "3"])
+def test_the_installed_command_writes_the_same_bytes_with_any_number_of_jobs(jobs: str) -> None:
+    text = access_log(1100)  # two parts of the default size
+    args = ["--json", "--aud", AUDIENCE, "--iss", ISSUER, "--alg", "HS256", "--at", NOW.isoformat(), "--jobs", jobs,
+            "-"]
+    result = subprocess.run([sys.executable, "-m", "bot.cli", *args], input=text.encode(), capture_output=True,
+                            timeout=120, check=False, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert result.returncode == 1 and result.stderr == b""
+    assert result.stdout == (one_process(text) + "\n").encode()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("payload", "claims_read"), [
+    ('{"sub":"\\ud800x","exp":1}', {"sub": "\ud800x", "exp": 1}),  # a lone surrogate
+    ('{"n":123456789012345678901234567890,"exp":1}', {"n": 123456789012345678901234567890, "exp": 1}),
+    ('{"big":1e400,"tiny":1e-400,"exp":1e22}', {"big": "1e400", "tiny": 0.0, "exp": 1e22}),
+])
+def test_values_json_libraries_refuse_still_make_valid_json(payload: str, claims_read: dict[str, object]) -> None:
+    token = raw_token({"alg": "HS256"}, payload)
+    piped = subprocess.run([sys.executable, "-m", "bot.cli", "--json", "-"], input=token.encode(), capture_output=True,
+                           timeout=60, check=False, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert piped.returncode == 1 and piped.stderr == b""
+    terminal = Terminal()
+    assert main(["--json", token], stdout=terminal) == 1
+    for document in (json.loads(piped.stdout), json.loads(terminal.getvalue())):
+        assert document["diagnoses"][0]["token"]["claims"] == claims_read
