@@ -252,7 +252,7 @@ def _diagnose_log(text: str, expectations: Expectations, now: datetime,
         stamp = line_time(line, reference)
         at = datetime.fromtimestamp(stamp, UTC) if stamp is not None else now
         for diagnosis in _diagnose_at(line, expectations, at, lookup).diagnoses:
-            diagnoses.append(replace(diagnosis, position=offset + diagnosis.position,
+            diagnoses.append(diagnosis._replace(position=offset + diagnosis.position,
                                      judged_at=stamp if stamp is not None else None))
             issued = issuer_and_iat(diagnosis)
             if stamp is not None and issued is not None:

@@ -7,11 +7,10 @@ here raises on bad input; a token that cannot be read is a ``malformed`` diagnos
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
-from bot.diagnosis.checks import Check, CheckContext
+from bot.diagnosis.checks import NOTHING, Check, CheckContext
 from bot.diagnosis.checks.algorithm import check_algorithm
 from bot.diagnosis.checks.audience import check_audience
 from bot.diagnosis.checks.issuer import check_issuer
@@ -152,14 +151,15 @@ def examine_token(raw: str, expectations: Expectations, keys: KeyResolution | No
         context = CheckContext(decoded.header, decoded.claims, expectations, 0.0)
         for check in STATIC_CHECKS:
             outcome = check(context)
-            findings.extend(outcome.findings)
-            skipped.extend(outcome.skipped)
+            if outcome is not NOTHING:  # most checks pass: nothing to add
+                findings.extend(outcome.findings)
+                skipped.extend(outcome.skipped)
     signature: SignatureOutcome = NOT_CONFIGURED
     if keys is not None:
         signature = check_signature(decoded, keys, expectations)
         findings.extend(signature.findings)
-    malformed = decoded.header is None or (decoded.kind == "jws" and decoded.claims is None) or any(
-        finding.cause is CauseId.MALFORMED for finding in findings
+    malformed = decoded.header is None or (decoded.kind == "jws" and decoded.claims is None) or (
+        bool(findings) and any(finding.cause is CauseId.MALFORMED for finding in findings)
     )
     return TokenFacts(_view(decoded), tuple(findings), tuple(skipped), readable, malformed, signature.status,
                       signature.detail, keys is not None)
@@ -239,10 +239,10 @@ def diagnose_error_text(match: ErrorTextMatch, titles: Mapping[CauseId, str] | N
 
 def merge_findings(findings: Iterable[Finding], titles: Mapping[CauseId, str]) -> tuple[Cause, ...]:
     """One Cause per cause id, with the evidence of every claim behind it, most likely first."""
-    if not isinstance(findings, tuple | list):
-        findings = tuple(findings)
     if not findings:
         return ()
+    if not isinstance(findings, tuple | list):
+        findings = tuple(findings)
     if len(findings) == 1:
         [only] = findings
         return (_cause(only.cause, [only], titles),)
@@ -277,7 +277,7 @@ def _verdict(facts: TokenFacts, causes: Sequence[Cause]) -> Verdict:
     """With a key source configured, ``valid`` needs a verified signature; a cause always makes ``invalid``."""
     if facts.malformed:
         return Verdict.MALFORMED
-    if any(cause.id is CauseId.ENCRYPTED_TOKEN for cause in causes):
+    if causes and any(cause.id is CauseId.ENCRYPTED_TOKEN for cause in causes):
         return Verdict.UNVERIFIABLE
     if causes or facts.signature is SignatureStatus.INVALID:
         return Verdict.INVALID
@@ -347,7 +347,7 @@ class Adviser:
         workarounds, dead_ends = self.advice(diagnosis.causes, diagnosis.library)
         if workarounds is diagnosis.workarounds and dead_ends is diagnosis.dead_ends:
             return diagnosis
-        return replace(diagnosis, workarounds=workarounds, dead_ends=dead_ends)
+        return diagnosis._replace(workarounds=workarounds, dead_ends=dead_ends)
 
 
 _ADVISERS: dict[int, tuple[Knowledge, Adviser]] = {}

@@ -246,7 +246,7 @@ def test_vote_buttons_carry_only_card_id_workaround_and_vote() -> None:
 
 
 def test_only_the_top_three_fixes_get_vote_buttons() -> None:
-    diagnosis = replace(skew_diagnosis(), workarounds=tuple(KNOWLEDGE.workarounds.values())[:6])
+    diagnosis = skew_diagnosis()._replace(workarounds=tuple(KNOWLEDGE.workarounds.values())[:6])
     message = card(diagnosis)
     votes = [b for b in buttons(message) if VOTE_ACTION_RE.match(b["action_id"])]
     assert len(votes) == 6
@@ -266,7 +266,7 @@ def test_votes_show_fixed_of_total_here() -> None:
 
 def test_no_rate_is_shown_for_an_unrated_workaround() -> None:
     unrated = replace(KNOWLEDGE.workarounds["clock_leeway"], success_rate=None)
-    message = card(replace(skew_diagnosis(), workarounds=(unrated,)))
+    message = card(skew_diagnosis()._replace(workarounds=(unrated,)))
     line = next(block_text(b) for b in message.blocks if "clock leeway" in block_text(b))
     assert "%" not in line
 
@@ -299,7 +299,7 @@ def test_expanded_card_says_when_a_fix_has_no_snippet_for_the_library() -> None:
         "only_pyjwt", "A PyJWT-only fix", "", 0.5, "card", "c", (CauseId.CLOCK_SKEW,),
         MappingProxyType({"pyjwt": Snippet("pyjwt", "2.8.0", "python", "jwt.decode(t, leeway=30)")}),
     )
-    message = card(replace(skew_diagnosis(), workarounds=(only_pyjwt,)), expanded_library="jsonwebtoken")
+    message = card(skew_diagnosis()._replace(workarounds=(only_pyjwt,)), expanded_library="jsonwebtoken")
     snippet = next(block_text(b) for b in message.blocks if role(b).startswith("snip"))
     assert snippet == "1. No jsonwebtoken snippet for this fix."
     assert "```" not in json.dumps(message.blocks)
@@ -347,9 +347,9 @@ def test_malformed_and_unverifiable_headers() -> None:
 
 def test_signature_line_for_each_status() -> None:
     base = skew_diagnosis()
-    verified = card(replace(base, signature=SignatureStatus.VERIFIED, signature_detail="verified with kid k1"))
+    verified = card(base._replace(signature=SignatureStatus.VERIFIED, signature_detail="verified with kid k1"))
     assert "✅ Signature verified (with kid k1)." in block_text(verified.blocks[1])
-    invalid = card(replace(base, signature=SignatureStatus.INVALID, signature_detail="signature invalid: <@U1>"))
+    invalid = card(base._replace(signature=SignatureStatus.INVALID, signature_detail="signature invalid: <@U1>"))
     assert "⛔ Signature invalid (&lt;@U1&gt;)." in invalid.blocks[1]["text"]["text"]
 
 
@@ -414,7 +414,7 @@ def test_any_claim_text_is_escaped_and_within_limits(value: str) -> None:
     for options in (CardOptions("x"), CardOptions("x", expanded_library=value or None, live_token_warning=True)):
         message = render_card(diagnosis, T, KNOWLEDGE, options)
         assert_slack_limits(message)
-    error = replace(diagnosis, source=Source.ERROR_TEXT, token=None, verdict=Verdict.INVALID)
+    error = diagnosis._replace(source=Source.ERROR_TEXT, token=None, verdict=Verdict.INVALID)
     assert_slack_limits(render_card(error, T, KNOWLEDGE, CardOptions("x")))
 
 
@@ -461,10 +461,10 @@ def test_claims_with_100_kb_strings_stay_within_limits() -> None:
     view = TokenView("jws", "eyJhbGciOiJIUzI1NiJ9." + "eyJ" * 40_000 + ".[redacted]", "f" * 100_000,
                      {"alg": big, "kid": big}, {"iss": big, "aud": [big] * 50, "sub": big, "name": big, "exp": big})
     cause = Cause(CauseId.ISSUER_MISMATCH, big, (Evidence("iss", "r", big), Evidence("aud", "r", big)), 0.8)
-    diagnosis = replace(_token_diagnosis((cause, cause)), token=view, signature_detail=big, skipped_checks=(big,),
+    diagnosis = _token_diagnosis((cause, cause))._replace(token=view, signature_detail=big, skipped_checks=(big,),
                         workarounds=KNOWLEDGE.advise([CauseId.ISSUER_MISMATCH])[0])
     for verdict in Verdict:
-        message = card(replace(diagnosis, verdict=verdict), live_token_warning=True, expanded_library="pyjwt")
+        message = card(diagnosis._replace(verdict=verdict), live_token_warning=True, expanded_library="pyjwt")
         assert len(json.dumps(message.blocks)) < 20_000
         header = message.blocks[0]["text"]["text"]
         if verdict is not Verdict.VALID:
@@ -477,7 +477,7 @@ def test_claims_with_100_kb_strings_stay_within_limits() -> None:
 def test_three_hundred_evidence_items_and_causes_stay_within_limits() -> None:
     evidence = tuple(Evidence(f"claim{i}", "r", f"<@U{i}> " + "detail " * 200) for i in range(300))
     causes = tuple(Cause(cause_id, f"{cause_id.value} " * 40, evidence, 0.5) for cause_id in CauseId)
-    diagnosis = replace(_token_diagnosis(causes), workarounds=tuple(KNOWLEDGE.workarounds.values()),
+    diagnosis = _token_diagnosis(causes)._replace(workarounds=tuple(KNOWLEDGE.workarounds.values()),
                         dead_ends=tuple(KNOWLEDGE.dead_ends.values()))
     for options in ({}, {"expanded_library": "pyjwt"}, {"expanded_library": "nope", "live_token_warning": True}):
         message = card(diagnosis, **options)
@@ -493,7 +493,7 @@ def test_oversized_knowledge_and_votes_stay_within_limits() -> None:
     )
     dead_ends = tuple(DeadEnd(f"d{i}", huge, huge, 0.7, "card", "c", (CauseId.CLOCK_SKEW,)) for i in range(30))
     knowledge = _knowledge(workarounds, dead_ends, provenance_title=huge)
-    diagnosis = replace(skew_diagnosis(), workarounds=workarounds, dead_ends=dead_ends)
+    diagnosis = skew_diagnosis()._replace(workarounds=workarounds, dead_ends=dead_ends)
     votes = {f"w{i}": {"fixed": 10**30, "didnt_help": 10**30} for i in range(30)}
     card_id = "k" * 128
     for expanded in (None, "pyjwt", "jose"):
@@ -571,7 +571,7 @@ def test_no_signature_even_when_upstream_text_carries_a_whole_token() -> None:
                      {"alg": "HS256", "kid": long}, {"sub": long, "iss": long, "aud": [long], "exp": T + 60})
     diagnosis = Diagnosis(Source.TOKEN, 0, Verdict.INVALID, (cause,), view, signature_detail=long, error_text=long)
     for source in Source:
-        message = card(replace(diagnosis, source=source), live_token_warning=True)
+        message = card(diagnosis._replace(source=source), live_token_warning=True)
         dumped = json.dumps(message.blocks, ensure_ascii=False) + message.text
         assert signature_of(token)[:12] not in dumped
         assert "[redacted]" in dumped or source is Source.ERROR_TEXT

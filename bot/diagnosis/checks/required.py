@@ -12,6 +12,8 @@ from bot.diagnosis.model import CauseId, Evidence, Finding
 
 def check_required_claims(context: CheckContext) -> CheckResult:
     expectations = context.expectations
+    if not expectations.required_claims:
+        return result()
     handled = {"aud"} if expectations.audiences else set()
     if expectations.issuers:
         handled.add("iss")

@@ -44,6 +44,8 @@ def check_time_claims(context: CheckContext) -> CheckResult:
 
 def _read_numeric_date(name: str, value: JSONValue) -> tuple[float | None, list[Finding]]:
     """The claim as seconds since the epoch, if it can be judged, plus any type findings."""
+    if type(value) is int and 0 <= value < MILLISECONDS_FROM:  # the common case: whole seconds, judged as is
+        return float(value), []
     if isinstance(value, UnrepresentableNumber):
         return None, [_out_of_range(name, value)]
     if isinstance(value, bool) or value is None or isinstance(value, list | dict):
