@@ -80,9 +80,11 @@ class Expectations:
     skew_window: float = 300.0
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """One observation behind a cause. Like panva/jose's errors it names a claim and a reason code.
+
+    (Evidence, Finding, Cause, TokenView and Diagnosis are named tuples: immutable, and built per token
+    three times faster than frozen dataclasses.)
 
     ``seconds_off`` is how far a time claim lies beyond the leeway; ``leeway_needed`` is the smallest
     whole number of seconds of leeway that would have accepted the token for this claim.
@@ -95,8 +97,7 @@ class Evidence:
     leeway_needed: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """What one check concludes: a cause with one piece of evidence and how likely it is (0..1).
 
     The engine merges findings into one Cause per cause id; ``summary`` (a few words such as "issuer
@@ -109,8 +110,7 @@ class Finding:
     summary: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Cause:
+class Cause(NamedTuple):
     id: CauseId
     summary: str
     evidence: tuple[Evidence, ...]
@@ -141,9 +141,7 @@ class TokenView(NamedTuple):
 
 
 class Diagnosis(NamedTuple):
-    """What one token or one error text tells. A named tuple, immutable like the rest of the model, for
-    speed: one is built per token of a log of thousands (a frozen dataclass took three times as long);
-    use ``diagnosis._replace(...)`` for a changed copy."""
+    """What one token or one error text tells; ``diagnosis._replace(...)`` makes a changed copy."""
 
     source: Source
     position: int
