@@ -15,14 +15,11 @@ def main() -> int:
     for figure in cli_figures():
         print(figure.line(), flush=True)
         results.append(figure)
-    try:
-        from bench.load import figures as load_figures
-    except ImportError:
-        load_figures = None
-    if load_figures is not None:
-        for figure in load_figures():
-            print(figure.line(), flush=True)
-            results.append(figure)
+    from bench.load import figures as load_figures
+
+    for figure in load_figures():
+        print(figure.line(), flush=True)
+        results.append(figure)
     missed = [figure.name for figure in results if figure.met is False]
     summary = f"{len(results) - len(missed)} of {len(results)} figures on target"
     print(f"\n{summary}" + (f"; missed: {missed}" if missed else ""))

@@ -1,4 +1,4 @@
-"""Side-by-side timing: candidate and baseline interleaved in the same run, medians compared."""
+"""Side-by-side timing: candidate and baseline interleaved in the same run, paired runs compared."""
 
 from __future__ import annotations
 
@@ -40,9 +40,17 @@ class Figure:
         return f"{self.name:<58} {value:>12}  {target:<22} {verdict}  {self.note}".rstrip()
 
 
+@dataclass(frozen=True)
+class Timing:
+    ours: float  # median seconds
+    theirs: float
+    ratio: float  # the median of the ratios of adjacent runs: a burst of load on this shared machine
+    # (another tenant, a CPU steal) slows one pair, not the figure
+
+
 def interleaved(candidate: Callable[[], object], baseline: Callable[[], object], rounds: int = 7,
-                warmup: int = 1) -> tuple[float, float]:
-    """Median seconds of each, measured in alternation so that machine noise hits both alike."""
+                warmup: int = 1) -> Timing:
+    """Each measured ``rounds`` times, in alternation so that machine noise hits both alike."""
     for _ in range(warmup):
         candidate()
         baseline()
@@ -50,7 +58,8 @@ def interleaved(candidate: Callable[[], object], baseline: Callable[[], object],
     for _ in range(rounds):
         ours.append(_timed(candidate))
         theirs.append(_timed(baseline))
-    return statistics.median(ours), statistics.median(theirs)
+    ratio = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+    return Timing(statistics.median(ours), statistics.median(theirs), ratio)
 
 
 _PYCACHE = tempfile.mkdtemp(prefix="jwtcheck-bench-pycache-")
