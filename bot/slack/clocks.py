@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from typing import Any
 
 from bot.config import Service
 from bot.diagnosis.clock import (
@@ -59,8 +60,7 @@ class ClockBook:
         for clock, observations in found.items():
             key = f"clock:{team or '-'}:{channel}:{hashlib.sha256(clock.encode()).hexdigest()[:16]}"
             rows = await self._store.append(key, [_encode_one(o) for o in observations], CLOCK_TTL, MAX_KEPT)
-            kept = [item for raw in rows if (item := _decode_one(raw, observations[0].clock)) is not None]
-            estimates[clock] = estimate(kept or observations)[0]
+            estimates[clock] = estimate(_decode_rows(rows, observations[0].clock) or observations)[0]
         return estimates
 
 
@@ -124,13 +124,29 @@ def _encode_one(observation: Observation) -> str:
     return json.dumps([observation.lower, upper, observation.at, observation.kind])
 
 
+def _decode_rows(rows: list[str], clock: str) -> list[Observation]:
+    """The observations kept for one clock (up to MAX_KEPT, read back at every answer): one JSON parse
+    for all of them; row by row, skipping the unreadable, only if that fails."""
+    try:
+        decoded = json.loads(f"[{','.join(rows)}]")
+        if len(decoded) != len(rows):
+            raise ValueError("rows do not match their values")
+        return [_observation(clock, SLACK, *row) for row in decoded]
+    except (ValueError, TypeError):
+        return [item for raw in rows if (item := _decode_one(raw, clock)) is not None]
+
+
+def _observation(clock: str, reference: str, lower: Any, upper: Any, at: Any, kind: Any) -> Observation:
+    """Raises ValueError or TypeError on values that are not what ``_encode_one`` wrote."""
+    return Observation(clock, reference, float(lower), math.inf if upper is None else float(upper), float(at),
+                       str(kind))
+
+
 def _decode_one(raw: str | None, clock: str, reference: str = SLACK) -> Observation | None:
     """An observation kept in the store (bounds, instant, kind), or None for anything unreadable."""
     if not raw:
         return None
     try:
-        lower, upper, at, kind = json.loads(raw)
-        return Observation(clock, reference, float(lower), math.inf if upper is None else float(upper), float(at),
-                           str(kind))
+        return _observation(clock, reference, *json.loads(raw))
     except (ValueError, TypeError):
         return None
