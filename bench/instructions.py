@@ -1,13 +1,16 @@
-"""Instructions per token, ours against PyJWT's decode, counted by valgrind's callgrind.
+"""Instructions per token (ours against PyJWT's decode) and per slash command, counted by callgrind.
 
-Timings on a shared machine wander by a tenth from run to run; instruction counts do not (the same
-binary, inputs and environment give the same count), so a change to the per-token path is measured
-here before it is timed. ``python -m bench.instructions`` (needs ``valgrind`` on PATH) runs each side
-twice, with no token and over 1,000 tokens twice, and prints the difference per token.
+Timings on a shared machine wander by a tenth from run to run, and more; instruction counts do not
+(the same binary, inputs and environment give the same count), so a change to the per-token path or
+to the bot's answer is measured here before it is timed. ``python -m bench.instructions`` (needs
+``valgrind`` on PATH) runs each side with no work and with the work, and prints the difference per
+token; then the bot (``python -m bot serve`` under callgrind, the mock Web API, Redis database 14)
+with no command and with 300 commands sent one after the other, and prints it per command.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import shutil
@@ -15,7 +18,10 @@ import subprocess
 import sys
 import time
 
+import aiohttp
+
 from bench.data import ALGORITHM, AUDIENCE, ISSUER, access_log
+from bench.mock_slack import BOT_TOKEN
 from bench.timing import process_env
 
 TOKENS = 1000
@@ -63,6 +69,60 @@ def _count(side: str, rounds: int) -> int:
     return int(found.group(1))
 
 
+def _bot_count(commands: int) -> int:
+    """Instructions of the bot process from start to SIGTERM, having answered ``commands`` commands."""
+    return asyncio.run(_bot_run(commands, callgrind=True))
+
+
+async def _bot_run(commands: int, *, callgrind: bool) -> int:
+    from bench import load
+    from bench.data import token
+    from tests.support import slack_requests
+
+    await load._flush_redis()
+    slack = load._MockSlack()
+    try:
+        port = load._free_port()
+        env = process_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
+                          SLACK_API_URL=slack.api_url, PORT=str(port), REDIS_URL=load.REDIS_URL, LOG_LEVEL="WARNING")
+        counter = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] if callgrind else []
+        bot = subprocess.Popen([*counter, sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+        url = f"http://127.0.0.1:{port}"
+        tokens = [token(n, kind) for n, kind in enumerate(["valid", "expired", "audience", "skewed"] * 5)]
+        async with aiohttp.ClientSession() as session:
+            await _until_up(session, url)
+            for index in range(commands):
+                body = slack_requests.command(tokens[index % len(tokens)], f"{url}/unused", user="UBENCH001")
+                headers = slack_requests.signed(body, "application/x-www-form-urlencoded")
+                async with session.post(f"{url}/slack/events", data=body.encode(), headers=headers) as response:
+                    await response.read()
+        if commands:
+            await load._delivered(slack, expected=commands)
+        bot.terminate()
+        _, err = bot.communicate(timeout=600)
+    finally:
+        slack.stop()
+    if not callgrind:
+        return 0
+    found = re.search(r"Collected : (\d+)", err)
+    if found is None:
+        raise RuntimeError(f"callgrind printed no count: {err[-500:]}")
+    return int(found.group(1))
+
+
+async def _until_up(session: aiohttp.ClientSession, url: str) -> None:
+    deadline = time.monotonic() + 300  # the bot starts some fifty times slower under callgrind
+    while time.monotonic() < deadline:
+        try:
+            async with session.get(f"{url}/healthz") as response:
+                if response.status in (200, 503):
+                    return
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the bot did not start under callgrind")
+
+
 def main() -> int:
     if sys.argv[1:2] == ["--run"]:
         _work(sys.argv[2], int(sys.argv[3]))
@@ -73,7 +133,14 @@ def main() -> int:
     started = time.monotonic()
     per_token = {side: (_count(side, ROUNDS) - _count(side, 0)) / (ROUNDS * TOKENS) for side in ("ours", "pyjwt")}
     print(f"instructions per token: ours {per_token['ours']:,.0f}, PyJWT's decode {per_token['pyjwt']:,.0f}, "
-          f"ratio {per_token['ours'] / per_token['pyjwt']:.2f}x ({time.monotonic() - started:.0f} s under callgrind)")
+          f"ratio {per_token['ours'] / per_token['pyjwt']:.2f}x ({time.monotonic() - started:.0f} s under callgrind)",
+          flush=True)
+    started = time.monotonic()
+    commands = 300
+    asyncio.run(_bot_run(20, callgrind=False))  # bytecode of every module an answer needs, cached for both runs
+    per_command = (_bot_count(commands) - _bot_count(0)) / commands
+    print(f"instructions per slash command, the bot's whole answer: {per_command / 1e6:.2f}M "
+          f"({time.monotonic() - started:.0f} s under callgrind)")
     return 0
 
 
