@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from bot.diagnosis.model import Diagnosis, Source
@@ -27,9 +28,10 @@ SIGNIFICANT_SECONDS = 2.0  # below this, a clock is as good as synchronised (sta
 _ROUNDING = 1e-6  # epoch seconds as floats lose about 2e-7 s: widen every bound by more than that
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One piece of evidence: ``clock`` read ``lower ≤ offset ≤ upper`` ahead of ``reference``."""
+class Observation(NamedTuple):
+    """One piece of evidence: ``clock`` read ``lower ≤ offset ≤ upper`` ahead of ``reference``.
+
+    (A named tuple: the bot reads up to fifty of them back for every answer.)"""
 
     clock: str
     reference: str
