@@ -253,7 +253,7 @@ def _diagnose_log(text: str, expectations: Expectations, now: datetime,
         at = datetime.fromtimestamp(stamp, UTC) if stamp is not None else now
         for diagnosis in _diagnose_at(line, expectations, at, lookup).diagnoses:
             diagnoses.append(diagnosis._replace(position=offset + diagnosis.position,
-                                     judged_at=stamp if stamp is not None else None))
+                                                judged_at=stamp if stamp is not None else None))
             issued = issuer_and_iat(diagnosis)
             if stamp is not None and issued is not None:
                 observations.append(token_in_log(issuer_label(issued[0]), issued[1], stamp, "the log's timestamps"))
