@@ -88,19 +88,21 @@ async def _bot_run(commands: int, *, callgrind: bool) -> int:
         counter = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] if callgrind else []
         bot = subprocess.Popen([*counter, sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
-        url = f"http://127.0.0.1:{port}"
-        tokens = [token(n, kind) for n, kind in enumerate(["valid", "expired", "audience", "skewed"] * 5)]
-        async with aiohttp.ClientSession() as session:
-            await _until_up(session, url)
-            for index in range(commands):
-                body = slack_requests.command(tokens[index % len(tokens)], f"{url}/unused", user="UBENCH001")
-                headers = slack_requests.signed(body, "application/x-www-form-urlencoded")
-                async with session.post(f"{url}/slack/events", data=body.encode(), headers=headers) as response:
-                    await response.read()
-        if commands:
-            await load._delivered(slack, expected=commands)
-        bot.terminate()
-        _, err = bot.communicate(timeout=600)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            tokens = [token(n, kind) for n, kind in enumerate(["valid", "expired", "audience", "skewed"] * 5)]
+            async with aiohttp.ClientSession() as session:
+                await _until_up(session, url)
+                for index in range(commands):
+                    body = slack_requests.command(tokens[index % len(tokens)], f"{url}/unused", user="UBENCH001")
+                    headers = slack_requests.signed(body, "application/x-www-form-urlencoded")
+                    async with session.post(f"{url}/slack/events", data=body.encode(), headers=headers) as response:
+                        await response.read()
+            if commands:
+                await load._delivered(slack, expected=commands)
+        finally:  # a bot left running under callgrind would slow every later measurement on this machine
+            bot.terminate()
+            _, err = bot.communicate(timeout=600)
     finally:
         slack.stop()
     if not callgrind:
