@@ -21,7 +21,6 @@ import time
 import aiohttp
 
 from bench.data import ALGORITHM, AUDIENCE, ISSUER, access_log
-from bench.mock_slack import BOT_TOKEN
 from bench.timing import process_env
 
 TOKENS = 1000
@@ -82,47 +81,31 @@ async def _bot_run(commands: int, *, callgrind: bool) -> int:
     await load._flush_redis()
     slack = load._MockSlack()
     try:
-        port = load._free_port()
-        env = process_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
-                          SLACK_API_URL=slack.api_url, PORT=str(port), REDIS_URL=load.REDIS_URL, LOG_LEVEL="WARNING")
         counter = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] if callgrind else []
-        bot = subprocess.Popen([*counter, sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+        # the bot starts some fifty times slower under callgrind
+        bot = await load._start([*counter, sys.executable, "-m", "bot", "serve"], slack, stderr=subprocess.PIPE,
+                                seconds=300)
         try:
-            url = f"http://127.0.0.1:{port}"
             tokens = [token(n, kind) for n, kind in enumerate(["valid", "expired", "audience", "skewed"] * 5)]
             async with aiohttp.ClientSession() as session:
-                await _until_up(session, url)
                 for index in range(commands):
-                    body = slack_requests.command(tokens[index % len(tokens)], f"{url}/unused", user="UBENCH001")
+                    body = slack_requests.command(tokens[index % len(tokens)], f"{bot.url}/unused", user="UBENCH001")
                     headers = slack_requests.signed(body, "application/x-www-form-urlencoded")
-                    async with session.post(f"{url}/slack/events", data=body.encode(), headers=headers) as response:
+                    async with session.post(f"{bot.url}/slack/events", data=body.encode(), headers=headers) as response:
                         await response.read()
             if commands:
                 await load._delivered(slack, expected=commands)
         finally:  # a bot left running under callgrind would slow every later measurement on this machine
-            bot.terminate()
-            _, err = bot.communicate(timeout=600)
+            bot.process.terminate()
+            _, err = bot.process.communicate(timeout=600)
     finally:
         slack.stop()
     if not callgrind:
         return 0
-    found = re.search(r"Collected : (\d+)", err)
+    found = re.search(r"Collected : (\d+)", err.decode(errors="replace"))
     if found is None:
-        raise RuntimeError(f"callgrind printed no count: {err[-500:]}")
+        raise RuntimeError(f"callgrind printed no count: {err[-500:]!r}")
     return int(found.group(1))
-
-
-async def _until_up(session: aiohttp.ClientSession, url: str) -> None:
-    deadline = time.monotonic() + 300  # the bot starts some fifty times slower under callgrind
-    while time.monotonic() < deadline:
-        try:
-            async with session.get(f"{url}/healthz") as response:
-                if response.status in (200, 503):
-                    return
-        except aiohttp.ClientError:
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the bot did not start under callgrind")
 
 
 def main() -> int:

@@ -135,13 +135,15 @@ class _Pass:
         return self.latencies[min(len(self.latencies) - 1, int(len(self.latencies) * 0.99))]
 
 
-async def _start(args: list[str], slack: _MockSlack) -> _App:
+async def _start(args: list[str], slack: _MockSlack, *, stderr: int = subprocess.DEVNULL,
+                 seconds: float = 30) -> _App:
+    """Start an app (``args``) in HTTP mode against the mock Web API and wait until it answers."""
     port = _free_port()
     env = process_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
                       SLACK_API_URL=slack.api_url, PORT=str(port), REDIS_URL=REDIS_URL, LOG_LEVEL="WARNING")
     env.pop("SLACK_APP_TOKEN", None)
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    deadline = time.monotonic() + seconds
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             try:
