@@ -9,8 +9,10 @@ from bench.cli_figures import figures as cli_figures
 
 
 def main() -> int:
-    print(f"jwtcheck benchmarks on {platform.machine()}, {platform.python_implementation()} "
-          f"{platform.python_version()}, {platform.system()}; ratios are ours / baseline in the same run")
+    print(
+        f"jwtcheck benchmarks on {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.system()}; ratios are ours / baseline in the same run"
+    )
     results = []
     for figure in cli_figures():
         print(figure.line(), flush=True)

@@ -14,8 +14,14 @@ import jwt
 
 TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 AUDIENCE, ISSUER, ALGORITHM = "orders-api", "https://login.acme.test/", "HS256"  # as bench.data
-OPTIONS: Any = {"verify_signature": False, "verify_exp": True, "verify_nbf": True, "verify_iat": True,
-           "verify_aud": True, "verify_iss": True}
+OPTIONS: Any = {
+    "verify_signature": False,
+    "verify_exp": True,
+    "verify_nbf": True,
+    "verify_iat": True,
+    "verify_aud": True,
+    "verify_iss": True,
+}
 
 
 def main() -> None:

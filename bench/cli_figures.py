@@ -39,14 +39,25 @@ def figures() -> list[Figure]:
     theirs_args = [sys.executable, str(HERE / "baseline_pyjwt.py")]
     agreed = _same_verdicts(ours_args, theirs_args, stdin)
     log_run = interleaved(run_process(ours_args, stdin), run_process(theirs_args, stdin), rounds=9)
-    result = [Figure("1. jwtcheck --json - on 5,000 log lines vs PyJWT process", log_run.ratio, 1.0,
-                     note=f"({log_run.ours * 1000:.0f} ms vs {log_run.theirs * 1000:.0f} ms; {agreed}; "
-                          f"{usable_cores()} CPUs)")]
+    result = [
+        Figure(
+            "1. jwtcheck --json - on 5,000 log lines vs PyJWT process",
+            log_run.ratio,
+            1.0,
+            note=f"({log_run.ours * 1000:.0f} ms vs {log_run.theirs * 1000:.0f} ms; {agreed}; {usable_cores()} CPUs)",
+        )
+    ]
     result.extend(_per_token(log))
     result.append(_scan())
     start = interleaved(run_process([*JWTCHECK, "--version"]), run_process([sys.executable, "-c", "pass"]), rounds=9)
-    result.append(Figure("5. jwtcheck --version vs python -c pass", start.ratio, 3.0,
-                         note=f"({start.ours * 1000:.0f} ms vs {start.theirs * 1000:.0f} ms)"))
+    result.append(
+        Figure(
+            "5. jwtcheck --version vs python -c pass",
+            start.ratio,
+            3.0,
+            note=f"({start.ours * 1000:.0f} ms vs {start.theirs * 1000:.0f} ms)",
+        )
+    )
     return result
 
 
@@ -61,8 +72,10 @@ def _same_verdicts(ours_args: list[str], theirs_args: list[str], stdin: bytes) -
     theirs_valid = [bool(r["valid"]) for r in theirs["results"]]
     if ours_valid != theirs_valid:
         differ = sum(a != b for a, b in zip(ours_valid, theirs_valid, strict=False))
-        raise RuntimeError(f"figure 1: jwtcheck and PyJWT disagree on {differ} of {len(theirs_valid)} tokens "
-                           f"({len(ours_valid)} vs {len(theirs_valid)} judged)")
+        raise RuntimeError(
+            f"figure 1: jwtcheck and PyJWT disagree on {differ} of {len(theirs_valid)} tokens "
+            f"({len(ours_valid)} vs {len(theirs_valid)} judged)"
+        )
     return f"both found {sum(ours_valid)} of {len(ours_valid)} valid"
 
 
@@ -98,11 +111,18 @@ def _per_token(log: str) -> list[Figure]:
     against_floor = interleaved(ours, floor, rounds=11)
     per_token = 1e6 / len(tokens)
     return [
-        Figure("1b. per token in process vs jwt.decode", against_pyjwt.ratio, 1.0,
-               note=f"({against_pyjwt.ours * per_token:.1f} µs vs {against_pyjwt.theirs * per_token:.1f} µs "
-                    "per token)"),
-        Figure("1c. per token in process vs base64url+json (the floor)", against_floor.ratio, None,
-               note=f"({against_floor.theirs * per_token:.1f} µs per token)"),
+        Figure(
+            "1b. per token in process vs jwt.decode",
+            against_pyjwt.ratio,
+            1.0,
+            note=f"({against_pyjwt.ours * per_token:.1f} µs vs {against_pyjwt.theirs * per_token:.1f} µs per token)",
+        ),
+        Figure(
+            "1c. per token in process vs base64url+json (the floor)",
+            against_floor.ratio,
+            None,
+            note=f"({against_floor.theirs * per_token:.1f} µs per token)",
+        ),
     ]
 
 
@@ -125,6 +145,9 @@ def _scan() -> Figure:
 
     scan = interleaved(ours, regex, rounds=9)
     backend = STARTS.union(default_catalogue().prefilter).backend  # the set scan_text scans each message with
-    return Figure("2. scan of a 4 KB message with no token vs one regex search", scan.ratio, 1.5,
-                  note=f"({scan.ours / 200 * 1e6:.1f} µs vs {scan.theirs / 200 * 1e6:.1f} µs; prefilter backend: "
-                       f"{backend})")
+    return Figure(
+        "2. scan of a 4 KB message with no token vs one regex search",
+        scan.ratio,
+        1.5,
+        note=f"({scan.ours / 200 * 1e6:.1f} µs vs {scan.theirs / 200 * 1e6:.1f} µs; prefilter backend: {backend})",
+    )

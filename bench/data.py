@@ -34,17 +34,21 @@ def access_log(lines: int = 5000, seed: int = 7, now: int | None = None) -> str:
     for n in range(lines):
         kind = rng.choice(kinds)
         status = 200 if kind == "valid" else 401
-        out.append(f'10.0.{n % 250}.{n % 200} - - [28/Nov/2026:20:59:{n % 60:02d} +0000] "GET /orders/{n} HTTP/1.1" '
-                   f'{status} 512 "-" "curl/8.5" auth="Bearer {token(n, kind, now)}"')
+        out.append(
+            f'10.0.{n % 250}.{n % 200} - - [28/Nov/2026:20:59:{n % 60:02d} +0000] "GET /orders/{n} HTTP/1.1" '
+            f'{status} 512 "-" "curl/8.5" auth="Bearer {token(n, kind, now)}"'
+        )
     return "\n".join(out) + "\n"
 
 
 def chat_message(size: int = 4096, seed: int = 11) -> str:
     """Ordinary incident chatter with no token and no error text, about ``size`` characters."""
     rng = random.Random(seed)
-    chatter = ("the deploy is rolling out, eyes on the dashboard; latency looks fine in eu-west but the orders "
-               "service keeps paging. who owns the gateway config? rolling back at 21:05 if errors persist. "
-               "e.g. see runbook section 4.2 and ping @oncall")
+    chatter = (
+        "the deploy is rolling out, eyes on the dashboard; latency looks fine in eu-west but the orders "
+        "service keeps paging. who owns the gateway config? rolling back at 21:05 if errors persist. "
+        "e.g. see runbook section 4.2 and ping @oncall"
+    )
     words = chatter.split(" ")
     text: list[str] = []
     while sum(len(w) + 1 for w in text) < size:

@@ -61,7 +61,11 @@ def _count(side: str, rounds: int) -> int:
     subprocess.run([*run, "0"], check=True, env=process_env())  # bytecode cached first: compiling is not counted
     result = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *run, str(rounds)],
-        capture_output=True, text=True, check=True, env=process_env())
+        capture_output=True,
+        text=True,
+        check=True,
+        env=process_env(),
+    )
     found = re.search(r"Collected : (\d+)", result.stderr)
     if found is None:
         raise RuntimeError(f"callgrind printed no count: {result.stderr[-500:]}")
@@ -83,8 +87,9 @@ async def _bot_run(commands: int, *, callgrind: bool) -> int:
     try:
         counter = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] if callgrind else []
         # the bot starts some fifty times slower under callgrind
-        bot = await load._start([*counter, sys.executable, "-m", "bot", "serve"], slack, stderr=subprocess.PIPE,
-                                seconds=300)
+        bot = await load._start(
+            [*counter, sys.executable, "-m", "bot", "serve"], slack, stderr=subprocess.PIPE, seconds=300
+        )
         try:
             tokens = [token(n, kind) for n, kind in enumerate(["valid", "expired", "audience", "skewed"] * 5)]
             async with aiohttp.ClientSession() as session:
@@ -117,15 +122,19 @@ def main() -> int:
         return 2
     started = time.monotonic()
     per_token = {side: (_count(side, ROUNDS) - _count(side, 0)) / (ROUNDS * TOKENS) for side in ("ours", "pyjwt")}
-    print(f"instructions per token: ours {per_token['ours']:,.0f}, PyJWT's decode {per_token['pyjwt']:,.0f}, "
-          f"ratio {per_token['ours'] / per_token['pyjwt']:.2f}x ({time.monotonic() - started:.0f} s under callgrind)",
-          flush=True)
+    print(
+        f"instructions per token: ours {per_token['ours']:,.0f}, PyJWT's decode {per_token['pyjwt']:,.0f}, "
+        f"ratio {per_token['ours'] / per_token['pyjwt']:.2f}x ({time.monotonic() - started:.0f} s under callgrind)",
+        flush=True,
+    )
     started = time.monotonic()
     commands = 300
     asyncio.run(_bot_run(20, callgrind=False))  # bytecode of every module an answer needs, cached for both runs
     per_command = (_bot_count(commands) - _bot_count(0)) / commands
-    print(f"instructions per slash command, the bot's whole answer: {per_command / 1e6:.2f}M "
-          f"({time.monotonic() - started:.0f} s under callgrind)")
+    print(
+        f"instructions per slash command, the bot's whole answer: {per_command / 1e6:.2f}M "
+        f"({time.monotonic() - started:.0f} s under callgrind)"
+    )
     return 0
 
 

@@ -74,21 +74,45 @@ async def _figures() -> list[Figure]:
     failed = sum(o.failed for o, _ in pairs)
     share, lag = min(d[0] for d in delivered), max(d[1] for d in delivered)
     return [
-        Figure("3. ack p50, ours vs bare Bolt (200/s for 10 s)", statistics.median(p50s), None,
-               note=f"({ours_p50 * 1000:.1f} ms vs {bare_p50 * 1000:.1f} ms; passes: {_listed(p50s)})"),
-        Figure("3. ack p99, ours vs bare Bolt (200/s for 10 s)", statistics.median(p99s), 1.2,
-               note=f"({ours_p99 * 1000:.1f} ms vs {bare_p99 * 1000:.1f} ms; passes: {_listed(p99s)})"),
+        Figure(
+            "3. ack p50, ours vs bare Bolt (200/s for 10 s)",
+            statistics.median(p50s),
+            None,
+            note=f"({ours_p50 * 1000:.1f} ms vs {bare_p50 * 1000:.1f} ms; passes: {_listed(p50s)})",
+        ),
+        Figure(
+            "3. ack p99, ours vs bare Bolt (200/s for 10 s)",
+            statistics.median(p99s),
+            1.2,
+            note=f"({ours_p99 * 1000:.1f} ms vs {bare_p99 * 1000:.1f} ms; passes: {_listed(p99s)})",
+        ),
         Figure("3. failed requests", float(failed), 0, unit="requests"),
-        Figure("3. cards delivered to the Web API", share, 1.0, lower_is_better=False,
-               note=f"(share of commands whose summary and card reached chat.postMessage, every pass; "
-                    f"the last {lag:.1f} s after the load ended)"),
+        Figure(
+            "3. cards delivered to the Web API",
+            share,
+            1.0,
+            lower_is_better=False,
+            note=f"(share of commands whose summary and card reached chat.postMessage, every pass; "
+            f"the last {lag:.1f} s after the load ended)",
+        ),
         Figure("4. Redis round trips, repeated diagnosis", float(trips_repeat), 1, unit="trips"),
         Figure("4. Redis round trips, new diagnosis", float(trips_new), None, unit="trips"),
-        Figure("4. cache hit ratio during the load run", hits / max(1, hits + misses), 0.9, unit="x",
-               lower_is_better=False, note=f"({hits} hits, {misses} misses)"),
+        Figure(
+            "4. cache hit ratio during the load run",
+            hits / max(1, hits + misses),
+            0.9,
+            unit="x",
+            lower_is_better=False,
+            note=f"({hits} hits, {misses} misses)",
+        ),
         Figure("6. bot RSS after the load run", rss[0] / 2**20, 150, unit="MB"),
-        Figure("6. bot RSS growth over further runs", (max(rss) - rss[0]) / 2**20, 10, unit="MB",
-               note=f"({PASSES - 1} more)"),
+        Figure(
+            "6. bot RSS growth over further runs",
+            (max(rss) - rss[0]) / 2**20,
+            10,
+            unit="MB",
+            note=f"({PASSES - 1} more)",
+        ),
     ]
 
 
@@ -100,8 +124,9 @@ class _MockSlack:
     """``bench/mock_slack.py`` as a child process: the Web API the bots call, and its call counts."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, str(HERE / "mock_slack.py")], stdout=subprocess.PIPE,
-                                        env=process_env())
+        self.process = subprocess.Popen(
+            [sys.executable, str(HERE / "mock_slack.py")], stdout=subprocess.PIPE, env=process_env()
+        )
         assert self.process.stdout is not None
         api_port, control_port = self.process.stdout.readline().split()
         self.api_url = f"http://127.0.0.1:{int(api_port)}/api/"
@@ -135,12 +160,17 @@ class _Pass:
         return self.latencies[min(len(self.latencies) - 1, int(len(self.latencies) * 0.99))]
 
 
-async def _start(args: list[str], slack: _MockSlack, *, stderr: int = subprocess.DEVNULL,
-                 seconds: float = 30) -> _App:
+async def _start(args: list[str], slack: _MockSlack, *, stderr: int = subprocess.DEVNULL, seconds: float = 30) -> _App:
     """Start an app (``args``) in HTTP mode against the mock Web API and wait until it answers."""
     port = _free_port()
-    env = process_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
-                      SLACK_API_URL=slack.api_url, PORT=str(port), REDIS_URL=REDIS_URL, LOG_LEVEL="WARNING")
+    env = process_env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=slack_requests.SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        PORT=str(port),
+        REDIS_URL=REDIS_URL,
+        LOG_LEVEL="WARNING",
+    )
     env.pop("SLACK_APP_TOKEN", None)
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + seconds

@@ -24,8 +24,14 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 BOT_TOKEN = "xoxb-test-token"  # as tests/support/slack_api.py, whose token the load harness signs with
-AUTH_TEST = {"ok": True, "user_id": "UBOT00001", "bot_id": "BBOT00001", "team_id": "T00000001", "user": "jwtcheck",
-             "url": "https://acme.slack.test/"}
+AUTH_TEST = {
+    "ok": True,
+    "user_id": "UBOT00001",
+    "bot_id": "BBOT00001",
+    "team_id": "T00000001",
+    "user": "jwtcheck",
+    "url": "https://acme.slack.test/",
+}
 
 
 class CountingSlack:

@@ -48,8 +48,9 @@ class Timing:
     # (another tenant, a CPU steal) slows one pair, not the figure
 
 
-def interleaved(candidate: Callable[[], object], baseline: Callable[[], object], rounds: int = 7,
-                warmup: int = 1) -> Timing:
+def interleaved(
+    candidate: Callable[[], object], baseline: Callable[[], object], rounds: int = 7, warmup: int = 1
+) -> Timing:
     """Each measured ``rounds`` times, in alternation so that machine noise hits both alike."""
     for _ in range(warmup):
         candidate()

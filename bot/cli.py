@@ -66,26 +66,51 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alg", action="append", default=[], metavar="ALG", help="an allowed algorithm")
     parser.add_argument("--require", action="append", default=[], metavar="CLAIM", help="a claim that must be present")
     parser.add_argument("--leeway", type=_seconds, metavar="SECONDS", help="clock leeway the validator allows")
-    parser.add_argument("--skew-window", type=_seconds, metavar="SECONDS",
-                        help="how far beyond the leeway a time claim still counts as clock skew (default 300)")
-    parser.add_argument("--at", type=parse_instant, metavar="TIME",
-                        help="evaluate as of this instant (ISO 8601 or Unix seconds) to replay an incident")
+    parser.add_argument(
+        "--skew-window",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how far beyond the leeway a time claim still counts as clock skew (default 300)",
+    )
+    parser.add_argument(
+        "--at",
+        type=parse_instant,
+        metavar="TIME",
+        help="evaluate as of this instant (ISO 8601 or Unix seconds) to replay an incident",
+    )
     parser.add_argument("--config", metavar="FILE", help="services TOML (default: $JWTCHECK_CONFIG)")
     parser.add_argument("--service", metavar="NAME", help="the service in the config whose expectations apply")
     parser.add_argument("--jwks", metavar="URL", help="verify signatures with the keys at this https JWKS URL")
-    parser.add_argument("--key", action="append", default=[], metavar="FILE",
-                        help="verify signatures with this public key (PEM or JWK); repeat for several")
-    parser.add_argument("--secret-env", metavar="NAME",
-                        help="verify HS* signatures with the secret in environment variable NAME (never the secret)")
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="verify signatures with this public key (PEM or JWK); repeat for several",
+    )
+    parser.add_argument(
+        "--secret-env",
+        metavar="NAME",
+        help="verify HS* signatures with the secret in environment variable NAME (never the secret)",
+    )
     parser.add_argument("--summary", action="store_true", help="print counts per cause instead of each diagnosis")
-    parser.add_argument("--at-log", action="store_true",
-                        help="judge each token at the timestamp of its own log line (ISO 8601, RFC 3339, common "
-                             "log format, syslog) and estimate whose clock is off")
-    parser.add_argument("--probe", action="store_true",
-                        help="read the service's clock from the Date header of its probe_url and say whose clock "
-                             "is off")
-    parser.add_argument("--jobs", type=_jobs, metavar="N",
-                        help="processes that judge a big log's tokens for --json (default: one per usable CPU)")
+    parser.add_argument(
+        "--at-log",
+        action="store_true",
+        help="judge each token at the timestamp of its own log line (ISO 8601, RFC 3339, common "
+        "log format, syslog) and estimate whose clock is off",
+    )
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="read the service's clock from the Date header of its probe_url and say whose clock is off",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="processes that judge a big log's tokens for --json (default: one per usable CPU)",
+    )
     parser.add_argument("--version", action="version", version=f"jwtcheck {__version__}")
     return parser
 
@@ -170,9 +195,13 @@ def _demo(argv: list[str], out: TextIO) -> int:
         out.write(dumps(report_to_dict(report, knowledge), indent=_json_indent(out)) + "\n")
         return EXIT_OK
     out.write(style.bold("jwtcheck demo") + " — one sample per cause, judged as service 'orders' would:\n")
-    out.write(style.dim(f"  audiences {DEMO_EXPECTATIONS.audiences}, issuers {DEMO_EXPECTATIONS.issuers}, "
-                        f"algorithms {DEMO_EXPECTATIONS.algorithms}, required {DEMO_EXPECTATIONS.required_claims}, "
-                        f"leeway {DEMO_EXPECTATIONS.leeway:g} s\n\n"))
+    out.write(
+        style.dim(
+            f"  audiences {DEMO_EXPECTATIONS.audiences}, issuers {DEMO_EXPECTATIONS.issuers}, "
+            f"algorithms {DEMO_EXPECTATIONS.algorithms}, required {DEMO_EXPECTATIONS.required_claims}, "
+            f"leeway {DEMO_EXPECTATIONS.leeway:g} s\n\n"
+        )
+    )
     for number, (sample, piece) in enumerate(pieces, start=1):
         report = diagnose_text(piece, DEMO_EXPECTATIONS, now, knowledge=knowledge)
         out.write(style.bold(f"── {number}. {sample.title} ") + "\n")
@@ -182,8 +211,9 @@ def _demo(argv: list[str], out: TextIO) -> int:
     return EXIT_OK
 
 
-def _print_compact_json(text: str, expectations: Expectations, now: datetime, lookup: KeyLookup | None,
-                        out: TextIO, jobs: int | None) -> int:
+def _print_compact_json(
+    text: str, expectations: Expectations, now: datetime, lookup: KeyLookup | None, out: TextIO, jobs: int | None
+) -> int:
     """The plain ``--json`` document for a pipe: big logs are judged on every core (bot.parallel_json)."""
     from bot.knowledge import default_knowledge
     from bot.parallel_json import json_document
@@ -236,8 +266,9 @@ def _diagnose_at(text: str, expectations: Expectations, now: datetime, lookup: K
     return diagnose_text(text, expectations, now, knowledge=default_knowledge(), keys=lookup)
 
 
-def _diagnose_log(text: str, expectations: Expectations, now: datetime,
-                  lookup: KeyLookup | None) -> tuple[Report, list[Observation]]:
+def _diagnose_log(
+    text: str, expectations: Expectations, now: datetime, lookup: KeyLookup | None
+) -> tuple[Report, list[Observation]]:
     """Each line judged at its own timestamp (lines without one: at ``now``), and what the tokens' iat
     say about the issuers' clocks against the log's."""
     from bot.diagnosis.clock import issuer_and_iat, issuer_label, token_in_log
@@ -252,8 +283,9 @@ def _diagnose_log(text: str, expectations: Expectations, now: datetime,
         stamp = line_time(line, reference)
         at = datetime.fromtimestamp(stamp, UTC) if stamp is not None else now
         for diagnosis in _diagnose_at(line, expectations, at, lookup).diagnoses:
-            diagnoses.append(diagnosis._replace(position=offset + diagnosis.position,
-                                                judged_at=stamp if stamp is not None else None))
+            diagnoses.append(
+                diagnosis._replace(position=offset + diagnosis.position, judged_at=stamp if stamp is not None else None)
+            )
             issued = issuer_and_iat(diagnosis)
             if stamp is not None and issued is not None:
                 observations.append(token_in_log(issuer_label(issued[0]), issued[1], stamp, "the log's timestamps"))
@@ -365,8 +397,14 @@ def _keys(args: argparse.Namespace, service: Service | None) -> KeyConfig | None
                 static.extend(load_key_file(Path(name), name))
             except KeyFileError as problem:
                 raise UsageError(f"--key {problem}") from None
-    return KeyConfig(jwks_uri=jwks, static_keys=tuple(static), key_files=tuple(args.key),
-                     hmac_secret_env=args.secret_env, allow_http=base.allow_http, issuers=base.issuers)
+    return KeyConfig(
+        jwks_uri=jwks,
+        static_keys=tuple(static),
+        key_files=tuple(args.key),
+        hmac_secret_env=args.secret_env,
+        allow_http=base.allow_http,
+        issuers=base.issuers,
+    )
 
 
 def _expectations(args: argparse.Namespace, service: Service | None) -> Expectations:

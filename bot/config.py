@@ -38,10 +38,23 @@ CONFIG_ENV = "JWTCHECK_CONFIG"
 _LIST_KEYS = frozenset({"issuers", "audiences", "algorithms", "required_claims"})
 _NUMBER_KEYS = frozenset({"leeway", "skew_window"})
 _KEY_SOURCE_KEYS = frozenset({"jwks_uri", "discovery", "keys", "hmac_secret_env", "allow_http"})
-_SINGULAR_HINTS = {"issuer": "issuers", "audience": "audiences", "algorithm": "algorithms", "iss": "issuers",
-                   "aud": "audiences", "alg": "algorithms", "require": "required_claims", "jwks": "jwks_uri",
-                   "jwks_url": "jwks_uri", "jwk_uri": "jwks_uri", "key": "keys", "key_files": "keys",
-                   "discovery_url": "discovery", "openid_configuration": "discovery", "secret_env": "hmac_secret_env"}
+_SINGULAR_HINTS = {
+    "issuer": "issuers",
+    "audience": "audiences",
+    "algorithm": "algorithms",
+    "iss": "issuers",
+    "aud": "audiences",
+    "alg": "algorithms",
+    "require": "required_claims",
+    "jwks": "jwks_uri",
+    "jwks_url": "jwks_uri",
+    "jwk_uri": "jwks_uri",
+    "key": "keys",
+    "key_files": "keys",
+    "discovery_url": "discovery",
+    "openid_configuration": "discovery",
+    "secret_env": "hmac_secret_env",
+}
 _SECRET_KEYS = frozenset({"secret", "hmac_secret", "hmac_key", "shared_secret", "jwt_secret"})
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_LEEWAY = 86400.0 * 366
@@ -97,8 +110,10 @@ def load_services(path: Path) -> ServicesConfig:
         raise ConfigError(f"{path}: {exc}") from exc
     unknown = sorted(set(document) - {"services"})
     if unknown:
-        raise ConfigError(f"{path}:{_line_of(text, unknown[0])}: unknown top-level key {unknown[0]!r} "
-                          "(expected [services.NAME] tables)")
+        raise ConfigError(
+            f"{path}:{_line_of(text, unknown[0])}: unknown top-level key {unknown[0]!r} "
+            "(expected [services.NAME] tables)"
+        )
     services_table = document.get("services", {})
     if not isinstance(services_table, dict):
         raise ConfigError(f"{path}:{_line_of(text, 'services')}: 'services' must be a table of [services.NAME]")
@@ -125,8 +140,10 @@ def _service(path: Path, text: str, name: str, table: Any) -> Service:
         elif key in _KEY_SOURCE_KEYS or key == "probe_url":
             sources[key] = (line, value)
         elif key.lower() in _SECRET_KEYS:
-            raise ConfigError(f"{path}:{line}: {where}.{key}: secrets are never written in the config file; put the "
-                              "secret in an environment variable and give its name as hmac_secret_env")
+            raise ConfigError(
+                f"{path}:{line}: {where}.{key}: secrets are never written in the config file; put the "
+                "secret in an environment variable and give its name as hmac_secret_env"
+            )
         else:
             hint = f" (did you mean {_SINGULAR_HINTS[key]!r}?)" if key in _SINGULAR_HINTS else ""
             raise ConfigError(f"{path}:{line}: unknown key {where}.{key}{hint}")
@@ -171,14 +188,18 @@ def _key_config(path: Path, where: str, sources: dict[str, tuple[int, Any]], iss
         except UrlRefused as refused:
             raise ConfigError(f"{path}:{line}: {where}.{key}: {refused}") from None
     if "discovery" in urls and not issuers:
-        raise ConfigError(f"{path}:{sources['discovery'][0]}: {where}.discovery needs {where}.issuers: the discovery "
-                          "document's issuer must equal one of them")
+        raise ConfigError(
+            f"{path}:{sources['discovery'][0]}: {where}.discovery needs {where}.issuers: the discovery "
+            "document's issuer must equal one of them"
+        )
     secret_env: str | None = None
     if "hmac_secret_env" in sources:
         line, value = sources["hmac_secret_env"]
         if not isinstance(value, str) or not ENV_NAME.fullmatch(value):
-            raise ConfigError(f"{path}:{line}: {where}.hmac_secret_env must be the NAME of an environment variable "
-                              "(letters, digits, _), never the secret itself")
+            raise ConfigError(
+                f"{path}:{line}: {where}.hmac_secret_env must be the NAME of an environment variable "
+                "(letters, digits, _), never the secret itself"
+            )
         secret_env = value
     static: list[TrustedKey] = []
     files: list[str] = []
@@ -192,8 +213,15 @@ def _key_config(path: Path, where: str, sources: dict[str, tuple[int, Any]], iss
             except KeyFileError as problem:
                 raise ConfigError(f"{path}:{line}: {where}.keys: {problem}") from None
             files.append(name)
-    return KeyConfig(jwks_uri=urls.get("jwks_uri"), discovery=urls.get("discovery"), static_keys=tuple(static),
-                     key_files=tuple(files), hmac_secret_env=secret_env, allow_http=allow_http, issuers=issuers)
+    return KeyConfig(
+        jwks_uri=urls.get("jwks_uri"),
+        discovery=urls.get("discovery"),
+        static_keys=tuple(static),
+        key_files=tuple(files),
+        hmac_secret_env=secret_env,
+        allow_http=allow_http,
+        issuers=issuers,
+    )
 
 
 def _strings(path: Path, line: int, where: str, key: str, value: Any) -> tuple[str, ...]:

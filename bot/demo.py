@@ -58,11 +58,14 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("Encrypted token (JWE)", header={"alg": "RSA-OAEP", "enc": "A256GCM"}),
     Sample("Malformed: cut while copying", _base(), ("iat", "exp"), mangle="truncate"),
     Sample("express-jwt error text", text="UnauthorizedError: jwt audience invalid. expected: orders-api"),
-    Sample("Key rotated: Microsoft.IdentityModel error text",
-           text="IDX10503: Signature validation failed. The token's kid is: 'k-2025', but did not match any keys "
-                "in TokenValidationParameters or Configuration."),
-    Sample("Bad signature: PyJWT error text",
-           text="jwt.exceptions.InvalidSignatureError: Signature verification failed"),
+    Sample(
+        "Key rotated: Microsoft.IdentityModel error text",
+        text="IDX10503: Signature validation failed. The token's kid is: 'k-2025', but did not match any keys "
+        "in TokenValidationParameters or Configuration.",
+    ),
+    Sample(
+        "Bad signature: PyJWT error text", text="jwt.exceptions.InvalidSignatureError: Signature verification failed"
+    ),
 )
 
 

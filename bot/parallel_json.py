@@ -41,8 +41,15 @@ class JsonDocument:
         return b"".join(self.pieces).decode()
 
 
-def json_document(text: str, expectations: Expectations, now: datetime, *, knowledge: Knowledge,
-                  keys: KeyLookup | None = None, cores: int | None = None) -> JsonDocument:
+def json_document(
+    text: str,
+    expectations: Expectations,
+    now: datetime,
+    *,
+    knowledge: Knowledge,
+    keys: KeyLookup | None = None,
+    cores: int | None = None,
+) -> JsonDocument:
     """Diagnose ``text`` as of ``now`` and encode the report, in up to ``cores`` processes (default: all usable)."""
     found, library, omitted = scan_text(text, now.timestamp())
     parts = max(1, min(cores or usable_cores(), MAX_PARTS, len(found) // MIN_ITEMS_PER_PART))
@@ -59,8 +66,12 @@ def json_document(text: str, expectations: Expectations, now: datetime, *, knowl
             has_problems = has_problems or Report(now, expectations, tuple(diagnoses)).has_problems
             sections.append(knowledge_to_dict(diagnoses))
             arrays.append(diagnoses_json(diagnoses))
-        summary = {"count": bounds[part + 1] - bounds[part], "has_problems": has_problems,
-                   "knowledge": merge_knowledge(sections), "arrays": [len(array) for array in arrays]}
+        summary = {
+            "count": bounds[part + 1] - bounds[part],
+            "has_problems": has_problems,
+            "knowledge": merge_knowledge(sections),
+            "arrays": [len(array) for array in arrays],
+        }
         return b"\n".join([encode_compact(summary), *arrays])
 
     summaries: list[dict[str, Any]] = []
@@ -76,5 +87,6 @@ def json_document(text: str, expectations: Expectations, now: datetime, *, knowl
             arrays.append(view[at : at + size])
             at += size + 1
     pieces = assemble_report(now, knowledge, arrays, omitted, [summary["knowledge"] for summary in summaries])
-    return JsonDocument(pieces, sum(summary["count"] for summary in summaries),
-                        any(summary["has_problems"] for summary in summaries))
+    return JsonDocument(
+        pieces, sum(summary["count"] for summary in summaries), any(summary["has_problems"] for summary in summaries)
+    )

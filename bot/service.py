@@ -47,8 +47,9 @@ CACHE_VERSION = "2"
 
 
 class DiagnosisService:
-    def __init__(self, store: Store, knowledge: Knowledge, *, on_cache: Any = None,
-                 keyring: Keyring | None = None) -> None:
+    def __init__(
+        self, store: Store, knowledge: Knowledge, *, on_cache: Any = None, keyring: Keyring | None = None
+    ) -> None:
         self._store = store
         self._adviser = adviser_for(knowledge)
         self._on_cache = on_cache  # called with "hit" or "miss" (metrics)
@@ -78,16 +79,18 @@ class DiagnosisService:
         for item in found:
             if isinstance(item, TokenCandidate):
                 facts = await self._facts(item.token, expectations, keys)
-                diagnoses.append(judge_token(facts, expectations, instant, position=item.start, library=library,
-                                             adviser=self._adviser))
+                diagnoses.append(
+                    judge_token(
+                        facts, expectations, instant, position=item.start, library=library, adviser=self._adviser
+                    )
+                )
             else:
                 diagnoses.append(diagnose_error_text(item, adviser=self._adviser))
         return Report(now, expectations, tuple(diagnoses), omitted)
 
     async def _facts(self, raw: str, expectations: Expectations, keys: KeyConfig | None) -> TokenFacts:
         resolution = await self._resolve(raw, keys)
-        key = (f"diag:{CACHE_VERSION}:{fingerprint(raw)}:{expectations_key(expectations)}:"
-               f"{keys_key(keys, resolution)}")
+        key = f"diag:{CACHE_VERSION}:{fingerprint(raw)}:{expectations_key(expectations)}:{keys_key(keys, resolution)}"
         cached = await self._store.get(key)
         if cached is not None:
             try:
@@ -114,6 +117,7 @@ class DiagnosisService:
             return KeyResolution()  # nothing to verify: no fetch for a malformed, encrypted or unsigned token
         kid = header.get("kid")
         return await self._keyring.resolve(keys, kid if isinstance(kid, str) else None)
+
     def _count(self, result: str) -> None:
         if self._on_cache is not None:
             self._on_cache(result)

@@ -83,8 +83,11 @@ def test_at_replays_an_incident_as_iso_or_unix_seconds() -> None:
 
 def test_config_file_and_service_set_expectations_and_flags_override(tmp_path: Path) -> None:
     config = tmp_path / "services.toml"
-    config.write_text('[services.orders]\naudiences = ["orders-api"]\nleeway = 30\n\n'
-                      '[services.billing]\naudiences = ["billing-api"]\n', encoding="utf-8")
+    config.write_text(
+        '[services.orders]\naudiences = ["orders-api"]\nleeway = 30\n\n'
+        '[services.billing]\naudiences = ["billing-api"]\n',
+        encoding="utf-8",
+    )
     token = make_token(claims(exp=T - 20))
     assert run([token, "--at", AT, "--config", str(config), "--service", "orders"])[0] == 0
     assert run([token, "--at", AT, "--config", str(config), "--service", "billing"])[0] == 1
@@ -137,8 +140,13 @@ def test_no_signature_in_any_output_mode() -> None:
 
 
 def test_garbage_and_non_utf8_input_get_a_message_not_a_traceback() -> None:
-    result = subprocess.run([sys.executable, "-m", "bot", "check"], input=b"\xff\xfe\x00eyJ\x80" * 10_000,
-                            capture_output=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        input=b"\xff\xfe\x00eyJ\x80" * 10_000,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2 and b"Traceback" not in result.stderr
 
 
@@ -164,10 +172,23 @@ def test_claims_cannot_restyle_the_terminal() -> None:
 def test_demo_shows_every_cause_and_exits_zero() -> None:
     code, out, _ = run(["demo"])
     assert code == 0
-    for label in ("Token expired", "Clock skew", "not valid yet", "issued in the future", "milliseconds",
-                  "wrong JSON type", "Required claim missing", "Audience", "Issuer", "alg: none",
-                  "algorithm not allowed", "Encrypted", "Not a well-formed JWT", "Signature does not verify",
-                  "kid"):
+    for label in (
+        "Token expired",
+        "Clock skew",
+        "not valid yet",
+        "issued in the future",
+        "milliseconds",
+        "wrong JSON type",
+        "Required claim missing",
+        "Audience",
+        "Issuer",
+        "alg: none",
+        "algorithm not allowed",
+        "Encrypted",
+        "Not a well-formed JWT",
+        "Signature does not verify",
+        "kid",
+    ):
         assert label.lower() in out.lower(), label
 
 
@@ -193,8 +214,14 @@ def test_the_cli_path_imports_nothing_from_slack_or_aiohttp() -> None:
         "bad = [m for m in sys.modules if m.split('.')[0] in {'slack_bolt', 'slack_sdk', 'aiohttp', 'redis'}]; "
         "print(','.join(bad))"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
-                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert result.stdout.strip() == ""
 
 
@@ -204,16 +231,23 @@ def test_version_loads_neither_the_engine_nor_the_config() -> None:
         "with contextlib.suppress(SystemExit): main(['--version'])\n"
         "print(','.join(m for m in sys.modules if m.startswith('bot.') and m != 'bot.cli'))"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
-                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert result.stdout.splitlines() == [f"jwtcheck {__version__}", ""]
 
 
 def test_python_dash_m_bot_check_is_the_same_command() -> None:
     now = int(time.time())  # no --at here: the token must be valid on the real clock
     token = make_token(claims(iat=now - 60, exp=now + 3600))
-    result = subprocess.run([sys.executable, "-m", "bot", "check", token, "--json"],
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", token, "--json"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0 and json.loads(result.stdout)["diagnoses"][0]["verdict"] == "valid"
 
 
@@ -256,12 +290,15 @@ def test_secret_env_names_the_variable_and_never_shows_the_secret(monkeypatch: p
     assert "ORDERS_JWT_SECRET, which should hold the HMAC secret, is not set" in diagnosis["signature_detail"]
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["--secret-env", "hunter2 with spaces"], "--secret-env takes the NAME of an environment variable"),
-    (["--jwks", "http://127.0.0.1:9/jwks"], "only https is fetched"),
-    (["--jwks", "https://user:pw@login.acme.test/jwks"], "must not carry a user name or password"),
-    (["--key", "/nonexistent/key.pem"], "--key /nonexistent/key.pem: cannot read the key file"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--secret-env", "hunter2 with spaces"], "--secret-env takes the NAME of an environment variable"),
+        (["--jwks", "http://127.0.0.1:9/jwks"], "only https is fetched"),
+        (["--jwks", "https://user:pw@login.acme.test/jwks"], "must not carry a user name or password"),
+        (["--key", "/nonexistent/key.pem"], "--key /nonexistent/key.pem: cannot read the key file"),
+    ],
+)
 def test_bad_key_options_exit_two_with_one_line(argv: list[str], words: str) -> None:
     code, _, err = run(["x", *argv])
     assert code == 2 and words in err and err.count("\n") == 1 and "hunter2" not in err
@@ -305,8 +342,9 @@ def test_key_files_and_secrets_need_no_aiohttp_but_a_jwks_does(tmp_path: Path) -
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "ORDERS_JWT_SECRET": SECRET}
 
     def loaded(*argv: str) -> str:
-        result = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60,
-                                check=True, env=env)
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60, check=True, env=env
+        )
         return result.stdout.strip()
 
     assert loaded(sign(rsa_key(), "RS256"), "--key", str(pem)) == ""

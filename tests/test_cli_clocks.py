@@ -59,8 +59,10 @@ def test_at_log_judges_each_token_at_its_own_lines_time() -> None:
 
 
 def test_at_log_estimates_how_far_the_issuer_runs_ahead_of_the_log() -> None:
-    lines = [f"{iso(L + 60 * n)} WARN 401 {make_token(claims(iat=L + 60 * n + 42, nbf=L + 60 * n + 42, n=n))}"
-             for n in range(3)]
+    lines = [
+        f"{iso(L + 60 * n)} WARN 401 {make_token(claims(iat=L + 60 * n + 42, nbf=L + 60 * n + 42, n=n))}"
+        for n in range(3)
+    ]
     code, out, _ = run(["--at-log", "--at", AT, "--summary", "-"], stdin="\n".join(lines))
     assert code == 1
     assert "login.acme.test's clock is at least 40 s ahead of the log's timestamps (3 log lines" in out
@@ -97,8 +99,9 @@ def test_probe_reads_the_services_clock_and_says_which_side_to_fix(tmp_path: Pat
     now = int(time.time())
     with skewed_service() as url:
         config = tmp_path / "services.toml"
-        config.write_text(f'[services.orders]\naudiences = ["orders-api"]\nprobe_url = "{url}"\nallow_http = true\n',
-                          encoding="utf-8")
+        config.write_text(
+            f'[services.orders]\naudiences = ["orders-api"]\nprobe_url = "{url}"\nallow_http = true\n', encoding="utf-8"
+        )
         token = make_token(claims(iat=now + 30, nbf=now + 30, exp=now + 3600))
         code, out, err = run(["--config", str(config), "--probe", token])
     assert code == 1, err
@@ -126,7 +129,8 @@ def test_probe_needs_a_probe_url(tmp_path: Path) -> None:
 
 def test_an_unreachable_probe_is_said_and_the_diagnosis_still_printed(tmp_path: Path) -> None:
     config = tmp_path / "services.toml"
-    config.write_text('[services.orders]\nprobe_url = "http://127.0.0.1:9/health"\nallow_http = true\n',
-                      encoding="utf-8")
+    config.write_text(
+        '[services.orders]\nprobe_url = "http://127.0.0.1:9/health"\nallow_http = true\n', encoding="utf-8"
+    )
     code, out, err = run(["--config", str(config), "--probe", make_token(claims(exp=T + 10**8))])
     assert code == 0 and "VALID token" in out and "clock probe of orders failed" in err

@@ -35,8 +35,12 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_documented_shape_loads(tmp_path: Path) -> None:
     config = load_services(write(tmp_path, GOOD))
     assert config.services["orders"].expectations == Expectations(
-        audiences=("orders-api",), issuers=("https://login.acme.test/",), algorithms=("RS256",),
-        required_claims=("exp", "sub"), leeway=30.0, skew_window=300.0,
+        audiences=("orders-api",),
+        issuers=("https://login.acme.test/",),
+        algorithms=("RS256",),
+        required_claims=("exp", "sub"),
+        leeway=30.0,
+        skew_window=300.0,
     )
     assert config.services["billing"].expectations.audiences == ("billing-api",)
 
@@ -55,8 +59,10 @@ def test_an_unknown_service_name_lists_the_known_ones(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[services.orders]\naudience = ['x']\n",
-         r":2: unknown key services.orders.audience \(did you mean 'audiences'\?\)"),
+        (
+            "[services.orders]\naudience = ['x']\n",
+            r":2: unknown key services.orders.audience \(did you mean 'audiences'\?\)",
+        ),
         ("[services.orders]\nleeway = 'thirty'\n", r":2: services.orders.leeway must be a number of seconds"),
         ("[services.orders]\nleeway = -1\n", r":2: services.orders.leeway must be between 0"),
         ("[services.orders]\nissuers = [1, 2]\n", r":2: services.orders.issuers must be a list of non-empty strings"),
@@ -125,19 +131,29 @@ def test_a_service_without_key_sources_has_none(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[services.o]\njwks_uri = 'http://login.acme.test/jwks'\n",
-         r":2: services.o.jwks_uri: the jwks_uri login.acme.test is http: only https is fetched, unless the service "
-         r"sets allow_http = true"),
-        ("[services.o]\nallow_http = 'yes'\njwks_uri = 'http://x/jwks'\n",
-         r":2: services.o.allow_http must be true or"),
+        (
+            "[services.o]\njwks_uri = 'http://login.acme.test/jwks'\n",
+            r":2: services.o.jwks_uri: the jwks_uri login.acme.test is http: only https is fetched, unless the service "
+            r"sets allow_http = true",
+        ),
+        (
+            "[services.o]\nallow_http = 'yes'\njwks_uri = 'http://x/jwks'\n",
+            r":2: services.o.allow_http must be true or",
+        ),
         ("[services.o]\njwks_uri = ['https://x/']\n", r":2: services.o.jwks_uri must be one URL"),
         ("[services.o]\njwks_uri = 'https://user:pw@x/jwks'\n", r":2: services.o.jwks_uri: .* user name or password"),
-        ("[services.o]\ndiscovery = 'https://x/.well-known/openid-configuration'\n",
-         r":2: services.o.discovery needs services.o.issuers"),
-        ("[services.o]\nhmac_secret_env = 'c2VjcmV0 with spaces='\n",
-         r":2: services.o.hmac_secret_env must be the NAME of an environment variable"),
-        ("[services.o]\naudiences = ['a']\nhmac_secret = 'hunter2'\n",
-         r":3: services.o.hmac_secret: secrets are never"),
+        (
+            "[services.o]\ndiscovery = 'https://x/.well-known/openid-configuration'\n",
+            r":2: services.o.discovery needs services.o.issuers",
+        ),
+        (
+            "[services.o]\nhmac_secret_env = 'c2VjcmV0 with spaces='\n",
+            r":2: services.o.hmac_secret_env must be the NAME of an environment variable",
+        ),
+        (
+            "[services.o]\naudiences = ['a']\nhmac_secret = 'hunter2'\n",
+            r":3: services.o.hmac_secret: secrets are never",
+        ),
         ("[services.o]\njwks = 'https://x/jwks'\n", r":2: unknown key services.o.jwks \(did you mean 'jwks_uri'\?\)"),
         ("[services.o]\nkeys = ['absent.pem']\n", r":2: services.o.keys: absent.pem: cannot read the key file"),
     ],
@@ -151,8 +167,11 @@ def test_a_broken_key_source_is_one_line_naming_file_line_and_key(tmp_path: Path
 
 
 def test_a_private_key_file_is_refused_by_name(tmp_path: Path) -> None:
-    (tmp_path / "private.pem").write_bytes(rsa_key().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "private.pem").write_bytes(
+        rsa_key().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     with pytest.raises(ConfigError, match=r":2: services.o.keys: private.pem: a private key; give the public key"):
         load_services(write(tmp_path, "[services.o]\nkeys = ['private.pem']\n"))
 

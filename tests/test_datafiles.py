@@ -96,8 +96,9 @@ def test_invalid_toml_still_raises_as_tomllib_does(tmp_path: Path) -> None:
         read_toml(data_file(tmp_path, "title = \n"))
 
 
-def test_the_packaged_catalogue_reads_the_same_through_its_cache(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_packaged_catalogue_reads_the_same_through_its_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
     first, second = read_toml(CATALOGUE_PATH), read_toml(CATALOGUE_PATH)
     assert first == second == tomllib.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))

@@ -75,8 +75,14 @@ def test_output_buffered_before_the_fork_is_printed_once() -> None:
         "fork_map(lambda part: b'', 3)\n"
         "sys.stdout.write('after')\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
-                            env={**os.environ, "PYTHONPATH": os.getcwd(), "PYTHONUNBUFFERED": ""})
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd(), "PYTHONUNBUFFERED": ""},
+    )
     assert result.stdout == "before after"
 
 

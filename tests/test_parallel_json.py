@@ -91,8 +91,11 @@ def test_nothing_found_is_an_empty_document() -> None:
 def test_the_command_line_prints_it_for_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
     text = access_log(120)
     out = io.StringIO()
-    code = main(["--json", "--aud", AUDIENCE, "--iss", ISSUER, "--alg", "HS256", "--at", NOW.isoformat(), "-"],
-                stdin=io.StringIO(text), stdout=out)
+    code = main(
+        ["--json", "--aud", AUDIENCE, "--iss", ISSUER, "--alg", "HS256", "--at", NOW.isoformat(), "-"],
+        stdin=io.StringIO(text),
+        stdout=out,
+    )
     assert code == 1
     assert out.getvalue() == one_process(text) + "\n"
     signatures = re.findall(r"Bearer [\w-]+\.[\w-]+\.([\w-]+)", text)
@@ -102,10 +105,28 @@ def test_the_command_line_prints_it_for_a_pipe(monkeypatch: pytest.MonkeyPatch) 
 @pytest.mark.parametrize("jobs", ["1", "2", "3"])
 def test_the_installed_command_writes_the_same_bytes_with_any_number_of_jobs(jobs: str) -> None:
     text = access_log(1100)  # two parts of the default size
-    args = ["--json", "--aud", AUDIENCE, "--iss", ISSUER, "--alg", "HS256", "--at", NOW.isoformat(), "--jobs", jobs,
-            "-"]
-    result = subprocess.run([sys.executable, "-m", "bot.cli", *args], input=text.encode(), capture_output=True,
-                            timeout=120, check=False, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    args = [
+        "--json",
+        "--aud",
+        AUDIENCE,
+        "--iss",
+        ISSUER,
+        "--alg",
+        "HS256",
+        "--at",
+        NOW.isoformat(),
+        "--jobs",
+        jobs,
+        "-",
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=text.encode(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert result.returncode == 1 and result.stderr == b""
     assert result.stdout == (one_process(text) + "\n").encode()
 
@@ -115,15 +136,24 @@ class Terminal(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize(("payload", "claims_read"), [
-    ('{"sub":"\\ud800x","exp":1}', {"sub": "\ud800x", "exp": 1}),  # a lone surrogate
-    ('{"n":123456789012345678901234567890,"exp":1}', {"n": 123456789012345678901234567890, "exp": 1}),
-    ('{"big":1e400,"tiny":1e-400,"exp":1e22}', {"big": "1e400", "tiny": 0.0, "exp": 1e22}),
-])
+@pytest.mark.parametrize(
+    ("payload", "claims_read"),
+    [
+        ('{"sub":"\\ud800x","exp":1}', {"sub": "\ud800x", "exp": 1}),  # a lone surrogate
+        ('{"n":123456789012345678901234567890,"exp":1}', {"n": 123456789012345678901234567890, "exp": 1}),
+        ('{"big":1e400,"tiny":1e-400,"exp":1e22}', {"big": "1e400", "tiny": 0.0, "exp": 1e22}),
+    ],
+)
 def test_values_json_libraries_refuse_still_make_valid_json(payload: str, claims_read: dict[str, object]) -> None:
     token = raw_token({"alg": "HS256"}, payload)
-    piped = subprocess.run([sys.executable, "-m", "bot.cli", "--json", "-"], input=token.encode(), capture_output=True,
-                           timeout=60, check=False, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    piped = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--json", "-"],
+        input=token.encode(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert piped.returncode == 1 and piped.stderr == b""
     terminal = Terminal()
     assert main(["--json", token], stdout=terminal) == 1

@@ -35,7 +35,6 @@ class Clock:
         return self.now
 
 
-
 class Service:
     def __init__(self, store: Store, clock: Clock | None = None) -> None:
         self.cache: list[str] = []
@@ -53,8 +52,9 @@ def local_jwks(server: KeyServer, *keys: dict[str, str], path: str = "/jwks") ->
     return KeyConfig(jwks_uri=server.json(path, jwks(*keys)), allow_http=True)
 
 
-async def test_a_verified_token_is_cached_with_its_signature_outcome(issuer: KeyServer,
-                                                                    redis_store: RedisStore) -> None:
+async def test_a_verified_token_is_cached_with_its_signature_outcome(
+    issuer: KeyServer, redis_store: RedisStore
+) -> None:
     bot = Service(redis_store)
     keys = local_jwks(issuer, jwk_of(rsa_key(), "k-2026"))
     token = sign(rsa_key(), "RS256", kid="k-2026")
@@ -89,7 +89,8 @@ async def test_a_rotation_never_serves_an_old_outcome(issuer: KeyServer, redis_s
 
 
 async def test_a_failed_key_source_is_not_cached_and_the_claims_are_still_reported(
-        issuer: KeyServer, redis_store: RedisStore) -> None:
+    issuer: KeyServer, redis_store: RedisStore
+) -> None:
     bot = Service(redis_store)
     keys = KeyConfig(jwks_uri=issuer.slow("/jwks", 30), allow_http=True)
     token = sign(rsa_key(), "RS256", kid="k-2026", payload=claims(aud="billing-api"))
@@ -105,8 +106,9 @@ async def test_a_failed_key_source_is_not_cached_and_the_claims_are_still_report
     assert bot.cache == ["miss", "miss", "miss"]
 
 
-async def test_a_hostile_token_reaches_no_url_it_names(issuer: KeyServer, attacker: KeyServer,
-                                                       redis_store: RedisStore) -> None:
+async def test_a_hostile_token_reaches_no_url_it_names(
+    issuer: KeyServer, attacker: KeyServer, redis_store: RedisStore
+) -> None:
     bot = Service(redis_store)
     jwks_url = issuer.json("/keys", jwks(jwk_of(rsa_key(), "k-2026")))
     issuer.json("/.well-known/openid-configuration", {"issuer": ISSUER, "jwks_uri": jwks_url})
@@ -126,7 +128,8 @@ async def test_a_hostile_token_reaches_no_url_it_names(issuer: KeyServer, attack
 
 
 async def test_redis_holds_no_signature_no_secret_and_no_private_key(
-        issuer: KeyServer, redis_store: RedisStore, redis_raw: aioredis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    issuer: KeyServer, redis_store: RedisStore, redis_raw: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ORDERS_JWT_SECRET", SECRET)
     bot = Service(redis_store)
     private = dict(jwk_of(rsa_key(), "k-2026"), d="UFJJVkFURQ", p="UFJJVkFURQ")
@@ -144,15 +147,23 @@ async def test_redis_holds_no_signature_no_secret_and_no_private_key(
     assert SECRET not in text and "UFJJVkFURQ" not in text
 
 
-async def test_the_card_shows_the_verification_line_and_the_fixes_that_apply(issuer: KeyServer,
-                                                                             redis_store: RedisStore) -> None:
+async def test_the_card_shows_the_verification_line_and_the_fixes_that_apply(
+    issuer: KeyServer, redis_store: RedisStore
+) -> None:
     bot = Service(redis_store)
     keys = local_jwks(issuer, jwk_of(rsa_key(), "k-2026"))
-    text = " ".join([sign(rsa_key(), "RS256", kid="k-2026"), sign(rsa_key("new"), "RS256", kid="k-2027"),
-                     sign(rsa_key("other"), "RS256", kid="k-2026")])
+    text = " ".join(
+        [
+            sign(rsa_key(), "RS256", kid="k-2026"),
+            sign(rsa_key("new"), "RS256", kid="k-2027"),
+            sign(rsa_key("other"), "RS256", kid="k-2026"),
+        ]
+    )
     report = await bot.diagnose(text, keys)
-    cards = [_text(render_card(d, NOW.timestamp(), default_knowledge(), CardOptions(f"c{n}")).blocks)
-             for n, d in enumerate(report.diagnoses)]
+    cards = [
+        _text(render_card(d, NOW.timestamp(), default_knowledge(), CardOptions(f"c{n}")).blocks)
+        for n, d in enumerate(report.diagnoses)
+    ]
     assert f"Signature verified (with key k-2026 from 127.0.0.1:{issuer.port})" in cards[0]
     assert "Signature invalid (kid" in cards[1] and "Use the issuer’s current JWKS" in _plain(cards[1])
     assert "Verify with the issuer" in cards[2] and "check the secret" in cards[2]

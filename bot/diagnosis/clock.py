@@ -77,9 +77,11 @@ class ClockEstimate:
         elif math.isfinite(self.lower) and math.isfinite(self.upper) and self.upper - self.lower <= 10:
             middle, spread = (self.lower + self.upper) / 2, (self.upper - self.lower) / 2
             direction = "ahead of" if middle > 0 else "behind"
-            verdict = (f"is {format_duration(abs(middle))} {direction} {self._reference()} (±{_seconds(spread)})"
-                       if abs(middle) >= SIGNIFICANT_SECONDS else f"agrees with {self._reference()} "
-                       f"(within {_seconds(max(abs(self.lower), abs(self.upper)))})")
+            verdict = (
+                f"is {format_duration(abs(middle))} {direction} {self._reference()} (±{_seconds(spread)})"
+                if abs(middle) >= SIGNIFICANT_SECONDS
+                else f"agrees with {self._reference()} (within {_seconds(max(abs(self.lower), abs(self.upper)))})"
+            )
         elif self.ahead:
             verdict = f"is at least {format_duration(self.lower)} ahead of {self._reference()}"
         elif self.behind:
@@ -89,23 +91,26 @@ class ClockEstimate:
         return f"{whose} {verdict} ({self._evidence()})"
 
     def _reference(self) -> str:
-        """"Slack's", but "this host" and "the log's timestamps" as they are."""
+        """ "Slack's", but "this host" and "the log's timestamps" as they are."""
         plain = self.reference != THIS_HOST and "'" not in self.reference
         return f"{self.reference}'s" if plain else self.reference
 
     def _evidence(self) -> str:
-        noun = {"token": "token", "error_text": "error message", "date_header": "Date header",
-                "log_line": "log line"}
+        noun = {"token": "token", "error_text": "error message", "date_header": "Date header", "log_line": "log line"}
         kinds = [noun.get(kind, kind) for kind in self.kinds]
-        what = (f"{self.observations} {kinds[0]}{'s' if self.observations != 1 else ''}" if len(kinds) == 1
-                else f"{self.observations} observations")
+        what = (
+            f"{self.observations} {kinds[0]}{'s' if self.observations != 1 else ''}"
+            if len(kinds) == 1
+            else f"{self.observations} observations"
+        )
         first, last = format_utc(self.first_at), format_utc(self.last_at)
         when = first if first == last else f"{first[:-4]}–{last[11:]}"
         return f"{what}, seen {when}"
 
 
-def token_seen(issuer: str, iat: float, seen_at: float, *, reference: str = SLACK,
-               seen_resolution: float = 0.0) -> Observation:
+def token_seen(
+    issuer: str, iat: float, seen_at: float, *, reference: str = SLACK, seen_resolution: float = 0.0
+) -> Observation:
     """A token the issuer stamped ``iat`` was seen (pasted, logged) at ``seen_at`` on the reference clock.
 
     Assumption: a token is issued before anyone sees it. The issuer read at least ``iat`` at some
@@ -115,13 +120,15 @@ def token_seen(issuer: str, iat: float, seen_at: float, *, reference: str = SLAC
     return Observation(issuer, reference, iat - seen_at - seen_resolution - _ROUNDING, math.inf, seen_at, "token")
 
 
-def validator_time_seen(validator: str, validator_now: float, seen_at: float, *, reference: str = SLACK,
-                        seen_resolution: float = 0.0) -> Observation:
+def validator_time_seen(
+    validator: str, validator_now: float, seen_at: float, *, reference: str = SLACK, seen_resolution: float = 0.0
+) -> Observation:
     """An error message printed the validator's own time (IDX10223's "Current time") and was seen at
     ``seen_at``. Assumption: the message was written before it was seen, so the validator's offset is at
     least ``validator_now - seen_at - seen_resolution``."""
-    return Observation(validator, reference, validator_now - seen_at - seen_resolution - _ROUNDING, math.inf,
-                       seen_at, "error_text")
+    return Observation(
+        validator, reference, validator_now - seen_at - seen_resolution - _ROUNDING, math.inf, seen_at, "error_text"
+    )
 
 
 def date_header(service: str, date: float, sent: float, received: float, *, reference: str = THIS_HOST) -> Observation:
@@ -131,8 +138,9 @@ def date_header(service: str, date: float, sent: float, received: float, *, refe
     ``(date - received, date + 1 - sent)``: the round trip and the 1 s resolution widen the interval."""
     if received < sent:
         sent, received = received, sent
-    return Observation(service, reference, date - received - _ROUNDING, date + 1 - sent + _ROUNDING, received,
-                       "date_header")
+    return Observation(
+        service, reference, date - received - _ROUNDING, date + 1 - sent + _ROUNDING, received, "date_header"
+    )
 
 
 def token_in_log(issuer: str, iat: float, logged_at: float, validator: str) -> Observation:
@@ -187,8 +195,9 @@ def estimate(observations: Iterable[Observation]) -> list[ClockEstimate]:
 def leeway_to_accept(issuer: ClockEstimate, validator: ClockEstimate | None = None) -> int | None:
     """The leeway (whole seconds) under which the validator accepts tokens stamped by this issuer's
     clock, from the evidence so far. None when the issuer shows no lead."""
-    lead = issuer.lower - (validator.upper if validator is not None and validator.reference == issuer.reference
-                           else 0.0)
+    lead = issuer.lower - (
+        validator.upper if validator is not None and validator.reference == issuer.reference else 0.0
+    )
     if not math.isfinite(lead) or lead < SIGNIFICANT_SECONDS:
         return None
     return round_leeway(lead)

@@ -68,11 +68,21 @@ def decode_token(raw: str) -> DecodedToken:
     segments = raw.split(".")
     kind: Literal["jws", "jwe"] = "jwe" if len(segments) == 5 else "jws"
     if len(raw) > MAX_TOKEN_CHARS:
-        return DecodedToken(raw, segments, kind, None, None, [_malformed(
-            None, "too_large",
-            f"the token is {len(raw):,} characters long, over the {MAX_TOKEN_CHARS // 1024} KiB this tool "
-            "decodes; real tokens are far smaller, so this is probably not one token",
-        )])
+        return DecodedToken(
+            raw,
+            segments,
+            kind,
+            None,
+            None,
+            [
+                _malformed(
+                    None,
+                    "too_large",
+                    f"the token is {len(raw):,} characters long, over the {MAX_TOKEN_CHARS // 1024} KiB this tool "
+                    "decodes; real tokens are far smaller, so this is probably not one token",
+                )
+            ],
+        )
     if len(segments) not in (3, 5):
         return _wrong_segment_count(raw, segments, kind)
     names = _SEGMENT_NAMES[len(segments)]
@@ -85,9 +95,9 @@ def decode_token(raw: str) -> DecodedToken:
     problems: list[Finding] = []
     alg = header.get("alg")
     if alg is None:
-        problems.append(_malformed("alg", "missing_alg", f"the {names[0]} has no \"alg\" parameter"))
+        problems.append(_malformed("alg", "missing_alg", f'the {names[0]} has no "alg" parameter'))
     elif not isinstance(alg, str):
-        problems.append(_malformed("alg", "bad_alg", f"the {names[0]}'s \"alg\" is not a string"))
+        problems.append(_malformed("alg", "bad_alg", f'the {names[0]}\'s "alg" is not a string'))
 
     if kind == "jwe":
         for index, name in enumerate(names[1:], start=1):
@@ -105,12 +115,22 @@ def decode_token(raw: str) -> DecodedToken:
 
     signature = segments[2]
     if not _BASE64URL.fullmatch(signature) or len(signature) % 4 == 1:
-        problems.append(_malformed(None, "bad_signature_encoding",
-                                   "the signature (segment 3) is not valid base64url: the copy may be damaged"))
+        problems.append(
+            _malformed(
+                None,
+                "bad_signature_encoding",
+                "the signature (segment 3) is not valid base64url: the copy may be damaged",
+            )
+        )
     elif not signature and isinstance(alg, str) and alg.lower() != "none":
-        problems.append(_malformed(None, "missing_signature",
-                                   f"the signature segment is empty although alg is {alg!r}: "
-                                   "the token was probably cut when it was copied"))
+        problems.append(
+            _malformed(
+                None,
+                "missing_signature",
+                f"the signature segment is empty although alg is {alg!r}: "
+                "the token was probably cut when it was copied",
+            )
+        )
     return DecodedToken(raw, segments, kind, header, claims, problems, not (header_plain and claims_plain))
 
 
@@ -210,9 +230,7 @@ def _short_reason(exc: Exception) -> str:
 
 
 def _json_type(value: object) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number"
-    )
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
 
 
 def _depth(value: JSONValue) -> int:

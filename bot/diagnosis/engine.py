@@ -79,8 +79,9 @@ def diagnose_found(
     for item in found:
         if isinstance(item, TokenCandidate):
             facts = examine_token(item.token, expectations, keys(item.token) if keys else None)
-            diagnoses.append(judge_token(facts, expectations, now, position=item.start, library=library,
-                                         adviser=adviser))
+            diagnoses.append(
+                judge_token(facts, expectations, now, position=item.start, library=library, adviser=adviser)
+            )
         else:
             diagnoses.append(diagnose_error_text(item, adviser=adviser))
     return diagnoses
@@ -101,8 +102,9 @@ def scan_text(
     hits = set(present)
     has_start = any(literal in STARTS for literal in present)
     # The anchors whose needles may be in the text; the other anchors' needles are not in it.
-    anchors = [anchor for anchor, needles in catalogue.anchors.items()
-               if anchor in hits or not hits.isdisjoint(needles)]
+    anchors = [
+        anchor for anchor, needles in catalogue.anchors.items() if anchor in hits or not hits.isdisjoint(needles)
+    ]
     errors = find_error_texts(text, now=now, anchors=anchors) if anchors else []
     tokens = find_tokens(text, has_start=True) if has_start else []
     found: list[TokenCandidate | ErrorTextMatch] = sorted([*tokens, *errors], key=lambda i: i.start)
@@ -158,11 +160,21 @@ def examine_token(raw: str, expectations: Expectations, keys: KeyResolution | No
     if keys is not None:
         signature = check_signature(decoded, keys, expectations)
         findings.extend(signature.findings)
-    malformed = decoded.header is None or (decoded.kind == "jws" and decoded.claims is None) or (
-        bool(findings) and any(finding.cause is CauseId.MALFORMED for finding in findings)
+    malformed = (
+        decoded.header is None
+        or (decoded.kind == "jws" and decoded.claims is None)
+        or (bool(findings) and any(finding.cause is CauseId.MALFORMED for finding in findings))
     )
-    return TokenFacts(_view(decoded), tuple(findings), tuple(skipped), readable, malformed, signature.status,
-                      signature.detail, keys is not None)
+    return TokenFacts(
+        _view(decoded),
+        tuple(findings),
+        tuple(skipped),
+        readable,
+        malformed,
+        signature.status,
+        signature.detail,
+        keys is not None,
+    )
 
 
 def judge_token(
@@ -213,12 +225,19 @@ def diagnose_token(
     keys: KeyResolution | None = None,
 ) -> Diagnosis:
     """Judge one token. Causes come without workarounds unless ``knowledge`` is given."""
-    return judge_token(examine_token(raw, expectations, keys), expectations, now, position=position,
-                       library=library, adviser=adviser_for(knowledge) if knowledge else None)
+    return judge_token(
+        examine_token(raw, expectations, keys),
+        expectations,
+        now,
+        position=position,
+        library=library,
+        adviser=adviser_for(knowledge) if knowledge else None,
+    )
 
 
-def diagnose_error_text(match: ErrorTextMatch, titles: Mapping[CauseId, str] | None = None, *,
-                        adviser: Adviser | None = None) -> Diagnosis:
+def diagnose_error_text(
+    match: ErrorTextMatch, titles: Mapping[CauseId, str] | None = None, *, adviser: Adviser | None = None
+) -> Diagnosis:
     if titles is None:
         titles = adviser.titles if adviser is not None else _titles(None)
     causes = merge_findings(match.findings, titles)
@@ -291,8 +310,9 @@ def _view(decoded: DecodedToken) -> TokenView:
     redacted = redacted_form(segments) if len(segments) in (3, 5) else f"{segments[0]}.{REDACTION_MARKER}"
     if not decoded.may_hold_tokens:  # the JSON texts hold no token start and no escape: nothing to redact
         return TokenView(decoded.kind, redacted, fingerprint(decoded.raw), decoded.header, decoded.claims)
-    return TokenView(decoded.kind, redacted, fingerprint(decoded.raw), _redact_json(decoded.header),
-                     _redact_json(decoded.claims))
+    return TokenView(
+        decoded.kind, redacted, fingerprint(decoded.raw), _redact_json(decoded.header), _redact_json(decoded.claims)
+    )
 
 
 def _redact_json(value: dict[str, JSONValue] | None) -> dict[str, JSONValue] | None:

@@ -68,10 +68,46 @@ _sre_parser: Any = importlib.import_module("re._parser")  # the stdlib regex par
 # tokens. A needle that holds none of them is its own anchor (never skipped, only slower); a test
 # keeps that from happening.
 ANCHORS = (
-    "IDX1", "ERR_JW", "NO_MATCHING", "ALG_NOT", "JOSE", "JWKS", "JWT ID", "JWT Claims", "Jwt ", "Jwt:", "jwt ",
-    "Exception", "Error", "xpir", "maxAge", "equire", "Format is", "Bearer token", "Header", "Issuer", "Audience",
-    "Signature", "Subject", "Invalid", "Token", "Not ", "None", "(alg)", "error_", "Key ID", "claim", "orithm",
-    "oken", "keyfunc", "key ", "keys", "nvalid", "value", "verif", "padding",
+    "IDX1",
+    "ERR_JW",
+    "NO_MATCHING",
+    "ALG_NOT",
+    "JOSE",
+    "JWKS",
+    "JWT ID",
+    "JWT Claims",
+    "Jwt ",
+    "Jwt:",
+    "jwt ",
+    "Exception",
+    "Error",
+    "xpir",
+    "maxAge",
+    "equire",
+    "Format is",
+    "Bearer token",
+    "Header",
+    "Issuer",
+    "Audience",
+    "Signature",
+    "Subject",
+    "Invalid",
+    "Token",
+    "Not ",
+    "None",
+    "(alg)",
+    "error_",
+    "Key ID",
+    "claim",
+    "orithm",
+    "oken",
+    "keyfunc",
+    "key ",
+    "keys",
+    "nvalid",
+    "value",
+    "verif",
+    "padding",
 )
 
 
@@ -512,15 +548,19 @@ def _load_pattern(entry: Any, where: str, checked: bool = True) -> ErrorPattern:
         raise CatalogueError(f"{where}: claim must be a non-empty string")
     requires_any = tuple(_strings(entry.get("requires_any", []), f"{where}: requires_any"))
     explain = _text(entry, "explain", where)
-    pattern = ErrorPattern(entry["id"], library, needle, expression, tuple(causes), claim, explain, requires_any,
-                           fallback)
+    pattern = ErrorPattern(
+        entry["id"], library, needle, expression, tuple(causes), claim, explain, requires_any, fallback
+    )
     examples = _strings(entry["examples"], f"{where}: examples")
     if not examples:
         raise CatalogueError(f"{where}: give at least one example")
     for example in examples if checked else ():
         line = _unescape(example)
-        found = needle in example and pattern.regex.search(line) and (
-            not requires_any or any(s in line for s in requires_any))
+        found = (
+            needle in example
+            and pattern.regex.search(line)
+            and (not requires_any or any(s in line for s in requires_any))
+        )
         if not found:
             raise CatalogueError(f"{where}: example {example!r} does not match its own needle/regex")
     return pattern

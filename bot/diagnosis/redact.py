@@ -66,6 +66,5 @@ def shorten_redacted(redacted: str, longest: int, keep: int) -> str:
     """``eyJhbGciOi….eyJzdWIiOi….[redacted]``: each readable segment over ``longest`` characters cut to
     ``keep`` and an ellipsis; the marker is never cut."""
     return ".".join(
-        part if len(part) <= longest or part == REDACTION_MARKER else part[:keep] + "…"
-        for part in redacted.split(".")
+        part if len(part) <= longest or part == REDACTION_MARKER else part[:keep] + "…" for part in redacted.split(".")
     )

@@ -33,10 +33,18 @@ if TYPE_CHECKING:
 
 NO_KEY_CONFIGURED = "no key configured"
 MAX_KEYS_TRIED = 64  # a JWKS is capped when fetched; this bounds the work per token anyway
-_HMAC_DIGESTS: dict[str, Callable[[], Any]] = {"HS256": hashlib.sha256, "HS384": hashlib.sha384,
-                                               "HS512": hashlib.sha512}
-_EC_CURVES = {"ES256": ("P-256", 32), "ES384": ("P-384", 48), "ES512": ("P-521", 66), "ES521": ("P-521", 66),
-              "ES256K": ("secp256k1", 32)}
+_HMAC_DIGESTS: dict[str, Callable[[], Any]] = {
+    "HS256": hashlib.sha256,
+    "HS384": hashlib.sha384,
+    "HS512": hashlib.sha512,
+}
+_EC_CURVES = {
+    "ES256": ("P-256", 32),
+    "ES384": ("P-384", 48),
+    "ES512": ("P-521", 66),
+    "ES521": ("P-521", 66),
+    "ES256K": ("secp256k1", 32),
+}
 _PLAIN_KID = re.compile(r"[A-Za-z0-9._:\-+/=]{1,64}")
 _THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
 
@@ -106,10 +114,18 @@ class KeyResolution:
     def digest(self) -> str:
         """A short hash of everything an outcome depends on (secrets only as a hash): for cache keys."""
         document = {
-            "keys": sorted([key.origin, key.indexed, sorted(key.jwk.items()),
-                            hashlib.sha256(key.pem).hexdigest() if key.pem else None] for key in self.keys),
-            "secrets": [[s.name, hashlib.sha256(s.value.encode("utf-8", "surrogatepass")).hexdigest()]
-                        for s in self.secrets],
+            "keys": sorted(
+                [
+                    key.origin,
+                    key.indexed,
+                    sorted(key.jwk.items()),
+                    hashlib.sha256(key.pem).hexdigest() if key.pem else None,
+                ]
+                for key in self.keys
+            ),
+            "secrets": [
+                [s.name, hashlib.sha256(s.value.encode("utf-8", "surrogatepass")).hexdigest()] for s in self.secrets
+            ],
             "failures": [[f.origin, f.reason] for f in self.failures],
             "answered": list(self.answered),
             "refetch": [self.refetched, self.refetch_limited],
@@ -147,8 +163,9 @@ def _check_signature(decoded: DecodedToken, resolution: KeyResolution, expectati
         return SignatureOutcome(SignatureStatus.NOT_CHECKED, "an encrypted token (JWE) has no signature to check")
     header = decoded.header
     if header is None or len(decoded.segments) != 3 or any(p.cause is CauseId.MALFORMED for p in decoded.problems):
-        return SignatureOutcome(SignatureStatus.NOT_CHECKED,
-                                "the token is malformed, so its signature cannot be checked")
+        return SignatureOutcome(
+            SignatureStatus.NOT_CHECKED, "the token is malformed, so its signature cannot be checked"
+        )
     alg = header.get("alg")
     if not isinstance(alg, str):
         return SignatureOutcome(SignatureStatus.NOT_CHECKED, "the header names no algorithm")
@@ -158,13 +175,17 @@ def _check_signature(decoded: DecodedToken, resolution: KeyResolution, expectati
     refused = _refused_header(header)
     if refused is not None:
         finding = _finding(CauseId.SIGNATURE_INVALID, "header_refused", refused, 0.8, "header refused")
-        return SignatureOutcome(SignatureStatus.INVALID, "the header is refused before the signature is checked",
-                                (finding,))
+        return SignatureOutcome(
+            SignatureStatus.INVALID, "the header is refused before the signature is checked", (finding,)
+        )
     if alg not in _supported_algorithms():
-        detail = (f"alg is {show(alg)}, an algorithm no JOSE library verifies: the token was made by hand or by a "
-                  "broken issuer")
-        finding = _finding(CauseId.ALGORITHM_NOT_ALLOWED, "unsupported_alg", detail, 0.8, f"{show(alg, 24)} unknown",
-                           claim="alg")
+        detail = (
+            f"alg is {show(alg)}, an algorithm no JOSE library verifies: the token was made by hand or by a "
+            "broken issuer"
+        )
+        finding = _finding(
+            CauseId.ALGORITHM_NOT_ALLOWED, "unsupported_alg", detail, 0.8, f"{show(alg, 24)} unknown", claim="alg"
+        )
         return SignatureOutcome(SignatureStatus.INVALID, f"no verifier exists for alg {show(alg, 24)}", (finding,))
     if alg in _HMAC_DIGESTS:
         return _check_hmac(token, resolution, expectations)
@@ -208,10 +229,17 @@ def _check_hmac(token: _Token, resolution: KeyResolution, expectations: Expectat
             "choose the algorithm would accept it; allow only the asymmetric algorithms, and treat the sender as "
             "hostile"
         )
-        finding = _finding(CauseId.ALGORITHM_NOT_ALLOWED, "key_confusion_forgery", detail, 0.99,
-                           "forged with the public key as HMAC secret", claim="alg")
-        return SignatureOutcome(SignatureStatus.INVALID, f"forged: HMAC keyed with {describe_key(forged_with)}",
-                                (finding,))
+        finding = _finding(
+            CauseId.ALGORITHM_NOT_ALLOWED,
+            "key_confusion_forgery",
+            detail,
+            0.99,
+            "forged with the public key as HMAC secret",
+            claim="alg",
+        )
+        return SignatureOutcome(
+            SignatureStatus.INVALID, f"forged: HMAC keyed with {describe_key(forged_with)}", (finding,)
+        )
     if not resolution.secrets:
         if _failed(resolution, secret=True):
             return _source_failed(resolution, secret=True)
@@ -223,11 +251,21 @@ def _check_hmac(token: _Token, resolution: KeyResolution, expectations: Expectat
                 f"({keys}): a validator refuses it. Either the issuer is misconfigured, or the token is a "
                 "key-confusion forgery attempt"
             )
-            findings = (_finding(CauseId.ALGORITHM_NOT_ALLOWED, "hs_with_public_keys", detail, 0.85,
-                                 f"{show(token.alg, 12)} where public keys are configured", claim="alg"),)
-        return SignatureOutcome(SignatureStatus.INVALID,
-                                f"{show(token.alg, 12)} needs a shared secret; this service has public keys only",
-                                findings)
+            findings = (
+                _finding(
+                    CauseId.ALGORITHM_NOT_ALLOWED,
+                    "hs_with_public_keys",
+                    detail,
+                    0.85,
+                    f"{show(token.alg, 12)} where public keys are configured",
+                    claim="alg",
+                ),
+            )
+        return SignatureOutcome(
+            SignatureStatus.INVALID,
+            f"{show(token.alg, 12)} needs a shared secret; this service has public keys only",
+            findings,
+        )
 
     encoded_as: tuple[HmacSecret, str] | None = None
     for secret in resolution.secrets:
@@ -244,11 +282,14 @@ def _check_hmac(token: _Token, resolution: KeyResolution, expectations: Expectat
             f"issuer {label.split('-')[0]}-decodes the secret. A validator that uses the text as it stands refuses "
             "the token: make both sides use the same bytes"
         )
-        finding = _finding(CauseId.SIGNATURE_INVALID, "secret_encoding", detail, 0.85, f"the issuer uses the {label} "
-                           "secret")
-        return SignatureOutcome(SignatureStatus.INVALID,
-                                f"verifies only with the {label} secret in ${secret.name}, not with its text",
-                                (finding,))
+        finding = _finding(
+            CauseId.SIGNATURE_INVALID, "secret_encoding", detail, 0.85, f"the issuer uses the {label} secret"
+        )
+        return SignatureOutcome(
+            SignatureStatus.INVALID,
+            f"verifies only with the {label} secret in ${secret.name}, not with its text",
+            (finding,),
+        )
     if _failed(resolution, secret=True):
         return _source_failed(resolution, secret=True)
     names = ", ".join(f"${s.name}" for s in resolution.secrets)
@@ -325,7 +366,9 @@ def _public_key_object(key: TrustedKey) -> Any:
     from jwt.exceptions import PyJWTError
 
     loaders: dict[str, Callable[[Any], Any]] = {
-        "RSA": RSAAlgorithm.from_jwk, "EC": ECAlgorithm.from_jwk, "OKP": OKPAlgorithm.from_jwk,
+        "RSA": RSAAlgorithm.from_jwk,
+        "EC": ECAlgorithm.from_jwk,
+        "OKP": OKPAlgorithm.from_jwk,
     }
     loader = loaders.get(key.kty)
     if loader is None:
@@ -350,10 +393,19 @@ def _check_public_key(token: _Token, resolution: KeyResolution) -> SignatureOutc
             "the issuer signs with a key pair the service does not know, or the service is set up with the wrong "
             "kind of key"
         )
-        finding = _finding(CauseId.ALGORITHM_NOT_ALLOWED, "public_key_alg_for_hmac_service", detail, 0.8,
-                           f"{show(alg, 12)} where only an HMAC secret is configured", claim="alg")
-        return SignatureOutcome(SignatureStatus.INVALID, f"{show(alg, 12)} needs a public key; only an HMAC secret "
-                                "is configured", (finding,))
+        finding = _finding(
+            CauseId.ALGORITHM_NOT_ALLOWED,
+            "public_key_alg_for_hmac_service",
+            detail,
+            0.8,
+            f"{show(alg, 12)} where only an HMAC secret is configured",
+            claim="alg",
+        )
+        return SignatureOutcome(
+            SignatureStatus.INVALID,
+            f"{show(alg, 12)} needs a public key; only an HMAC secret is configured",
+            (finding,),
+        )
     fitting = [key for key in keys if _fits(key, alg)]
     named = [key for key in keys if kid is not None and key.kid == kid]
 
@@ -361,22 +413,36 @@ def _check_public_key(token: _Token, resolution: KeyResolution) -> SignatureOutc
         named_fitting = [key for key in named if key in fitting]
         if not named_fitting:
             key = named[0]
-            detail = (f"kid {show(kid)} names {_kind(key)} ({describe_key(key)}), but alg is {show(alg)}: the issuer "
-                      "signs with another key than the one its header names, or the header's alg is wrong")
-            finding = _finding(CauseId.ALGORITHM_NOT_ALLOWED, "alg_key_mismatch", detail, 0.8,
-                               f"{show(alg, 12)} with {_kind(key)}", claim="alg")
-            return SignatureOutcome(SignatureStatus.INVALID, f"{describe_key(key)} is not a {show(alg, 12)} key",
-                                    (finding,))
+            detail = (
+                f"kid {show(kid)} names {_kind(key)} ({describe_key(key)}), but alg is {show(alg)}: the issuer "
+                "signs with another key than the one its header names, or the header's alg is wrong"
+            )
+            finding = _finding(
+                CauseId.ALGORITHM_NOT_ALLOWED,
+                "alg_key_mismatch",
+                detail,
+                0.8,
+                f"{show(alg, 12)} with {_kind(key)}",
+                claim="alg",
+            )
+            return SignatureOutcome(
+                SignatureStatus.INVALID, f"{describe_key(key)} is not a {show(alg, 12)} key", (finding,)
+            )
         good = _first_verifying(token, named_fitting)
         if good is not None:
             return _verified(token, good)
         other = _first_verifying(token, [key for key in fitting if key not in named])
         if other is not None:
-            detail = (f"the signature does not verify with {describe_key(named_fitting[0])}, the key its kid names, "
-                      f"but it does with {describe_key(other)}: the issuer writes the wrong kid into the header")
+            detail = (
+                f"the signature does not verify with {describe_key(named_fitting[0])}, the key its kid names, "
+                f"but it does with {describe_key(other)}: the issuer writes the wrong kid into the header"
+            )
             finding = _finding(CauseId.SIGNATURE_INVALID, "wrong_kid", detail, 0.9, "header names the wrong kid")
-            return SignatureOutcome(SignatureStatus.INVALID, f"signed with {describe_key(other)}, not with the key "
-                                    "its kid names", (finding,))
+            return SignatureOutcome(
+                SignatureStatus.INVALID,
+                f"signed with {describe_key(other)}, not with the key its kid names",
+                (finding,),
+            )
         return _does_not_verify(token, named_fitting[0])
 
     good = _first_verifying(token, fitting)
@@ -393,23 +459,42 @@ def _check_public_key(token: _Token, resolution: KeyResolution) -> SignatureOutc
     if _failed(resolution):
         return _source_failed(resolution)
     if not fitting:
-        detail = (f"alg is {show(alg)}, but no configured key can verify it ({_key_list(keys)}): the issuer signs "
-                  "with another kind of key than the service expects")
-        finding = _finding(CauseId.ALGORITHM_NOT_ALLOWED, "no_key_for_alg", detail, 0.8,
-                           f"no {show(alg, 12)} key configured", claim="alg")
+        detail = (
+            f"alg is {show(alg)}, but no configured key can verify it ({_key_list(keys)}): the issuer signs "
+            "with another kind of key than the service expects"
+        )
+        finding = _finding(
+            CauseId.ALGORITHM_NOT_ALLOWED,
+            "no_key_for_alg",
+            detail,
+            0.8,
+            f"no {show(alg, 12)} key configured",
+            claim="alg",
+        )
         return SignatureOutcome(SignatureStatus.INVALID, f"no configured key fits alg {show(alg, 12)}", (finding,))
     return _does_not_verify(token, fitting[0], several=len(fitting) > 1)
 
 
 def _verified(token: _Token, key: TrustedKey) -> SignatureOutcome:
     if key.alg and key.alg != token.alg:
-        detail = (f"the signature verifies with {describe_key(key)}, but that key is published for {show(key.alg)} and "
-                  f"the token says {show(token.alg)}: validators that honour the key's alg (PyJWT's PyJWK, jose) "
-                  "refuse it. Sign with the key's algorithm, or publish the key for the one in use")
-        finding = _finding(CauseId.ALGORITHM_NOT_ALLOWED, "key_alg_mismatch", detail, 0.75,
-                           f"key is for {show(key.alg, 12)}", claim="alg")
-        return SignatureOutcome(SignatureStatus.INVALID, f"{describe_key(key)} is published for {show(key.alg, 12)}, "
-                                f"not {show(token.alg, 12)}", (finding,))
+        detail = (
+            f"the signature verifies with {describe_key(key)}, but that key is published for {show(key.alg)} and "
+            f"the token says {show(token.alg)}: validators that honour the key's alg (PyJWT's PyJWK, jose) "
+            "refuse it. Sign with the key's algorithm, or publish the key for the one in use"
+        )
+        finding = _finding(
+            CauseId.ALGORITHM_NOT_ALLOWED,
+            "key_alg_mismatch",
+            detail,
+            0.75,
+            f"key is for {show(key.alg, 12)}",
+            claim="alg",
+        )
+        return SignatureOutcome(
+            SignatureStatus.INVALID,
+            f"{describe_key(key)} is published for {show(key.alg, 12)}, not {show(token.alg, 12)}",
+            (finding,),
+        )
     return SignatureOutcome(SignatureStatus.VERIFIED, f"verified with {describe_key(key)}")
 
 
@@ -423,14 +508,18 @@ def _unknown_kid(token: _Token, resolution: KeyResolution, verifies: TrustedKey 
         when = ", fetched again less than a minute ago"
     else:
         when = ""
-    detail = (f"kid {show(token.kid)} is not in the JWKS of {origins}{has}{when}: the issuer rotated to a key it does "
-              "not publish yet, a cache is stale, or the token comes from another tenant or environment")
+    detail = (
+        f"kid {show(token.kid)} is not in the JWKS of {origins}{has}{when}: the issuer rotated to a key it does "
+        "not publish yet, a cache is stale, or the token comes from another tenant or environment"
+    )
     if verifies is not None:
         detail += f"; the signature does verify with {describe_key(verifies)}, so the issuer writes the wrong kid"
-    finding = _finding(CauseId.UNKNOWN_KID, "unknown_kid", detail, 0.9, f"{show(token.kid, 40)} not in {origins}",
-                       claim="kid")
-    return SignatureOutcome(SignatureStatus.INVALID, f"kid {show(token.kid, 40)} is not in the JWKS of {origins}",
-                            (finding,))
+    finding = _finding(
+        CauseId.UNKNOWN_KID, "unknown_kid", detail, 0.9, f"{show(token.kid, 40)} not in {origins}", claim="kid"
+    )
+    return SignatureOutcome(
+        SignatureStatus.INVALID, f"kid {show(token.kid, 40)} is not in the JWKS of {origins}", (finding,)
+    )
 
 
 def _does_not_verify(token: _Token, key: TrustedKey, *, several: bool = False) -> SignatureOutcome:
@@ -446,8 +535,10 @@ def _does_not_verify(token: _Token, key: TrustedKey, *, several: bool = False) -
     return SignatureOutcome(SignatureStatus.INVALID, f"does not verify with {which}", (finding,))
 
 
-_WRONG_KEY = ("the token was signed with another key (another environment or tenant, or a rotated key that kept its "
-              "kid), or it was changed after it was signed")
+_WRONG_KEY = (
+    "the token was signed with another key (another environment or tenant, or a rotated key that kept its "
+    "kid), or it was changed after it was signed"
+)
 
 
 def _why_not(token: _Token, key: TrustedKey) -> tuple[str, str]:
@@ -456,16 +547,22 @@ def _why_not(token: _Token, key: TrustedKey) -> tuple[str, str]:
     if key.kty == "RSA":
         modulus = _b64_length(key.jwk.get("n", ""))
         if modulus and length != modulus:
-            return "wrong_key", (f"the signature is {length * 8} bits long, and this key is a {modulus * 8}-bit RSA "
-                                 f"key: the token was signed with another ({length * 8}-bit) key")
+            return "wrong_key", (
+                f"the signature is {length * 8} bits long, and this key is a {modulus * 8}-bit RSA "
+                f"key: the token was signed with another ({length * 8}-bit) key"
+            )
     if key.kty == "EC" and token.alg in _EC_CURVES:
         expected = 2 * _EC_CURVES[token.alg][1]
         if length != expected and token.signature[:1] == b"\x30":
-            return "ecdsa_der", (f"the signature is {length} bytes of DER, as Java's SHA256withECDSA or OpenSSL make "
-                                 f"it; JOSE wants the raw r||s form ({expected} bytes). The issuer must convert it")
+            return "ecdsa_der", (
+                f"the signature is {length} bytes of DER, as Java's SHA256withECDSA or OpenSSL make "
+                f"it; JOSE wants the raw r||s form ({expected} bytes). The issuer must convert it"
+            )
         if length != expected:
-            return "wrong_length", (f"a {token.alg} signature is {expected} bytes, this one is {length}: it was cut or "
-                                    "made by another algorithm")
+            return "wrong_length", (
+                f"a {token.alg} signature is {expected} bytes, this one is {length}: it was cut or "
+                "made by another algorithm"
+            )
     return "wrong_key_or_altered", ""
 
 
@@ -533,8 +630,10 @@ def _refused_header(header: Mapping[str, JSONValue]) -> str | None:
     crit = header.get("crit")
     if crit is not None:
         listed = ", ".join(show(item, 24) for item in crit[:4]) if isinstance(crit, list) else show(crit, 40)
-        return (f"the header marks extensions as critical (crit: {listed}): a validator must understand each of them "
-                "or refuse the token, and the common libraries understand none but b64")
+        return (
+            f"the header marks extensions as critical (crit: {listed}): a validator must understand each of them "
+            "or refuse the token, and the common libraries understand none but b64"
+        )
     if header.get("b64") is False:
         return "the header sets b64 to false (an unencoded, detached payload), which a JWT cannot use"
     if "kid" in header and not isinstance(header.get("kid"), str):
@@ -558,8 +657,9 @@ def _source_failed(resolution: KeyResolution, *, secret: bool = False) -> Signat
     return SignatureOutcome(SignatureStatus.KEY_SOURCE_FAILED, details or "no key source answered")
 
 
-def _finding(cause: CauseId, reason: str, detail: str, likelihood: float, summary: str,
-             claim: str | None = None) -> Finding:
+def _finding(
+    cause: CauseId, reason: str, detail: str, likelihood: float, summary: str, claim: str | None = None
+) -> Finding:
     return Finding(cause, Evidence(claim, reason, detail), likelihood, summary)
 
 

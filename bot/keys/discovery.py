@@ -88,8 +88,9 @@ class DiscoverySource:
     async def _fetch(self) -> str | SourceFailure:
         self.fetches += 1
         try:
-            fetched = await self._settings.fetcher(self.url, allow_http=self._allow_http, limits=self._settings.limits,
-                                          what="discovery document")
+            fetched = await self._settings.fetcher(
+                self.url, allow_http=self._allow_http, limits=self._settings.limits, what="discovery document"
+            )
             uri = self._validate(fetched.document)
         except FetchError as failed:
             log.warning("key source failed: %s (%s)", failed.detail, failed.reason)
@@ -113,9 +114,12 @@ class DiscoverySource:
         issuer = document.get("issuer")
         if not isinstance(issuer, str) or issuer not in self._issuers:
             configured = ", ".join(show(item, 60) for item in self._issuers[:3])
-            raise FetchError("issuer_mismatch", f"the discovery document at {self.origin} names issuer "
-                             f"{show(issuer, 80)}, not a configured issuer ({configured}): it belongs to another "
-                             "issuer, tenant or environment")
+            raise FetchError(
+                "issuer_mismatch",
+                f"the discovery document at {self.origin} names issuer "
+                f"{show(issuer, 80)}, not a configured issuer ({configured}): it belongs to another "
+                "issuer, tenant or environment",
+            )
         return self._check(document.get("jwks_uri"))
 
     def _check(self, uri: object) -> str:
@@ -125,9 +129,13 @@ class DiscoverySource:
             check_url(uri, allow_http=self._allow_http, what="jwks_uri")
         except UrlRefused as refused:
             reason = "http_refused" if refused.reason == "http_refused" else "bad_discovery"
-            raise FetchError(reason, f"the discovery document at {self.origin} gives a jwks_uri that is refused: "
-                             f"{refused}") from None
+            raise FetchError(
+                reason, f"the discovery document at {self.origin} gives a jwks_uri that is refused: {refused}"
+            ) from None
         if not self._allow_http and is_internal_address(uri):
-            raise FetchError("internal_address", f"the discovery document at {self.origin} points jwks_uri at an "
-                             f"internal address ({show(host_of(uri), 60)}): refused")
+            raise FetchError(
+                "internal_address",
+                f"the discovery document at {self.origin} points jwks_uri at an "
+                f"internal address ({show(host_of(uri), 60)}): refused",
+            )
         return uri

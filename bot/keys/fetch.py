@@ -66,30 +66,44 @@ async def fetch_json(url: str, *, allow_http: bool, limits: FetchLimits, what: s
         check_url(url, allow_http=allow_http, what=f"{what} URL")
     except UrlRefused as refused:
         raise FetchError(refused.reason, str(refused)) from None
-    timeout = aiohttp.ClientTimeout(total=limits.total_timeout, connect=limits.connect_timeout,
-                                    sock_connect=limits.connect_timeout, sock_read=limits.read_timeout)
-    headers = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate",
-               "User-Agent": f"jwtcheck/{__version__} (key fetch)"}
+    timeout = aiohttp.ClientTimeout(
+        total=limits.total_timeout,
+        connect=limits.connect_timeout,
+        sock_connect=limits.connect_timeout,
+        sock_read=limits.read_timeout,
+    )
+    headers = {
+        "Accept": "application/json",
+        "Accept-Encoding": "gzip, deflate",
+        "User-Agent": f"jwtcheck/{__version__} (key fetch)",
+    }
     try:
         async with asyncio.timeout(limits.total_timeout + 0.5):
-            async with aiohttp.ClientSession(timeout=timeout, headers=headers, cookie_jar=aiohttp.DummyCookieJar(),
-                                             auto_decompress=False, trust_env=False) as session:
+            async with aiohttp.ClientSession(
+                timeout=timeout,
+                headers=headers,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+                trust_env=False,
+            ) as session:
                 return await _get(session, url, origin, allow_http, limits, what)
     except FetchError:
         raise
     except TimeoutError:
-        raise FetchError("timeout", f"the {what} at {origin} did not answer within {limits.total_timeout:g} s") \
-            from None
+        raise FetchError(
+            "timeout", f"the {what} at {origin} did not answer within {limits.total_timeout:g} s"
+        ) from None
     except (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch):
-        raise FetchError("tls", f"the {what} at {origin} failed the TLS handshake (certificate not trusted or "
-                         "wrong host)") from None
+        raise FetchError(
+            "tls", f"the {what} at {origin} failed the TLS handshake (certificate not trusted or wrong host)"
+        ) from None
     except (aiohttp.ClientError, OSError, ValueError) as exc:
-        raise FetchError("unreachable", f"the {what} at {origin} could not be reached ({type(exc).__name__})") \
-            from None
+        raise FetchError("unreachable", f"the {what} at {origin} could not be reached ({type(exc).__name__})") from None
 
 
-async def _get(session: aiohttp.ClientSession, url: str, origin: str, allow_http: bool, limits: FetchLimits,
-               what: str) -> Fetched:
+async def _get(
+    session: aiohttp.ClientSession, url: str, origin: str, allow_http: bool, limits: FetchLimits, what: str
+) -> Fetched:
     current = url
     for _ in range(limits.max_redirects + 1):
         async with session.get(current, allow_redirects=False) as response:
@@ -114,18 +128,22 @@ def _redirect_target(current: str, location: str | None, origin: str, allow_http
     target = urljoin(current, location.strip())
     shown = printable(host_of(target))[:80]
     if not same_origin(current, target):
-        raise FetchError("redirect_refused", f"the {what} at {origin} redirected to {shown}: a redirect to another "
-                         "host is never followed")
+        raise FetchError(
+            "redirect_refused",
+            f"the {what} at {origin} redirected to {shown}: a redirect to another host is never followed",
+        )
     try:
         return check_url(target, allow_http=allow_http, what=f"{what} redirect")
     except UrlRefused as refused:
-        raise FetchError("redirect_refused", f"the {what} at {origin} redirected to a URL that is refused: "
-                         f"{refused}") from None
+        raise FetchError(
+            "redirect_refused", f"the {what} at {origin} redirected to a URL that is refused: {refused}"
+        ) from None
 
 
 async def _read_capped(response: aiohttp.ClientResponse, cap: int, origin: str, what: str) -> bytes:
-    too_large = FetchError("too_large", f"the {what} at {origin} is over {cap // 1024} KiB: no real key set is that "
-                           "large")
+    too_large = FetchError(
+        "too_large", f"the {what} at {origin} is over {cap // 1024} KiB: no real key set is that large"
+    )
     length = response.content_length
     if length is not None and length > cap:
         raise too_large
@@ -135,8 +153,9 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int, origin: str, 
     elif encoding in ("", "identity"):
         decompressor = None
     else:
-        raise FetchError("bad_response", f"the {what} at {origin} came in an encoding that is not read "
-                         f"({printable(encoding)[:20]})")
+        raise FetchError(
+            "bad_response", f"the {what} at {origin} came in an encoding that is not read ({printable(encoding)[:20]})"
+        )
     body = bytearray()
     compressed = 0
     try:

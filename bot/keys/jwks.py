@@ -68,7 +68,7 @@ def store_key(kind: str, url: str) -> str:
 def parse_jwks(document: Any, origin: str) -> tuple[TrustedKey, ...]:
     """The usable public signing keys of a JWK Set; :class:`FetchError` ``bad_jwks`` when there are none."""
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise FetchError("bad_jwks", f"the JWKS at {origin} is JSON but not a JWK Set (no \"keys\" array)")
+        raise FetchError("bad_jwks", f'the JWKS at {origin} is JSON but not a JWK Set (no "keys" array)')
     items = document["keys"]
     if len(items) > MAX_JWKS_KEYS:
         raise FetchError("bad_jwks", f"the JWKS at {origin} lists {len(items)} keys, over the {MAX_JWKS_KEYS} read")
@@ -142,15 +142,19 @@ class JwksSource:
             return None
         if remaining <= 0:
             return None
-        entry = self._entry = _Entry(keys, frozenset(k.kid for k in keys if k.kid),
-                                     self._settings.clock() + min(remaining, MAX_AGE))
+        entry = self._entry = _Entry(
+            keys, frozenset(k.kid for k in keys if k.kid), self._settings.clock() + min(remaining, MAX_AGE)
+        )
         return entry
 
     async def _save(self, keys: tuple[TrustedKey, ...], age: float) -> None:
         if self._settings.store is None:
             return
-        document = {"keys": [dict(key.jwk) for key in keys], "fetched_at": round(self._settings.wall()),
-                    "expires_at": round(self._settings.wall() + age)}
+        document = {
+            "keys": [dict(key.jwk) for key in keys],
+            "fetched_at": round(self._settings.wall()),
+            "expires_at": round(self._settings.wall() + age),
+        }
         try:
             await self._settings.store.set(self._key, json.dumps(document, separators=(",", ":")), max(1, int(age)))
         except Exception:
@@ -180,8 +184,9 @@ class JwksSource:
         self.fetches += 1
         self._last_fetch = self._settings.clock()
         try:
-            fetched = await self._settings.fetcher(self.url, allow_http=self._allow_http, limits=self._settings.limits,
-                                                   what="JWKS")
+            fetched = await self._settings.fetcher(
+                self.url, allow_http=self._allow_http, limits=self._settings.limits, what="JWKS"
+            )
             keys = parse_jwks(fetched.document, self.origin)
         except FetchError as failed:
             log.warning("key source failed: %s (%s)", failed.detail, failed.reason)

@@ -37,8 +37,15 @@ class Keyring:
         failure_ttl: float = FAILURE_TTL,
         fetcher: Fetcher = fetch_json,
     ) -> None:
-        self._settings = FetchSettings(store=store, limits=limits, clock=clock, wall=wall,
-                                       refetch_interval=refetch_interval, failure_ttl=failure_ttl, fetcher=fetcher)
+        self._settings = FetchSettings(
+            store=store,
+            limits=limits,
+            clock=clock,
+            wall=wall,
+            refetch_interval=refetch_interval,
+            failure_ttl=failure_ttl,
+            fetcher=fetcher,
+        )
         self._jwks: dict[tuple[str, bool], JwksSource] = {}
         self._discovery: dict[tuple[str, tuple[str, ...], bool], DiscoverySource] = {}
 
@@ -58,8 +65,12 @@ class Keyring:
         source = self._discovery.get(key)
         if source is None:
             source = self._discovery[key] = DiscoverySource(
-                url, issuers, jwks_for=lambda uri: self.jwks(uri, allow_http), allow_http=allow_http,
-                settings=self._settings)
+                url,
+                issuers,
+                jwks_for=lambda uri: self.jwks(uri, allow_http),
+                allow_http=allow_http,
+                settings=self._settings,
+            )
         return source
 
     def sources(self, config: KeyConfig) -> list[KeySource]:
@@ -85,8 +96,12 @@ class Keyring:
             if result.answered and result.answered not in answered:
                 answered.append(result.answered)
         return KeyResolution(
-            keys=tuple(keys.values()), secrets=local.secrets, failures=tuple(failures), answered=tuple(answered),
-            refetched=any(r.refetched for r in results), refetch_limited=any(r.refetch_limited for r in results),
+            keys=tuple(keys.values()),
+            secrets=local.secrets,
+            failures=tuple(failures),
+            answered=tuple(answered),
+            refetched=any(r.refetched for r in results),
+            refetch_limited=any(r.refetch_limited for r in results),
         )
 
     async def _bounded(self, source: KeySource, kid: str | None) -> SourceKeys:
@@ -95,8 +110,11 @@ class Keyring:
                 return await source.lookup(kid)
         except TimeoutError:
             origin = getattr(source, "origin", "?")
-            return SourceKeys(failure=SourceFailure(origin, "timeout", f"the key source at {origin} did not answer "
-                                                    f"within {self.deadline:g} s"))
+            return SourceKeys(
+                failure=SourceFailure(
+                    origin, "timeout", f"the key source at {origin} did not answer within {self.deadline:g} s"
+                )
+            )
 
 
 def _identity(key: TrustedKey) -> tuple[str, bool, tuple[tuple[str, str], ...]]:

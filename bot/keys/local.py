@@ -18,11 +18,23 @@ def resolve_local(config: KeyConfig, environ: Mapping[str, str] | None = None) -
     if name:
         value = env.get(name)
         if value is None:
-            failures = (SourceFailure(f"${name}", "not_set", f"the environment variable {name}, which should hold the "
-                                      "HMAC secret, is not set", secret=True),)
+            failures = (
+                SourceFailure(
+                    f"${name}",
+                    "not_set",
+                    f"the environment variable {name}, which should hold the HMAC secret, is not set",
+                    secret=True,
+                ),
+            )
         elif not value.strip():
-            failures = (SourceFailure(f"${name}", "empty", f"the environment variable {name}, which should hold the "
-                                      "HMAC secret, is empty", secret=True),)
+            failures = (
+                SourceFailure(
+                    f"${name}",
+                    "empty",
+                    f"the environment variable {name}, which should hold the HMAC secret, is empty",
+                    secret=True,
+                ),
+            )
         else:
             secrets = (HmacSecret(name, value),)
     return KeyResolution(keys=config.static_keys, secrets=secrets, failures=failures)

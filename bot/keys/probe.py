@@ -29,21 +29,34 @@ class ProbeFailure:
     detail: str
 
 
-async def probe_clock(service: str, url: str, *, allow_http: bool, limits: FetchLimits = DEFAULT_LIMITS,
-                      clock: Callable[[], float] = time.time) -> Observation | ProbeFailure:
+async def probe_clock(
+    service: str,
+    url: str,
+    *,
+    allow_http: bool,
+    limits: FetchLimits = DEFAULT_LIMITS,
+    clock: Callable[[], float] = time.time,
+) -> Observation | ProbeFailure:
     """One HEAD (GET if HEAD is refused) to ``url``; the service's clock offset from its ``Date``."""
     origin = host_of(url)
     try:
         check_url(url, allow_http=allow_http, what="probe_url")
     except UrlRefused as refused:
         return ProbeFailure(service, refused.reason, str(refused))
-    timeout = aiohttp.ClientTimeout(total=limits.total_timeout, connect=limits.connect_timeout,
-                                    sock_connect=limits.connect_timeout, sock_read=limits.read_timeout)
+    timeout = aiohttp.ClientTimeout(
+        total=limits.total_timeout,
+        connect=limits.connect_timeout,
+        sock_connect=limits.connect_timeout,
+        sock_read=limits.read_timeout,
+    )
     headers = {"User-Agent": f"jwtcheck/{__version__} (clock probe)"}
     try:
-        async with asyncio.timeout(limits.total_timeout + 0.5), aiohttp.ClientSession(
-            timeout=timeout, headers=headers, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
-        ) as session:
+        async with (
+            asyncio.timeout(limits.total_timeout + 0.5),
+            aiohttp.ClientSession(
+                timeout=timeout, headers=headers, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+            ) as session,
+        ):
             for method in ("HEAD", "GET"):
                 sent = clock()
                 async with session.request(method, url, allow_redirects=False) as response:

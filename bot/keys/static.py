@@ -78,8 +78,9 @@ def _from_json(data: bytes, shown: str) -> tuple[TrustedKey, ...]:
     try:
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise KeyFileError(f"{shown}: neither PEM nor JSON (a key file holds a PEM public key, a JWK or a JWK Set)") \
-            from None
+        raise KeyFileError(
+            f"{shown}: neither PEM nor JSON (a key file holds a PEM public key, a JWK or a JWK Set)"
+        ) from None
     if isinstance(document, dict) and isinstance(document.get("keys"), list):
         items, what = document["keys"], "JWK Set"
         if len(items) > MAX_JWKS_KEYS:
@@ -92,8 +93,10 @@ def _from_json(data: bytes, shown: str) -> tuple[TrustedKey, ...]:
     for index, item in enumerate(items):
         where = f"{shown}: key {index + 1} of the JWK Set" if what == "JWK Set" else shown
         if isinstance(item, dict) and item.get("kty") == "oct":
-            raise KeyFileError(f"{where} is a symmetric (oct) key: HMAC secrets are never kept in files; put it in "
-                               "an environment variable named by hmac_secret_env")
+            raise KeyFileError(
+                f"{where} is a symmetric (oct) key: HMAC secrets are never kept in files; put it in "
+                "an environment variable named by hmac_secret_env"
+            )
         if has_private_members(item):
             raise KeyFileError(f"{where} holds private key material (d…): give the public JWK only")
         jwk = public_jwk(item)

@@ -22,8 +22,14 @@ class UrlRefused(ValueError):
 def check_url(url: str, *, allow_http: bool, what: str = "key source URL") -> str:
     """``url`` if it is an absolute https URL (http only with ``allow_http``) with a host, no credentials and
     no fragment; :class:`UrlRefused` otherwise."""
-    if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH or not url.isascii() or not url.isprintable() \
-            or any(char.isspace() for char in url):
+    if (
+        not isinstance(url, str)
+        or not url
+        or len(url) > MAX_URL_LENGTH
+        or not url.isascii()
+        or not url.isprintable()
+        or any(char.isspace() for char in url)
+    ):
         raise UrlRefused("bad_url", f"the {what} must be one absolute URL of at most {MAX_URL_LENGTH} ASCII characters")
     try:
         parts = urlsplit(url)
@@ -32,8 +38,11 @@ def check_url(url: str, *, allow_http: bool, what: str = "key source URL") -> st
         raise UrlRefused("bad_url", f"the {what} is not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme == "http" and not allow_http:
-        raise UrlRefused("http_refused", f"the {what} {host_of(url)} is http: only https is fetched, unless the "
-                         "service sets allow_http = true (a local issuer in development)")
+        raise UrlRefused(
+            "http_refused",
+            f"the {what} {host_of(url)} is http: only https is fetched, unless the "
+            "service sets allow_http = true (a local issuer in development)",
+        )
     if scheme not in ("https", "http"):
         raise UrlRefused("bad_url", f"the {what} must start with https://")
     if not parts.hostname:
@@ -84,5 +93,11 @@ def is_internal_address(url: str) -> bool:
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
-            or address.is_multicast or address.is_unspecified)
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )

@@ -205,7 +205,5 @@ class Knowledge:
         if len(self.cards) == 1:
             card = self.cards[0]
             return f"Rates: {card.rates_wording} from the source card (fix rate {percent(card.fix_rate)})"
-        parts = (
-            f"{card.rates_wording} from card {card.id} (fix rate {percent(card.fix_rate)})" for card in self.cards
-        )
+        parts = (f"{card.rates_wording} from card {card.id} (fix rate {percent(card.fix_rate)})" for card in self.cards)
         return "Rates: " + "; ".join(parts)

@@ -32,8 +32,9 @@ class Refused(ValueError):
 
 
 class Delivery:
-    def __init__(self, emulator: Emulator, signing_secret: str, events_url: str, *,
-                 ack_timeout: float = ACK_TIMEOUT) -> None:
+    def __init__(
+        self, emulator: Emulator, signing_secret: str, events_url: str, *, ack_timeout: float = ACK_TIMEOUT
+    ) -> None:
         self.emulator = emulator
         self.workspace: Workspace = emulator.workspace
         self.events_url = events_url
@@ -93,9 +94,14 @@ class Delivery:
         ws = self.workspace
         name, _, text = typed.partition(" ")
         if name.lower() != payloads.COMMAND:
-            ws.add(ws.slackbot, f"`{payloads.escape(name[:80])}` is not a valid command. In Slack, all messages "
-                   "that start with the \"/\" character are interpreted as commands. This playground has "
-                   f"`{payloads.COMMAND}`.", thread_ts=thread, ephemeral=True)
+            ws.add(
+                ws.slackbot,
+                f"`{payloads.escape(name[:80])}` is not a valid command. In Slack, all messages "
+                'that start with the "/" character are interpreted as commands. This playground has '
+                f"`{payloads.COMMAND}`.",
+                thread_ts=thread,
+                ephemeral=True,
+            )
             return
         hook = self.emulator.new_hook(ws.channel_id, None, thread)
         body = payloads.command_body(ws, text.strip(), hook.url)
@@ -104,7 +110,7 @@ class Delivery:
     async def _slash(self, body: str, hook: Hook) -> None:
         status, reply = await self._post(body, FORM)
         if status != 200:
-            self._notice(f"`{payloads.COMMAND}` failed with the error \"{_why(status)}\"", hook.thread_ts)
+            self._notice(f'`{payloads.COMMAND}` failed with the error "{_why(status)}"', hook.thread_ts)
             return
         if reply.strip():  # an acknowledgement with a body is a response, as in Slack
             try:
@@ -119,8 +125,10 @@ class Delivery:
     async def _event(self, body: str, kind: str, message: Message) -> None:
         status, _ = await self._post(body, "application/json")
         if status != 200:
-            self._notice(f"The app did not acknowledge the `{kind}` event ({_why(status)}); Slack would retry it.",
-                         message.thread_ts or message.ts)
+            self._notice(
+                f"The app did not acknowledge the `{kind}` event ({_why(status)}); Slack would retry it.",
+                message.thread_ts or message.ts,
+            )
 
     async def _click(self, body: str, message: Message) -> None:
         status, _ = await self._post(body, FORM)

@@ -108,8 +108,15 @@ class Emulator:
 
     def _auth_test(self, _: dict[str, Any]) -> Answer:
         ws = self.workspace
-        return {"url": f"https://{ws.team_domain}.slack.com/", "team": "Playground", "user": ws.bot.name,
-                "team_id": ws.team_id, "user_id": ws.bot.id, "bot_id": ws.bot.bot_id, "is_enterprise_install": False}
+        return {
+            "url": f"https://{ws.team_domain}.slack.com/",
+            "team": "Playground",
+            "user": ws.bot.name,
+            "team_id": ws.team_id,
+            "user_id": ws.bot.id,
+            "bot_id": ws.bot.bot_id,
+            "is_enterprise_install": False,
+        }
 
     def _post_message(self, params: dict[str, Any]) -> Answer:
         channel = self._channel(params)
@@ -124,8 +131,9 @@ class Emulator:
             raise ApiError("user_not_in_channel")
         text, blocks = _content(params)
         thread_ts = self._thread(channel, params.get("thread_ts"))
-        message = self.workspace.add(self.workspace.bot, text, blocks, thread_ts=thread_ts, ephemeral=True,
-                                     channel=channel)
+        message = self.workspace.add(
+            self.workspace.bot, text, blocks, thread_ts=thread_ts, ephemeral=True, channel=channel
+        )
         return {"message_ts": message.ts}
 
     def _update(self, params: dict[str, Any]) -> Answer:
@@ -148,8 +156,7 @@ class Emulator:
         messages = [m.slack() for m in thread[:limit]]
         if len(thread) > 1:  # Slack marks a thread's parent with its own ts and the number of replies
             messages[0].update(thread_ts=thread[0].ts, reply_count=len(thread) - 1)
-        return {"messages": messages, "has_more": len(thread) > limit,
-                "response_metadata": {"next_cursor": ""}}
+        return {"messages": messages, "has_more": len(thread) > limit, "response_metadata": {"next_cursor": ""}}
 
     def _channel(self, params: dict[str, Any]) -> str:
         channel = str(params.get("channel") or "")
@@ -270,4 +277,3 @@ def _int(value: Any, *, default: int, low: int, high: int) -> int:
     except (TypeError, ValueError):
         return default
     return max(low, min(high, number))
-

@@ -28,8 +28,10 @@ from bot.playground.samples import samples
 from bot.playground.workspace import Workspace
 
 log = logging.getLogger(__name__)
-CSP = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
-       "frame-ancestors 'none'; img-src 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'; img-src 'self'"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -67,15 +69,17 @@ class Page:
         app.middlewares.append(self._guard)
         app.on_response_prepare.append(self._headers)
         app.on_shutdown.append(self._close_sockets)
-        app.add_routes([
-            web.get("/", self._index),
-            web.get("/static/{name}", self._static),
-            web.get("/playground/ws", self._socket),
-            web.get("/playground/state", self._state),
-            web.get("/playground/samples", self._samples),
-            web.post("/playground/send", self._send),
-            web.post("/playground/click", self._click),
-        ])
+        app.add_routes(
+            [
+                web.get("/", self._index),
+                web.get("/static/{name}", self._static),
+                web.get("/playground/ws", self._socket),
+                web.get("/playground/state", self._state),
+                web.get("/playground/samples", self._samples),
+                web.post("/playground/send", self._send),
+                web.post("/playground/click", self._click),
+            ]
+        )
 
     # --- safety -----------------------------------------------------------------------------------
 
@@ -86,8 +90,11 @@ class Page:
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.origins:
             raise web.HTTPForbidden(text="cross-origin requests are refused")
-        if request.path.startswith("/playground/") and request.method == "POST" \
-                and request.content_type != "application/json":
+        if (
+            request.path.startswith("/playground/")
+            and request.method == "POST"
+            and request.content_type != "application/json"
+        ):
             raise web.HTTPUnsupportedMediaType(text="send JSON")
         return await handler(request)
 

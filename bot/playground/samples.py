@@ -30,8 +30,12 @@ def samples(knowledge: Knowledge, now: datetime | None = None) -> list[dict[str,
 def options_text(expectations: Expectations) -> str:
     """The options a user would type for these expectations (``bot.slack.options`` reads them)."""
     parts = []
-    for name, values in (("aud", expectations.audiences), ("iss", expectations.issuers),
-                         ("alg", expectations.algorithms), ("require", expectations.required_claims)):
+    for name, values in (
+        ("aud", expectations.audiences),
+        ("iss", expectations.issuers),
+        ("alg", expectations.algorithms),
+        ("require", expectations.required_claims),
+    ):
         if values:
             parts.append(f"{name}={','.join(values)}")
     if expectations.leeway:

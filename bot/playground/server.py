@@ -49,8 +49,14 @@ class Playground:
     runner: web.AppRunner
 
     @classmethod
-    async def start(cls, port: int = 0, *, redis_url: str | None = None, services: ServicesConfig | None = None,
-                    ack_timeout: float = ACK_TIMEOUT) -> Playground:
+    async def start(
+        cls,
+        port: int = 0,
+        *,
+        redis_url: str | None = None,
+        services: ServicesConfig | None = None,
+        ack_timeout: float = ACK_TIMEOUT,
+    ) -> Playground:
         listener = _listen(port)
         try:
             return await cls._start(listener, redis_url, services, ack_timeout)
@@ -59,13 +65,23 @@ class Playground:
             raise
 
     @classmethod
-    async def _start(cls, listener: socket.socket, redis_url: str | None, services: ServicesConfig | None,
-                     ack_timeout: float) -> Playground:
+    async def _start(
+        cls, listener: socket.socket, redis_url: str | None, services: ServicesConfig | None, ack_timeout: float
+    ) -> Playground:
         port = int(listener.getsockname()[1])
         url = f"http://{HOST}:{port}"
         token, secret = f"xoxb-playground-{secrets.token_hex(8)}", secrets.token_hex(32)
-        settings = Settings(bot_token=token, signing_secret=secret, app_token=None, port=port, redis_url=redis_url,
-                            slack_api_url=f"{url}/api/", services=services, log_format="text", log_level="INFO")
+        settings = Settings(
+            bot_token=token,
+            signing_secret=secret,
+            app_token=None,
+            port=port,
+            redis_url=redis_url,
+            slack_api_url=f"{url}/api/",
+            services=services,
+            log_format="text",
+            log_level="INFO",
+        )
         runtime = Runtime(settings)
         workspace = Workspace()
         emulator = Emulator(workspace, token, url)
@@ -112,10 +128,16 @@ def _listen(port: int) -> socket.socket:
 
 
 def main(argv: Sequence[str] = ()) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot playground",
-                                     description="The jwtcheck bot in a browser: a Slack-like page, no Slack needed.")
-    parser.add_argument("--port", type=int, default=None, help=f"TCP port on {HOST} (default: $PORT, else "
-                        f"{DEFAULT_PORT}; 0 picks a free one)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot playground",
+        description="The jwtcheck bot in a browser: a Slack-like page, no Slack needed.",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"TCP port on {HOST} (default: $PORT, else {DEFAULT_PORT}; 0 picks a free one)",
+    )
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as stop:

@@ -79,24 +79,34 @@ class Workspace:
         if parent is None or parent.ephemeral:
             return []
         root = parent.thread_ts or parent.ts
-        return [m for m in self._messages.values()
-                if m.channel == channel and not m.ephemeral and (m.ts == root or m.thread_ts == root)]
+        return [
+            m
+            for m in self._messages.values()
+            if m.channel == channel and not m.ephemeral and (m.ts == root or m.thread_ts == root)
+        ]
 
     def view(self, message: Message) -> dict[str, Any]:
         """What the page needs to draw a message."""
         return {
-            "channel": message.channel, "ts": message.ts, "thread_ts": message.thread_ts,
+            "channel": message.channel,
+            "ts": message.ts,
+            "thread_ts": message.thread_ts,
             "author": {"id": message.author.id, "name": message.author.name, "bot": message.author.bot_id is not None},
-            "text": message.text, "blocks": message.blocks, "ephemeral": message.ephemeral,
+            "text": message.text,
+            "blocks": message.blocks,
+            "ephemeral": message.ephemeral,
             "reply_count": self._replies.get((message.channel, message.ts), 0),
         }
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "type": "snapshot",
-            "workspace": {"team": self.team_domain, "channel": {"id": self.channel_id, "name": self.channel_name},
-                          "me": self.person.id,
-                          "members": {m.id: {"name": m.name, "bot": m.bot_id is not None} for m in self.members()}},
+            "workspace": {
+                "team": self.team_domain,
+                "channel": {"id": self.channel_id, "name": self.channel_name},
+                "me": self.person.id,
+                "members": {m.id: {"name": m.name, "bot": m.bot_id is not None} for m in self.members()},
+            },
             "messages": [self.view(m) for m in self._messages.values()],
         }
 
@@ -107,8 +117,16 @@ class Workspace:
         self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
         return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
 
-    def add(self, author: Member, text: str, blocks: list[dict[str, Any]] | None = None, *,
-            thread_ts: str | None = None, ephemeral: bool = False, channel: str | None = None) -> Message:
+    def add(
+        self,
+        author: Member,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        *,
+        thread_ts: str | None = None,
+        ephemeral: bool = False,
+        channel: str | None = None,
+    ) -> Message:
         message = Message(channel or self.channel_id, self.next_ts(), author, text, blocks, thread_ts, ephemeral)
         self._messages[(message.channel, message.ts)] = message
         if thread_ts and not ephemeral:

@@ -356,10 +356,14 @@ class _Card:
     def _vote_buttons(self, number: int, workaround: Workaround) -> Block:
         card_id = self.options.card_id
         buttons = [
-            _button("This fixed it", f"{ACTION_VOTE}:{number}:{VOTE_FIXED}",
-                     vote_value(card_id, workaround.id, VOTE_FIXED)),
-            _button("Didn't help", f"{ACTION_VOTE}:{number}:{VOTE_DIDNT_HELP}",
-                    vote_value(card_id, workaround.id, VOTE_DIDNT_HELP)),
+            _button(
+                "This fixed it", f"{ACTION_VOTE}:{number}:{VOTE_FIXED}", vote_value(card_id, workaround.id, VOTE_FIXED)
+            ),
+            _button(
+                "Didn't help",
+                f"{ACTION_VOTE}:{number}:{VOTE_DIDNT_HELP}",
+                vote_value(card_id, workaround.id, VOTE_DIDNT_HELP),
+            ),
         ]
         return _actions(buttons, f"vote{number}")
 
@@ -390,8 +394,9 @@ class _Card:
     def _facts(self) -> Block:
         d = self.d
         if d.source is Source.ERROR_TEXT or d.token is None:
-            return _context(["Only the error message was read: paste the token too and its claims get checked."],
-                            "facts")
+            return _context(
+                ["Only the error message was read: paste the token too and its claims get checked."], "facts"
+            )
         token = d.token
         elements: list[str] = []
         claims = _claim_facts(token.claims, token.header, self.now)
@@ -420,7 +425,8 @@ class _Card:
         if not self.fixes:
             return None
         libraries = [
-            lib for lib in self.knowledge.libraries_for(self.d.library.value if self.d.library else None)
+            lib
+            for lib in self.knowledge.libraries_for(self.d.library.value if self.d.library else None)
             if any(_snippet(w, lib.library) is not None for w in self.fixes)
         ][:MAX_LIBRARY_BUTTONS]
         if not libraries:
@@ -523,7 +529,7 @@ def _count(value: object) -> int:
 
 
 def _lower_first(text: str) -> str:
-    """"Regenerating the token" → "regenerating the token"; "JWKS refresh" stays as it is."""
+    """ "Regenerating the token" → "regenerating the token"; "JWKS refresh" stays as it is."""
     return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
 
 

@@ -61,8 +61,13 @@ def diagnoses_json(diagnoses: Iterable[Diagnosis]) -> bytes:
     return encode_compact([_diagnosis_dict(d, shared=True) for d in diagnoses])
 
 
-def assemble_report(evaluated_at: datetime, knowledge: Knowledge, parts: Iterable[bytes | memoryview], omitted: int,
-                    sections: Iterable[dict[str, Any]]) -> list[bytes | memoryview]:
+def assemble_report(
+    evaluated_at: datetime,
+    knowledge: Knowledge,
+    parts: Iterable[bytes | memoryview],
+    omitted: int,
+    sections: Iterable[dict[str, Any]],
+) -> list[bytes | memoryview]:
     """The pieces of :func:`report_to_dict`'s compact document, from diagnoses judged in parts, in order.
 
     ``parts`` are :func:`diagnoses_json` arrays and ``sections`` the :func:`knowledge_to_dict` of each
@@ -110,13 +115,25 @@ def knowledge_to_dict(diagnoses: Iterable[Diagnosis]) -> dict[str, Any]:
                 dead_ends.setdefault(dead_end.id, dead_end)
     return {
         "workarounds": {
-            w.id: {"title": w.title, "detail": w.detail, "success_rate": w.success_rate, "source": w.source,
-                   "causes": [c.value for c in w.causes], "snippet_libraries": sorted(w.snippets)}
+            w.id: {
+                "title": w.title,
+                "detail": w.detail,
+                "success_rate": w.success_rate,
+                "source": w.source,
+                "causes": [c.value for c in w.causes],
+                "snippet_libraries": sorted(w.snippets),
+            }
             for w in workarounds.values()
         },
         "dead_ends": {
-            d.id: {"title": d.title, "why": d.why, "fail_rate": d.fail_rate, "source": d.source,
-                   "causes": [c.value for c in d.causes], "same_as": d.same_as}
+            d.id: {
+                "title": d.title,
+                "why": d.why,
+                "fail_rate": d.fail_rate,
+                "source": d.source,
+                "causes": [c.value for c in d.causes],
+                "same_as": d.same_as,
+            }
             for d in dead_ends.values()
         },
     }
@@ -134,7 +151,9 @@ def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool) -> dict[str, Any]:
     return {
         "source": diagnosis.source.value,
         "position": diagnosis.position,
-        "token": None if token is None else {
+        "token": None
+        if token is None
+        else {
             "kind": token.kind,
             "redacted": token.redacted,
             "fingerprint": token.fingerprint,
@@ -183,15 +202,24 @@ def _workarounds(diagnosis: Diagnosis, library: str | None, shared: bool) -> lis
     workarounds = diagnosis.workarounds
     if not shared or (library is not None and any(library in w.snippets for w in workarounds)):
         # the snippet is filled in from this diagnosis's evidence (the leeway it needs): not shared
-        return [{"id": w.id, "title": w.title, "success_rate": w.success_rate, "source": w.source,
-                 **({"snippet": _snippet(w.snippets[library], diagnosis)}
-                    if library is not None and library in w.snippets else {})}
-                for w in workarounds]
+        return [
+            {
+                "id": w.id,
+                "title": w.title,
+                "success_rate": w.success_rate,
+                "source": w.source,
+                **(
+                    {"snippet": _snippet(w.snippets[library], diagnosis)}
+                    if library is not None and library in w.snippets
+                    else {}
+                ),
+            }
+            for w in workarounds
+        ]
     kept = _ADVICE_LISTS.get(id(workarounds))
     if kept is not None and kept[0] is workarounds:
         return kept[1]
-    entries = [{"id": w.id, "title": w.title, "success_rate": w.success_rate, "source": w.source}
-               for w in workarounds]
+    entries = [{"id": w.id, "title": w.title, "success_rate": w.success_rate, "source": w.source} for w in workarounds]
     _remember(workarounds, entries)
     return entries
 
@@ -261,8 +289,12 @@ def encode_compact(document: dict[str, Any] | list[Any]) -> bytes:
 
 
 def _snippet(snippet: Snippet, diagnosis: Diagnosis) -> dict[str, str]:
-    return {"library": snippet.library, "version": snippet.version, "language": snippet.language,
-            "code": snippet_code(snippet, diagnosis)}
+    return {
+        "library": snippet.library,
+        "version": snippet.version,
+        "language": snippet.language,
+        "code": snippet_code(snippet, diagnosis),
+    }
 
 
 def diagnosis_from_dict(data: Mapping[str, Any], knowledge: Knowledge) -> Diagnosis:
@@ -278,8 +310,13 @@ def diagnosis_from_dict(data: Mapping[str, Any], knowledge: Knowledge) -> Diagno
             CauseId(cause["id"]),
             str(cause["summary"]),
             tuple(
-                Evidence(item["claim"], str(item["reason"]), str(item["detail"]), item.get("seconds_off"),
-                         item.get("leeway_needed"))
+                Evidence(
+                    item["claim"],
+                    str(item["reason"]),
+                    str(item["detail"]),
+                    item.get("seconds_off"),
+                    item.get("leeway_needed"),
+                )
                 for item in cause["evidence"]
             ),
             float(cause.get("likelihood", 0.5)),
@@ -293,7 +330,9 @@ def diagnosis_from_dict(data: Mapping[str, Any], knowledge: Knowledge) -> Diagno
         position=int(data.get("position", 0)),
         verdict=Verdict(data["verdict"]),
         causes=causes,
-        token=None if token is None else TokenView(
+        token=None
+        if token is None
+        else TokenView(
             "jwe" if token["kind"] == "jwe" else "jws",
             str(token["redacted"]),
             str(token["fingerprint"]),

@@ -31,8 +31,17 @@ MAX_CARDS = 5
 MAX_EPHEMERAL_CARDS = 4  # a response_url takes 5 responses: 4 cards and a summary
 SCAN_LIMIT = 50
 THREAD_MESSAGES = 100
-CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action",
-                         "cannot_reply_to_message", "ekm_access_denied", "team_access_not_granted"})
+CANNOT_POST = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "restricted_action",
+        "cannot_reply_to_message",
+        "ekm_access_denied",
+        "team_access_not_granted",
+    }
+)
 USAGE = (
     "*Usage:* `/jwtcheck <token, Authorization header, curl line or error text> "
     "[aud=… iss=… alg=… require=… leeway=… service=…] [private]`\n"
@@ -41,8 +50,10 @@ USAGE = (
     "`/jwtcheck probe [service]` reads that service's clock from its probe_url.\n"
     "In a channel, mention me in a thread with a token or an error line, or just paste one."
 )
-NOTHING_HERE = ("I found no JWT and no known JWT error message here. Paste the token, the `Authorization` "
-                "header or the error line, or try `/jwtcheck help`.")
+NOTHING_HERE = (
+    "I found no JWT and no known JWT error message here. Paste the token, the `Authorization` "
+    "header or the error line, or try `/jwtcheck help`."
+)
 Respond = Callable[..., Awaitable[Any]]
 T = TypeVar("T")
 Estimates = dict[str, ClockEstimate]
@@ -56,8 +67,9 @@ class Place:
     thread_ts: str | None
 
 
-async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, Any], *, event_id: str | None,
-                         mention: bool) -> None:
+async def answer_message(
+    deps: Deps, client: AsyncWebClient, event: dict[str, Any], *, event_id: str | None, mention: bool
+) -> None:
     """A channel message or a mention: the cards go in the message's thread, once per message."""
     channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
     if not channel or not ts:
@@ -82,8 +94,7 @@ async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, An
             seen = await _diagnose(deps, text, expectations, keys)
             estimates.update(await deps.clocks.record(place.team, channel, seen, _seconds(message_ts)))
             found.extend(seen.diagnoses)
-        report = Report(report.evaluated_at, expectations, tuple(found[:SCAN_LIMIT]),
-                        max(0, len(found) - SCAN_LIMIT))
+        report = Report(report.evaluated_at, expectations, tuple(found[:SCAN_LIMIT]), max(0, len(found) - SCAN_LIMIT))
     if not report.diagnoses and not mention:
         return  # an ordinary message: no reply
     probed = await _probe_if_time(deps, request, report)
@@ -101,8 +112,9 @@ async def answer_message(deps: Deps, client: AsyncWebClient, event: dict[str, An
     await deps.claims.finish(*claims)
 
 
-async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, command: dict[str, Any],
-                         sent_at: float | None = None) -> None:
+async def answer_command(
+    deps: Deps, client: AsyncWebClient, respond: Respond, command: dict[str, Any], sent_at: float | None = None
+) -> None:
     """``/jwtcheck``: a short summary in the channel and the cards in its thread; ephemeral when asked or
     when the bot cannot post there. The command text is never echoed."""
     try:
@@ -131,8 +143,13 @@ async def answer_command(deps: Deps, client: AsyncWebClient, respond: Respond, c
         user = str(command.get("user_id", ""))
         asked = f"<@{user}> ran `/jwtcheck`: " if _USER_ID.match(user) else "`/jwtcheck`: "
         try:
-            summary = await _slack(deps, "chat.postMessage", client.chat_postMessage(
-                channel=channel, text=asked + render_summary_line(report), unfurl_links=False, unfurl_media=False))
+            summary = await _slack(
+                deps,
+                "chat.postMessage",
+                client.chat_postMessage(
+                    channel=channel, text=asked + render_summary_line(report), unfurl_links=False, unfurl_media=False
+                ),
+            )
         except SlackApiError as failure:
             if _error_code(failure) not in CANNOT_POST:
                 raise
@@ -155,35 +172,75 @@ async def answer_probe(deps: Deps, respond: Respond, request: Request) -> None:
     if service is None or service.probe_url is None:
         known = sorted(s.name for s in deps.services.services.values() if s.probe_url) if deps.services else []
         hint = f" Services with one: {', '.join(known)}." if known else ""
-        await respond(text=escape(f"⚠️ No probe_url is configured for that service.{hint}"),
-                      response_type="ephemeral")
+        await respond(text=escape(f"⚠️ No probe_url is configured for that service.{hint}"), response_type="ephemeral")
         return
     measured = await deps.clocks.service_clock(service, fresh=True)
     await respond(text=f"🕒 {escape(service_note(measured))}", response_type="ephemeral")
 
 
-async def post_cards(deps: Deps, client: AsyncWebClient, place: Place, report: Report, *, exposes_tokens: bool,
-                     estimates: Estimates | None = None, probed: str | None = None) -> None:
-    messages = await _render(deps, report, MAX_CARDS, place, exposes_tokens=exposes_tokens, ephemeral=False,
-                             estimates=estimates or {}, probed=probed)
+async def post_cards(
+    deps: Deps,
+    client: AsyncWebClient,
+    place: Place,
+    report: Report,
+    *,
+    exposes_tokens: bool,
+    estimates: Estimates | None = None,
+    probed: str | None = None,
+) -> None:
+    messages = await _render(
+        deps,
+        report,
+        MAX_CARDS,
+        place,
+        exposes_tokens=exposes_tokens,
+        ephemeral=False,
+        estimates=estimates or {},
+        probed=probed,
+    )
     for message in messages:
-        await _slack(deps, "chat.postMessage", client.chat_postMessage(
-            channel=place.channel, thread_ts=place.thread_ts, text=message.text, blocks=message.blocks,
-            unfurl_links=False, unfurl_media=False))
+        await _slack(
+            deps,
+            "chat.postMessage",
+            client.chat_postMessage(
+                channel=place.channel,
+                thread_ts=place.thread_ts,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+        )
         deps.metrics.cards.labels("posted").inc()
 
 
-async def post_ephemeral_cards(deps: Deps, respond: Respond, team: str, channel: str, report: Report,
-                               estimates: Estimates | None = None, probed: str | None = None) -> None:
+async def post_ephemeral_cards(
+    deps: Deps,
+    respond: Respond,
+    team: str,
+    channel: str,
+    report: Report,
+    estimates: Estimates | None = None,
+    probed: str | None = None,
+) -> None:
     place = Place(team, channel, None)
-    for message in await _render(deps, report, MAX_EPHEMERAL_CARDS, place, exposes_tokens=False,
-                                 ephemeral=True, estimates=estimates or {}, probed=probed):
+    for message in await _render(
+        deps,
+        report,
+        MAX_EPHEMERAL_CARDS,
+        place,
+        exposes_tokens=False,
+        ephemeral=True,
+        estimates=estimates or {},
+        probed=probed,
+    ):
         await respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
         deps.metrics.cards.labels("ephemeral").inc()
 
 
-async def update_card(deps: Deps, client: AsyncWebClient, respond: Respond, state: CardState,
-                      body: dict[str, Any]) -> None:
+async def update_card(
+    deps: Deps, client: AsyncWebClient, respond: Respond, state: CardState, body: dict[str, Any]
+) -> None:
     """Re-render a card after a click: ``chat.update`` of the bot's own message, or the click's
     ``response_url`` for an ephemeral card. Re-rendering is idempotent, so a repeated click is harmless."""
     state.revision += 1
@@ -196,10 +253,10 @@ async def update_card(deps: Deps, client: AsyncWebClient, respond: Respond, stat
         await respond(text=message.text, blocks=message.blocks, replace_original=True)
     else:
         channel = (body.get("channel") or {}).get("id") or state.channel
-        ts = str((body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
-                 or state.ts)
-        await _slack(deps, "chat.update", client.chat_update(channel=channel, ts=ts, text=message.text,
-                                                             blocks=message.blocks))
+        ts = str((body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts") or state.ts)
+        await _slack(
+            deps, "chat.update", client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        )
     deps.metrics.cards.labels("updated").inc()
 
 
@@ -218,8 +275,17 @@ def is_live(diagnosis: Diagnosis, now: float) -> bool:
     return isinstance(exp, int | float) and not isinstance(exp, bool) and exp > now
 
 
-async def _render(deps: Deps, report: Report, limit: int, place: Place, *, exposes_tokens: bool, ephemeral: bool,
-                  estimates: Estimates, probed: str | None = None) -> list[Message]:
+async def _render(
+    deps: Deps,
+    report: Report,
+    limit: int,
+    place: Place,
+    *,
+    exposes_tokens: bool,
+    ephemeral: bool,
+    estimates: Estimates,
+    probed: str | None = None,
+) -> list[Message]:
     """The cards (and a summary for the rest), with their state saved first so any replica can take a click."""
     now = report.evaluated_at.timestamp()
     states: list[CardState] = []
@@ -227,23 +293,39 @@ async def _render(deps: Deps, report: Report, limit: int, place: Place, *, expos
         note, leeway = clock_note(diagnosis, estimates)
         if probed and involves_time(diagnosis):
             note = f"{note} {probed}" if note else probed
-        states.append(CardState.new(place.team, place.channel, diagnosis, now, thread_ts=place.thread_ts,
-                                    ephemeral=ephemeral,
-                                    live_token_warning=exposes_tokens and is_live(diagnosis, now),
-                                    clock_note=note, measured_leeway=leeway))
+        states.append(
+            CardState.new(
+                place.team,
+                place.channel,
+                diagnosis,
+                now,
+                thread_ts=place.thread_ts,
+                ephemeral=ephemeral,
+                live_token_warning=exposes_tokens and is_live(diagnosis, now),
+                clock_note=note,
+                measured_leeway=leeway,
+            )
+        )
     votes = {}
     for state in states:
         votes[state.card_id] = await deps.cards.votes(state.team, state.workaround_ids)
         await deps.cards.save(state)
-    return render_cards(report, deps.knowledge, lambda index, _: _options(states[index], votes[states[index].card_id]),
-                        max_cards=limit)
+    return render_cards(
+        report, deps.knowledge, lambda index, _: _options(states[index], votes[states[index].card_id]), max_cards=limit
+    )
 
 
 def _options(state: CardState, votes: dict[str, dict[str, int]]) -> CardOptions:
-    return CardOptions(card_id=state.card_id, expanded_library=state.expanded_library, votes=votes,
-                       live_token_warning=state.live_token_warning, revision=state.revision,
-                       ephemeral=state.ephemeral, clock_note=state.clock_note,
-                       measured_leeway=state.measured_leeway)
+    return CardOptions(
+        card_id=state.card_id,
+        expanded_library=state.expanded_library,
+        votes=votes,
+        live_token_warning=state.live_token_warning,
+        revision=state.revision,
+        ephemeral=state.ephemeral,
+        clock_note=state.clock_note,
+        measured_leeway=state.measured_leeway,
+    )
 
 
 async def _probe_if_time(deps: Deps, request: Request, report: Report) -> str | None:
@@ -272,8 +354,11 @@ async def _diagnose(deps: Deps, text: str, expectations: Expectations, keys: Key
 async def _thread_messages(deps: Deps, client: AsyncWebClient, channel: str, thread_ts: str) -> list[tuple[str, str]]:
     """The thread's messages (not the bot's) with their ts, for a mention that holds no token itself."""
     try:
-        replies = await _slack(deps, "conversations.replies",
-                               client.conversations_replies(channel=channel, ts=thread_ts, limit=THREAD_MESSAGES))
+        replies = await _slack(
+            deps,
+            "conversations.replies",
+            client.conversations_replies(channel=channel, ts=thread_ts, limit=THREAD_MESSAGES),
+        )
     except SlackApiError:
         return []
     return [
@@ -291,8 +376,13 @@ def _seconds(ts: str) -> float:
 
 
 async def _post_text(deps: Deps, client: AsyncWebClient, place: Place, text: str) -> None:
-    await _slack(deps, "chat.postMessage", client.chat_postMessage(
-        channel=place.channel, thread_ts=place.thread_ts, text=text, unfurl_links=False, unfurl_media=False))
+    await _slack(
+        deps,
+        "chat.postMessage",
+        client.chat_postMessage(
+            channel=place.channel, thread_ts=place.thread_ts, text=text, unfurl_links=False, unfurl_media=False
+        ),
+    )
 
 
 async def _slack(deps: Deps, method: str, call: Awaitable[T]) -> T:

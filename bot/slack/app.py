@@ -56,8 +56,12 @@ def warm_up(deps: Deps) -> None:
     from bot.diagnosis.engine import diagnose_text
     from bot.diagnosis.model import Expectations
 
-    diagnose_text("eyJhbGciOiJub25lIn0.eyJleHAiOjF9. Signature has expired", Expectations(), datetime.now(UTC),
-                  knowledge=deps.knowledge)
+    diagnose_text(
+        "eyJhbGciOiJub25lIn0.eyJleHAiOjF9. Signature has expired",
+        Expectations(),
+        datetime.now(UTC),
+        knowledge=deps.knowledge,
+    )
 
 
 _heap_frozen = False
@@ -81,8 +85,9 @@ class Runtime:
     def __init__(self, settings: Settings, store: Store | None = None, client: AsyncWebClient | None = None) -> None:
         self.settings = settings
         self.client = client or make_client(settings)
-        self.deps = Deps(store=store or make_store(settings.redis_url), knowledge=default_knowledge(),
-                         services=settings.services)
+        self.deps = Deps(
+            store=store or make_store(settings.redis_url), knowledge=default_knowledge(), services=settings.services
+        )
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
@@ -103,11 +108,13 @@ class Runtime:
 
     def _web_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._timing])
-        app.add_routes([
-            web.post(EVENTS_PATH, self._events),
-            web.get("/healthz", self._health),
-            web.get("/metrics", self._metrics),
-        ])
+        app.add_routes(
+            [
+                web.post(EVENTS_PATH, self._events),
+                web.get("/healthz", self._health),
+                web.get("/metrics", self._metrics),
+            ]
+        )
         app.on_startup.append(self._startup)
         app.on_shutdown.append(self._shutdown)
         return app
@@ -157,8 +164,9 @@ class Runtime:
             self._own_session = None
 
     @web.middleware
-    async def _timing(self, request: web.Request,
-                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    async def _timing(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         if request.path != EVENTS_PATH:
             return await handler(request)
         started = time.perf_counter()

@@ -42,8 +42,9 @@ class ClockBook:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def record(self, team: str, channel: str, report: Report, seen_at: float,
-                     seen_resolution: float = 0.0) -> dict[str, ClockEstimate]:
+    async def record(
+        self, team: str, channel: str, report: Report, seen_at: float, seen_resolution: float = 0.0
+    ) -> dict[str, ClockEstimate]:
         """Add what this report's tokens say about their issuers' clocks; the estimate per issuer."""
         found: dict[str, list[Observation]] = {}
         for diagnosis in report.diagnoses:
@@ -51,18 +52,19 @@ class ClockBook:
             if issued is not None:
                 issuer, iat = issued
                 found.setdefault(issuer, []).append(
-                    token_seen(issuer_label(issuer), iat, seen_at, seen_resolution=seen_resolution))
+                    token_seen(issuer_label(issuer), iat, seen_at, seen_resolution=seen_resolution)
+                )
             validator = _validator(diagnosis)
             if validator is not None and diagnosis.validator_time is not None:
                 found.setdefault(validator, []).append(
-                    validator_time_seen(validator, diagnosis.validator_time, seen_at, seen_resolution=seen_resolution))
+                    validator_time_seen(validator, diagnosis.validator_time, seen_at, seen_resolution=seen_resolution)
+                )
         estimates: dict[str, ClockEstimate] = {}
         for clock, observations in found.items():
             key = f"clock:{team or '-'}:{channel}:{hashlib.sha256(clock.encode()).hexdigest()[:16]}"
             rows = await self._store.append(key, [_encode_one(o) for o in observations], CLOCK_TTL, MAX_KEPT)
             estimates[clock] = estimate(_decode_rows(rows, observations[0].clock) or observations)[0]
         return estimates
-
 
     async def service_clock(self, service: Service, *, fresh: bool = False) -> ClockEstimate | ProbeFailure:
         """The service's clock against this host's, from one probe of its ``probe_url`` (cached a minute)."""
@@ -138,8 +140,9 @@ def _decode_rows(rows: list[str], clock: str) -> list[Observation]:
 
 def _observation(clock: str, reference: str, lower: Any, upper: Any, at: Any, kind: Any) -> Observation:
     """Raises ValueError or TypeError on values that are not what ``_encode_one`` wrote."""
-    return Observation(clock, reference, float(lower), math.inf if upper is None else float(upper), float(at),
-                       str(kind))
+    return Observation(
+        clock, reference, float(lower), math.inf if upper is None else float(upper), float(at), str(kind)
+    )
 
 
 def _decode_one(raw: str | None, clock: str, reference: str = SLACK) -> Observation | None:

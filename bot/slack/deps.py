@@ -45,8 +45,9 @@ class Deps:
     clocks: ClockBook = field(init=False)
 
     def __post_init__(self) -> None:
-        self.service = DiagnosisService(self.store, self.knowledge,
-                                        on_cache=lambda result: self.metrics.cache.labels(result).inc())
+        self.service = DiagnosisService(
+            self.store, self.knowledge, on_cache=lambda result: self.metrics.cache.labels(result).inc()
+        )
         self.claims = Claims(self.store)
         self.cards = CardStore(self.store)
         self.clocks = ClockBook(self.store)

@@ -43,8 +43,9 @@ class Settings:
         if app_token and not app_token.startswith("xapp-"):
             raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
         if not app_token and not signing_secret:
-            raise SettingsError("SLACK_SIGNING_SECRET is not set (needed in HTTP mode; set SLACK_APP_TOKEN for "
-                                "Socket Mode instead)")
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET is not set (needed in HTTP mode; set SLACK_APP_TOKEN for Socket Mode instead)"
+            )
         port_text = _value(env, "PORT") or "3000"
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"PORT must be a TCP port number, not {port_text[:20]!r}")

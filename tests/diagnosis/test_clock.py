@@ -44,8 +44,9 @@ def test_a_date_header_brackets_the_servers_offset(offset: float, sent: float, o
 
 @settings(max_examples=300, deadline=None)
 @given(offset=offsets, validator=offsets, issued=st.floats(0, 86400), delay=delays)
-def test_a_token_on_a_log_line_bounds_the_issuer_against_the_validator(offset: float, validator: float,
-                                                                       issued: float, delay: float) -> None:
+def test_a_token_on_a_log_line_bounds_the_issuer_against_the_validator(
+    offset: float, validator: float, issued: float, delay: float
+) -> None:
     true_issue = T0 + issued
     iat = math.floor(true_issue + offset)
     logged = math.floor(true_issue + delay + validator)
@@ -55,8 +56,7 @@ def test_a_token_on_a_log_line_bounds_the_issuer_against_the_validator(offset: f
 
 @settings(max_examples=300, deadline=None)
 @given(offset=offsets, events=st.lists(st.tuples(st.floats(0, 86400), delays), min_size=1, max_size=8))
-def test_more_tokens_only_narrow_and_still_contain_the_truth(offset: float,
-                                                            events: list[tuple[float, float]]) -> None:
+def test_more_tokens_only_narrow_and_still_contain_the_truth(offset: float, events: list[tuple[float, float]]) -> None:
     observations = [token_seen("idp", math.floor(T0 + t + offset), T0 + t + d) for t, d in events]
     [combined] = estimate(observations)
     assert combined.lower <= offset
@@ -68,8 +68,7 @@ def test_three_tokens_issued_ahead_say_at_least_how_far_and_the_leeway_that_acce
     [issuer] = estimate(observations)
     assert issuer.ahead and math.isclose(issuer.lower, 41.6, abs_tol=1e-3)
     assert issuer.describe() == (
-        "login.acme.test's clock is at least 41 s ahead of Slack's "
-        "(3 tokens, seen 2026-11-28 21:06:40–21:08:40 UTC)"
+        "login.acme.test's clock is at least 41 s ahead of Slack's (3 tokens, seen 2026-11-28 21:06:40–21:08:40 UTC)"
     )
     assert leeway_to_accept(issuer) == 60
 

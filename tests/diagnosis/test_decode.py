@@ -109,10 +109,13 @@ def test_no_string_crashes_the_decoder(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-                    lambda children: st.lists(children, max_size=4)
-                    | st.dictionaries(st.text(max_size=5), children, max_size=4),
-                    max_leaves=30))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+        max_leaves=30,
+    )
+)
 def test_any_json_payload_decodes_or_is_reported(payload: object) -> None:
     decoded = decode_token(raw_token({"alg": "HS256"}, {"exp": payload}))
     assert decoded.claims is not None or decoded.problems

@@ -90,8 +90,11 @@ def test_regenerating_is_the_fix_for_plain_expiry_and_a_dead_end_for_skew() -> N
 def test_tokens_and_error_texts_come_in_order_of_appearance() -> None:
     text = f"first {make_token()} then\nUnauthorizedError: jwt expired\nand {make_token(claims(sub='u2'))}"
     sources = [(d.source, d.library) for d in diagnose(text).diagnoses]
-    assert sources == [(Source.TOKEN, Library.EXPRESS_JWT), (Source.ERROR_TEXT, Library.EXPRESS_JWT),
-                       (Source.TOKEN, Library.EXPRESS_JWT)]
+    assert sources == [
+        (Source.TOKEN, Library.EXPRESS_JWT),
+        (Source.ERROR_TEXT, Library.EXPRESS_JWT),
+        (Source.TOKEN, Library.EXPRESS_JWT),
+    ]
 
 
 def test_slack_escaped_text_is_understood() -> None:
@@ -103,8 +106,11 @@ def test_the_signature_never_appears_in_any_output() -> None:
     tokens = [make_token(claims(exp=T - 7200, note="sig")), make_token(alg="HS384"), make_token(claims(aud=[1]))]
     text = "\n".join(f"Authorization: Bearer {token}" for token in tokens) + f"\nIDX10511: token: '{tokens[0]}'"
     report = diagnose(text)
-    outputs = [json.dumps(report_to_dict(report, default_knowledge()), default=str),
-               render_report(report, default_knowledge()), repr(report)]
+    outputs = [
+        json.dumps(report_to_dict(report, default_knowledge()), default=str),
+        render_report(report, default_knowledge()),
+        repr(report),
+    ]
     for token in tokens:
         for output in outputs:
             assert signature_of(token) not in output
@@ -144,8 +150,15 @@ def test_nothing_to_diagnose_gives_no_diagnoses() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    ['{"exp": 1e400}', '{"exp": ' + "1" * 300 + "}", '{"aud": {"deep": [[[[]]]]}}', '{"iss": null}',
-     '{"exp": -1}', '{"nbf": "soon"}', '{"exp": []}'],
+    [
+        '{"exp": 1e400}',
+        '{"exp": ' + "1" * 300 + "}",
+        '{"aud": {"deep": [[[[]]]]}}',
+        '{"iss": null}',
+        '{"exp": -1}',
+        '{"nbf": "soon"}',
+        '{"exp": []}',
+    ],
 )
 def test_hostile_claims_get_a_diagnosis_not_a_crash(payload: str) -> None:
     [diagnosis] = diagnose(raw_token({"alg": "HS256"}, payload)).diagnoses

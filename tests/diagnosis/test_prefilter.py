@@ -88,17 +88,20 @@ def test_both_backends_answer_as_in_does_on_any_text(literals: list[str], parts:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", []),
-    ("eyJ", ["eyJ"]),  # the whole text
-    ("eyJ at the start", ["eyJ", "a"]),
-    ("at the end: Jwt:", ["Jwt:", "a"]),
-    ("keykey ", ["key", "key "]),  # one inside the other, and adjacent
-    ("paddinpadding", ["a", "padding"]),  # a false start just before the real one
-    ("\0eyJ\0", ["eyJ"]),
-    ("\udcffke\ud800y \U0001f600val\u00e9", ["a", "val"]),  # a surrogate splits "key"
-    ("ÿeyJé verif(alg)", ["eyJ", "(alg)", "a", "verif"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", []),
+        ("eyJ", ["eyJ"]),  # the whole text
+        ("eyJ at the start", ["eyJ", "a"]),
+        ("at the end: Jwt:", ["Jwt:", "a"]),
+        ("keykey ", ["key", "key "]),  # one inside the other, and adjacent
+        ("paddinpadding", ["a", "padding"]),  # a false start just before the real one
+        ("\0eyJ\0", ["eyJ"]),
+        ("\udcffke\ud800y \U0001f600val\u00e9", ["a", "val"]),  # a surrogate splits "key"
+        ("ÿeyJé verif(alg)", ["eyJ", "(alg)", "a", "verif"]),
+    ],
+)
 def test_fixed_texts(backend: prefilter.BackendChoice, text: str, expected: list[str]) -> None:
     literals = LiteralSet(LITERALS, backend=backend)
     assert sorted(literals.present(text)) == sorted(expected)
@@ -124,8 +127,7 @@ def test_named_gates_share_a_pass_and_must_belong_to_the_literal(backend: prefil
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_order_is_by_gate_then_as_given_whichever_the_backend(backend: prefilter.BackendChoice) -> None:
-    literals = LiteralSet(["zb", "ax", "zc", "ay"], gates={"zb": "z", "zc": "z", "ax": "a", "ay": "a"},
-                          backend=backend)
+    literals = LiteralSet(["zb", "ax", "zc", "ay"], gates={"zb": "z", "zc": "z", "ax": "a", "ay": "a"}, backend=backend)
     assert literals.present("ay zc ax zb") == ["zb", "zc", "ax", "ay"]
 
 
@@ -241,12 +243,30 @@ def test_the_packaged_catalogue_passes_every_check_the_start_skips() -> None:
     assert checked.patterns == default_catalogue().patterns
 
 
-FRAGMENTS = st.sampled_from([
-    "jwt expired", "TokenExpiredError: ", "IDX10223: Lifetime validation failed. The token is expired.",
-    "invalid signature", "JsonWebTokenError: ", "Signature has expired", "token is expired by 1h", "\n",
-    "Invalid audience", "Jwt expired at 2026-11-28T20:00:00Z", "error_description=\"", "padding", "the ", "val",
-    "keyfunc", "key ", " claim value", "Bearer token is malformed", "ERR_JWT_EXPIRED", "eyJhbGciOiJIUzI1NiJ9.e30.",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        "jwt expired",
+        "TokenExpiredError: ",
+        "IDX10223: Lifetime validation failed. The token is expired.",
+        "invalid signature",
+        "JsonWebTokenError: ",
+        "Signature has expired",
+        "token is expired by 1h",
+        "\n",
+        "Invalid audience",
+        "Jwt expired at 2026-11-28T20:00:00Z",
+        'error_description="',
+        "padding",
+        "the ",
+        "val",
+        "keyfunc",
+        "key ",
+        " claim value",
+        "Bearer token is malformed",
+        "ERR_JWT_EXPIRED",
+        "eyJhbGciOiJIUzI1NiJ9.e30.",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -270,7 +290,9 @@ def test_scan_text_finds_what_a_scan_without_prefilter_finds(prefilter_of: str, 
         catalogue = dataclasses.replace(catalogue, prefilter=catalogue.anchor_set)
     plain = unescape_slack(text)
     everything: list[TokenCandidate | ErrorTextMatch] = [
-        *find_tokens(plain, has_start=True), *find_error_texts(plain, now=0.0, anchors=list(catalogue.anchors))]
+        *find_tokens(plain, has_start=True),
+        *find_error_texts(plain, now=0.0, anchors=list(catalogue.anchors)),
+    ]
     expected = sorted(everything, key=lambda item: item.start)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "default_catalogue", lambda: catalogue)
@@ -285,18 +307,28 @@ def test_the_prefilter_is_the_needles_with_hyperscan_else_the_anchors() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from([make_token(), "ewoiYWxnIjoiSFMyNTYifQ.e30.c2ln", ".", " ", "\n"]),
-                          st.text(alphabet="eywJIAok0.-_ab \n", max_size=20)), max_size=12))
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([make_token(), "ewoiYWxnIjoiSFMyNTYifQ.e30.c2ln", ".", " ", "\n"]),
+            st.text(alphabet="eywJIAok0.-_ab \n", max_size=20),
+        ),
+        max_size=12,
+    )
+)
 def test_the_token_prefilter_never_hides_a_token(parts: list[str]) -> None:
     text = "".join(parts)
     assert STARTS.any_present(text) == any(start in text for start in TOKEN_STARTS)
     assert find_tokens(text) == find_tokens(text, has_start=True)
 
 
-@pytest.mark.parametrize("text", [
-    "the deploy is rolling out, eyes on the dashboard; who owns the gateway config? e.g. see the runbook",
-    "a new review of the few keys we use",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the deploy is rolling out, eyes on the dashboard; who owns the gateway config? e.g. see the runbook",
+        "a new review of the few keys we use",
+    ],
+)
 def test_chat_holds_nothing_to_diagnose(text: str) -> None:
     assert scan_text(text, 0.0) == ([], None, 0)
 

@@ -17,8 +17,16 @@ TOKEN = make_token()
 @pytest.mark.parametrize(
     "template",
     [
-        "{t}", "Bearer {t}", "Bearer%20{t}", "token%3D{t}&x=1", '{{"jwt":"{t}"}}', "`{t}`", "<{t}>", "a{t}",
-        "{t}.", "{t}\nnext line",
+        "{t}",
+        "Bearer {t}",
+        "Bearer%20{t}",
+        "token%3D{t}&x=1",
+        '{{"jwt":"{t}"}}',
+        "`{t}`",
+        "<{t}>",
+        "a{t}",
+        "{t}.",
+        "{t}\nnext line",
     ],
 )
 def test_the_signature_is_replaced_wherever_the_token_stands(template: str) -> None:
@@ -35,8 +43,14 @@ def test_an_encrypted_token_keeps_only_its_first_two_segments() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["https://eyes-and-ears.example.com/x", "turkeysandwiches.prod.internal", "keycloak.acme.test", "e.g. this",
-     "version 1.2.3", "no dots here eyJhbGciOiJIUzI1NiJ9"],
+    [
+        "https://eyes-and-ears.example.com/x",
+        "turkeysandwiches.prod.internal",
+        "keycloak.acme.test",
+        "e.g. this",
+        "version 1.2.3",
+        "no dots here eyJhbGciOiJIUzI1NiJ9",
+    ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert redact_text(text) == text

@@ -46,9 +46,15 @@ def evidence(diagnosis: Diagnosis, cause: CauseId) -> list[str]:
     return [item.reason for c in diagnosis.causes if c.id is cause for item in c.evidence]
 
 
-@pytest.mark.parametrize(("alg", "private"), [
-    ("RS256", rsa_key), ("PS256", rsa_key), ("ES256", ec_key), ("EdDSA", ed_key),
-])
+@pytest.mark.parametrize(
+    ("alg", "private"),
+    [
+        ("RS256", rsa_key),
+        ("PS256", rsa_key),
+        ("ES256", ec_key),
+        ("EdDSA", ed_key),
+    ],
+)
 def test_each_public_key_algorithm_verifies_with_the_jwks_key_its_kid_names(alg: str, private: Any) -> None:
     key = private()
     keys = from_jwks(trusted(key, "k-2026"), trusted(rsa_key("other"), "k-old"))
@@ -238,7 +244,8 @@ def test_a_verified_signature_with_a_wrong_audience_says_only_the_audience_is_wr
     diagnosis = judge(token, from_jwks(trusted(rsa_key(), "k-2026")))
     assert diagnosis.signature is SignatureStatus.VERIFIED and diagnosis.cause_ids == (CauseId.AUDIENCE_MISMATCH,)
     assert "signature    verified with key k-2026 from login.acme.test" in render_report(
-        diagnose_text(token, EXPECT, NOW, keys=lambda _: from_jwks(trusted(rsa_key(), "k-2026"))), default_knowledge())
+        diagnose_text(token, EXPECT, NOW, keys=lambda _: from_jwks(trusted(rsa_key(), "k-2026"))), default_knowledge()
+    )
 
 
 def test_a_key_source_that_failed_does_not_hide_a_key_that_verifies() -> None:
@@ -279,14 +286,23 @@ def test_json_signature_values_are_exactly_the_contract() -> None:
 
 def test_no_signature_or_secret_leaves_the_engine() -> None:
     key = rsa_key()
-    tokens = [sign(key, "RS256", kid="k-2026"), sign(rsa_key("x"), "RS256", kid="k-2026"),
-              sign(key, "RS256", kid="k-9"), forge_with_public_key(pem_of(key)), make_token()]
+    tokens = [
+        sign(key, "RS256", kid="k-2026"),
+        sign(rsa_key("x"), "RS256", kid="k-2026"),
+        sign(key, "RS256", kid="k-9"),
+        forge_with_public_key(pem_of(key)),
+        make_token(),
+    ]
     for token in tokens:
         for keys in (from_jwks(trusted(key, "k-2026")), secret(SECRET), failed()):
             facts = examine_token(token, EXPECT, keys)
             report = diagnose_text(token, EXPECT, NOW, keys=lambda _, k=keys: k)
-            outputs = [repr(facts), repr(report), json.dumps(report_to_dict(report, default_knowledge())),
-                       render_report(report, default_knowledge())]
+            outputs = [
+                repr(facts),
+                repr(report),
+                json.dumps(report_to_dict(report, default_knowledge())),
+                render_report(report, default_knowledge()),
+            ]
             for output in outputs:
                 assert signature_of(token) not in output and SECRET not in output
 

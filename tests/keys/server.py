@@ -105,6 +105,7 @@ class KeyServer:
 
     def trickle(self, path: str, seconds: float) -> str:
         """Headers at once, then a body that never finishes within ``seconds``."""
+
         async def handler(request: web.Request) -> web.StreamResponse:
             response = web.StreamResponse(headers={"Content-Type": "application/json"})
             await response.prepare(request)
@@ -125,7 +126,7 @@ class KeyServer:
             response.enable_chunked_encoding()
             await response.prepare(request)
             for start in range(0, len(body), 8192):
-                await response.write(body[start:start + 8192])
+                await response.write(body[start : start + 8192])
             return response
 
         return self.serve(path, handler)

@@ -55,20 +55,27 @@ def jwks(*keys: dict[str, str]) -> dict[str, Any]:
 
 
 def pem_of(private: PrivateKey) -> bytes:
-    return private.public_key().public_bytes(serialization.Encoding.PEM,
-                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
-def sign(private: Any, alg: str, kid: str | None = None, payload: dict[str, Any] | None = None,
-         headers: dict[str, Any] | None = None) -> str:
+def sign(
+    private: Any,
+    alg: str,
+    kid: str | None = None,
+    payload: dict[str, Any] | None = None,
+    headers: dict[str, Any] | None = None,
+) -> str:
     extra = dict(headers or {})
     if kid is not None:
         extra["kid"] = kid
     return jwt.encode(claims() if payload is None else payload, private, algorithm=alg, headers=extra or None)
 
 
-def forge_with_public_key(pem: bytes, payload: dict[str, Any] | None = None, alg: str = "HS256",
-                          headers: dict[str, Any] | None = None) -> str:
+def forge_with_public_key(
+    pem: bytes, payload: dict[str, Any] | None = None, alg: str = "HS256", headers: dict[str, Any] | None = None
+) -> str:
     """The RS/HS key-confusion forgery: HMAC keyed with the public key's PEM text (PyJWT refuses to make it)."""
     header = {"alg": alg, "typ": "JWT", **(headers or {})}
     signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload or claims()).encode())}"
@@ -76,8 +83,9 @@ def forge_with_public_key(pem: bytes, payload: dict[str, Any] | None = None, alg
     return f"{signing_input}.{_b64(hmac.new(pem, signing_input.encode(), digest).digest())}"
 
 
-def trusted(private: PrivateKey, kid: str | None = "k-2026", origin: str = ORIGIN, indexed: bool = True,
-            **extra: str) -> TrustedKey:
+def trusted(
+    private: PrivateKey, kid: str | None = "k-2026", origin: str = ORIGIN, indexed: bool = True, **extra: str
+) -> TrustedKey:
     return TrustedKey(jwk_of(private, kid, **extra), origin, indexed=indexed)
 
 

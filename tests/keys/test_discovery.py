@@ -41,19 +41,24 @@ async def test_a_document_for_another_issuer_is_refused(issuer: KeyServer, named
 
 def fake(document: Any) -> Any:
     """Stands in for the network where a real test server cannot be https."""
+
     async def fetcher(url: str, **_: Any) -> Fetched:
         return Fetched(document, None)
+
     return fetcher
 
 
-@pytest.mark.parametrize(("jwks_uri", "reason"), [
-    ("http://login.acme.test/keys", "http_refused"),
-    ("https://169.254.169.254/latest/meta-data", "internal_address"),
-    ("https://10.1.2.3/keys", "internal_address"),
-    ("https://localhost/keys", "internal_address"),
-    ("file:///etc/passwd", "bad_discovery"),
-    (None, "bad_discovery"),
-])
+@pytest.mark.parametrize(
+    ("jwks_uri", "reason"),
+    [
+        ("http://login.acme.test/keys", "http_refused"),
+        ("https://169.254.169.254/latest/meta-data", "internal_address"),
+        ("https://10.1.2.3/keys", "internal_address"),
+        ("https://localhost/keys", "internal_address"),
+        ("file:///etc/passwd", "bad_discovery"),
+        (None, "bad_discovery"),
+    ],
+)
 async def test_a_jwks_uri_that_breaks_the_rules_is_refused(jwks_uri: Any, reason: str) -> None:
     document = {"issuer": ISSUER, "jwks_uri": jwks_uri}
     source = Keyring(fetcher=fake(document)).discovery("https://login.acme.test" + WELL_KNOWN, (ISSUER,))

@@ -79,13 +79,16 @@ async def test_a_redirect_down_from_https_to_http_is_refused() -> None:
     assert same_origin("http://login.acme.test/a", "https://login.acme.test/b")
 
 
-@pytest.mark.parametrize(("body", "status", "reason"), [
-    ("<html>not json</html>", 200, "bad_json"),
-    ("{\"keys\": [", 200, "bad_json"),
-    ("[" * 100_000, 200, "bad_json"),
-    ("{}", 500, "http_status"),
-    ("{}", 404, "http_status"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        ("<html>not json</html>", 200, "bad_json"),
+        ('{"keys": [', 200, "bad_json"),
+        ("[" * 100_000, 200, "bad_json"),
+        ("{}", 500, "http_status"),
+        ("{}", 404, "http_status"),
+    ],
+)
 async def test_junk_and_errors_are_named(issuer: KeyServer, body: str, status: int, reason: str) -> None:
     assert (await fails(issuer.text("/junk", body, status))).reason == reason
 
@@ -97,18 +100,32 @@ async def test_a_closed_port_is_unreachable() -> None:
     assert (await fails(url)).reason == "unreachable"
 
 
-@pytest.mark.parametrize("url", [
-    "ftp://login.acme.test/jwks", "https://user:pw@login.acme.test/jwks", "https:///jwks",
-    "https://login.acme.test/jwks#x", "https://login.acme.test/ jwks", "https://login.acme.test:99999/", "",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://login.acme.test/jwks",
+        "https://user:pw@login.acme.test/jwks",
+        "https:///jwks",
+        "https://login.acme.test/jwks#x",
+        "https://login.acme.test/ jwks",
+        "https://login.acme.test:99999/",
+        "",
+    ],
+)
 def test_bad_urls_are_refused(url: str) -> None:
     with pytest.raises(UrlRefused):
         check_url(url, allow_http=True)
 
 
 def test_internal_addresses_are_recognised() -> None:
-    for url in ("https://169.254.169.254/", "https://10.0.0.1/", "https://127.0.0.1:8443/", "https://[::1]/",
-                "https://localhost/", "https://0.0.0.0/"):
+    for url in (
+        "https://169.254.169.254/",
+        "https://10.0.0.1/",
+        "https://127.0.0.1:8443/",
+        "https://[::1]/",
+        "https://localhost/",
+        "https://0.0.0.0/",
+    ):
         assert is_internal_address(url), url
     assert not is_internal_address("https://login.acme.test/")
     assert not is_internal_address("https://93.184.216.34/")

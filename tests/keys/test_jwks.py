@@ -29,8 +29,7 @@ class Clock:
 
 
 def source(url: str, clock: Clock, store: object = None, **kwargs: object) -> JwksSource:
-    return JwksSource(url, allow_http=True,
-                      settings=FetchSettings(store=store, limits=FAST, clock=clock, **kwargs))  # type: ignore[arg-type]
+    return JwksSource(url, allow_http=True, settings=FetchSettings(store=store, limits=FAST, clock=clock, **kwargs))  # type: ignore[arg-type]
 
 
 async def test_a_rotated_key_is_found_after_one_refetch(issuer: KeyServer) -> None:
@@ -85,11 +84,19 @@ async def test_concurrent_unknown_kids_share_one_refetch(issuer: KeyServer) -> N
     assert all(r.refetched or r.refetch_limited for r in results)
 
 
-@pytest.mark.parametrize(("cache_control", "fresh_for"), [
-    ("max-age=600", 600), ("max-age=5", 60), ("no-store", 60), (None, 300), ("max-age=999999999", 86400),
-])
-async def test_max_age_is_honoured_within_bounds(issuer: KeyServer, cache_control: str | None,
-                                                 fresh_for: float) -> None:
+@pytest.mark.parametrize(
+    ("cache_control", "fresh_for"),
+    [
+        ("max-age=600", 600),
+        ("max-age=5", 60),
+        ("no-store", 60),
+        (None, 300),
+        ("max-age=999999999", 86400),
+    ],
+)
+async def test_max_age_is_honoured_within_bounds(
+    issuer: KeyServer, cache_control: str | None, fresh_for: float
+) -> None:
     clock = Clock()
     keys = source(issuer.json("/jwks", jwks(K1), cache_control=cache_control), clock)
     await keys.lookup("k-1")
@@ -112,14 +119,18 @@ async def test_a_failure_is_remembered_briefly_so_a_down_source_is_not_hammered(
     assert (await keys.lookup("k-1")).keys and issuer.count("/jwks") == 2
 
 
-@pytest.mark.parametrize(("document", "words"), [
-    ({"nokeys": []}, "not a JWK Set"),
-    ({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}, "no usable public signing key"),
-    ({"keys": [K1] * 101}, "over the 100 read"),
-    ({"keys": [{"kty": "RSA", "n": 5, "e": "AQAB"}]}, "no usable public signing key"),
-])
-async def test_a_document_that_is_not_a_usable_jwks_is_a_failure(issuer: KeyServer, document: object,
-                                                                  words: str) -> None:
+@pytest.mark.parametrize(
+    ("document", "words"),
+    [
+        ({"nokeys": []}, "not a JWK Set"),
+        ({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}, "no usable public signing key"),
+        ({"keys": [K1] * 101}, "over the 100 read"),
+        ({"keys": [{"kty": "RSA", "n": 5, "e": "AQAB"}]}, "no usable public signing key"),
+    ],
+)
+async def test_a_document_that_is_not_a_usable_jwks_is_a_failure(
+    issuer: KeyServer, document: object, words: str
+) -> None:
     result = await source(issuer.json("/jwks", document), Clock()).lookup("k-1")
     assert result.failure is not None and result.failure.reason == "bad_jwks" and words in result.failure.detail
 
@@ -140,8 +151,9 @@ def _keys(store: MemoryStore) -> list[str]:
 
 
 @pytest.mark.redis
-async def test_replicas_share_the_jwks_through_redis(issuer: KeyServer, redis_store: RedisStore,
-                                                     redis_raw: aioredis.Redis) -> None:
+async def test_replicas_share_the_jwks_through_redis(
+    issuer: KeyServer, redis_store: RedisStore, redis_raw: aioredis.Redis
+) -> None:
     url = issuer.json("/jwks", jwks(K1), cache_control="max-age=600")
     first = source(url, Clock(), redis_store)
     await first.lookup("k-1")
@@ -167,8 +179,9 @@ async def test_an_unknown_kid_refetch_is_limited_across_replicas(issuer: KeyServ
 
 
 @pytest.mark.redis
-async def test_a_replica_finds_a_rotated_key_another_replica_fetched(issuer: KeyServer,
-                                                                     redis_store: RedisStore) -> None:
+async def test_a_replica_finds_a_rotated_key_another_replica_fetched(
+    issuer: KeyServer, redis_store: RedisStore
+) -> None:
     url = issuer.json("/jwks", jwks(K1))
     clock_a, clock_b = Clock(), Clock()
     a, b = source(url, clock_a, redis_store), source(url, clock_b, redis_store)

@@ -26,8 +26,7 @@ async def test_a_hostile_token_makes_no_request_to_the_places_it_names(issuer: K
     attacker_key = rsa_key("attacker")
     attacker.json("/jwks", jwks(jwk_of(attacker_key, attacker.url("/k"))))
     attacker.json("/.well-known/openid-configuration", {"issuer": attacker.base, "jwks_uri": attacker.url("/jwks")})
-    headers = {"jku": attacker.url("/jwks"), "x5u": attacker.url("/x5u"), "jwk": jwk_of(attacker_key),
-               "x5c": ["MIIB"]}
+    headers = {"jku": attacker.url("/jwks"), "x5u": attacker.url("/x5u"), "jwk": jwk_of(attacker_key), "x5c": ["MIIB"]}
     token = sign(attacker_key, "RS256", kid=attacker.url("/k"), payload=claims(iss=attacker.base), headers=headers)
     config = KeyConfig(discovery=issuer.url("/.well-known/openid-configuration"), allow_http=True, issuers=(ISSUER,))
     keyring = Keyring(limits=FAST)
@@ -52,8 +51,11 @@ async def test_every_source_is_asked_and_a_failing_one_does_not_hide_a_key_that_
 async def test_a_down_source_completes_with_the_failure_named(issuer: KeyServer) -> None:
     config = KeyConfig(jwks_uri=issuer.trickle("/keys", 30), allow_http=True)
     resolution = await Keyring(limits=FAST).resolve(config, "k-2026")
-    facts = examine_token(sign(rsa_key(), "RS256", kid="k-2026", payload=claims(aud="x")),
-                          Expectations(audiences=("orders-api",)), resolution)
+    facts = examine_token(
+        sign(rsa_key(), "RS256", kid="k-2026", payload=claims(aud="x")),
+        Expectations(audiences=("orders-api",)),
+        resolution,
+    )
     assert facts.signature is SignatureStatus.KEY_SOURCE_FAILED
     assert facts.signature_detail == f"the JWKS at 127.0.0.1:{issuer.port} did not answer within 0.6 s"
     assert {f.cause for f in facts.findings} == {CauseId.AUDIENCE_MISMATCH}
@@ -69,8 +71,9 @@ async def test_the_hmac_secret_is_read_by_name_at_resolution(monkeypatch: pytest
     assert [s.name for s in found.secrets] == ["ORDERS_JWT_SECRET"] and "s3cret-value" not in repr(found)
 
 
-@pytest.mark.parametrize(("alg", "private"), [("RS256", rsa_key), ("PS256", rsa_key), ("ES256", ec_key),
-                                              ("EdDSA", ed_key)])
+@pytest.mark.parametrize(
+    ("alg", "private"), [("RS256", rsa_key), ("PS256", rsa_key), ("ES256", ec_key), ("EdDSA", ed_key)]
+)
 async def test_each_algorithm_verifies_against_a_served_jwks(issuer: KeyServer, alg: str, private: Any) -> None:
     served = jwks(jwk_of(rsa_key(), "k-rsa"), jwk_of(ec_key(), "k-ec"), jwk_of(ed_key(), "k-ed"))
     config = KeyConfig(jwks_uri=issuer.json("/jwks", served), allow_http=True)

@@ -56,7 +56,8 @@ async def test_a_slow_service_times_out_in_bounded_time(server: tuple[DateServer
     skewed, url = server
     skewed.delay = 2
     started = time.monotonic()
-    failure = await probe_clock("orders-api", url, allow_http=True,
-                                limits=FetchLimits(connect_timeout=0.3, read_timeout=0.3, total_timeout=0.5))
+    failure = await probe_clock(
+        "orders-api", url, allow_http=True, limits=FetchLimits(connect_timeout=0.3, read_timeout=0.3, total_timeout=0.5)
+    )
     assert isinstance(failure, ProbeFailure) and failure.reason == "timeout"
     assert time.monotonic() - started < 2  # bounded below the server's delay, not a speed assertion

@@ -19,16 +19,28 @@ from bot.playground.server import Playground
 from bot.slack.logs import install_redaction
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SECRET = "playground-test-secret-" + "0123456789abcdef" * 4
 
 
 def token(**claims: Any) -> str:
     """A token minted for the real clock (the playground's bot judges as of now)."""
     now = int(time.time())
-    base: dict[str, Any] = {"iss": "https://login.acme.test/", "aud": "orders-api", "sub": "u1", "iat": now - 60,
-                            "exp": now + 840}
+    base: dict[str, Any] = {
+        "iss": "https://login.acme.test/",
+        "aud": "orders-api",
+        "sub": "u1",
+        "iat": now - 60,
+        "exp": now + 840,
+    }
     for name, value in claims.items():
         if value is None:
             base.pop(name, None)

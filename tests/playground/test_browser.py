@@ -73,8 +73,12 @@ async def test_a_pasted_skewed_token_gets_its_card_in_the_thread_and_show_fix_ex
 
 
 async def test_hostile_claims_render_as_text_and_run_nothing(tab: Tab) -> None:
-    raw = token(sub="<img src=x onerror=alert(1)>", iss="<script>alert(2)</script>", aud="<!channel>",
-                name="<a href=javascript:alert(3)>x</a>")
+    raw = token(
+        sub="<img src=x onerror=alert(1)>",
+        iss="<script>alert(2)</script>",
+        aud="<!channel>",
+        name="<a href=javascript:alert(3)>x</a>",
+    )
     await send(tab, f"{raw} aud=orders-api")
     await send(tab, "<img src=x onerror=alert(4)> <!here> *not a tag* <script>alert(5)</script>")
     await tab.page.locator("#channel-messages").get_by_role("button", name="1 reply").click()
@@ -134,8 +138,11 @@ async def test_thread_replies_mentions_and_unknown_commands(tab: Tab, playground
 
     await send(tab, "the orders API refuses this since the deploy")
     await page.locator("#channel-messages article.msg[data-author=me]").last.hover()
-    await page.locator("#channel-messages article.msg[data-author=me]").last.get_by_role(
-        "button", name="Reply in thread").click()
+    await (
+        page.locator("#channel-messages article.msg[data-author=me]")
+        .last.get_by_role("button", name="Reply in thread")
+        .click()
+    )
     await send(tab, f"here it is: {token(exp=-7200)}", where="#thread-composer")
     await expect(card_in_thread(tab).locator(".bk-header")).to_contain_text(re.compile("expired", re.IGNORECASE))
     await send(tab, "@jwtcheck what about this one?", where="#thread-composer")
@@ -188,15 +195,18 @@ async def test_the_renderer_turns_mrkdwn_into_nodes_and_never_into_markup(tab: T
     }""")
     assert cases["entities"] == "&lt;img src=x onerror=alert(1)&gt; &amp;lt;"
     assert cases["raw_tag"] == "&lt;img src=x onerror=alert(1)&gt;"
-    assert cases["broadcast"] == ('<span class="mk-mention mk-broadcast">@channel</span> '
-                                  '<span class="mk-mention mk-broadcast">@here</span> '
-                                  '<span class="mk-mention">@jwtcheck</span>')
+    assert cases["broadcast"] == (
+        '<span class="mk-mention mk-broadcast">@channel</span> '
+        '<span class="mk-mention mk-broadcast">@here</span> '
+        '<span class="mk-mention">@jwtcheck</span>'
+    )
     assert "<a" not in cases["js_link"] and "javascript:alert(1)|click me" in cases["js_link"]
     assert cases["link"].count("<a ") == 2
     assert 'href="https://example.test/a?b=1&amp;c=2"' in cases["link"] and ">the docs</a>" in cases["link"]
     assert 'rel="noopener noreferrer"' in cases["link"]
-    assert cases["styles"] == ('<b>bold</b> <i>it</i> <s>gone</s> <code class="mk-code">co*de*</code> '
-                               'snake_case_name 2*3*4')
+    assert cases["styles"] == (
+        '<b>bold</b> <i>it</i> <s>gone</s> <code class="mk-code">co*de*</code> snake_case_name 2*3*4'
+    )
     assert cases["nested"] == "<b>bold <i>and italic</i></b>"
     assert cases["fence"] == 'before<pre class="mk-pre">x = "&lt;b&gt;y&lt;/b&gt;" &amp; *z*</pre>after'
     assert cases["quote"] == '<blockquote class="mk-quote">quoted\ntyped <b>quote</b></blockquote>plain &gt; text'

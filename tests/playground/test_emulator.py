@@ -27,8 +27,9 @@ def test_every_kind_of_request_is_signed_as_slack_signs_it() -> None:
     bodies = [
         payloads.command_body(ws, "eyJ… aud=orders-api", "http://127.0.0.1:1/hooks/x"),
         payloads.event_body(ws, payloads.message_event(ws, message, "app_mention")),
-        payloads.block_actions_body(ws, message, "b", {"type": "button", "action_id": "a", "value": "v"},
-                                    "http://127.0.0.1:1/hooks/y"),
+        payloads.block_actions_body(
+            ws, message, "b", {"type": "button", "action_id": "a", "value": "v"}, "http://127.0.0.1:1/hooks/y"
+        ),
     ]
     verifier = SignatureVerifier("the-secret")
     for body in bodies:
@@ -36,7 +37,8 @@ def test_every_kind_of_request_is_signed_as_slack_signs_it() -> None:
         assert headers["X-Slack-Signature"].startswith("v0=")
         assert verifier.is_valid(body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
         assert not SignatureVerifier("another-secret").is_valid(
-            body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
+            body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+        )
         stale = payloads.signed_headers("the-secret", body, "application/json", timestamp=int(time.time()) - 600)
         assert not verifier.is_valid(body, stale["X-Slack-Request-Timestamp"], stale["X-Slack-Signature"])
 
@@ -66,8 +68,9 @@ def test_blocks_slack_would_refuse_are_named() -> None:
 # --- the Web API ----------------------------------------------------------------------------------
 
 
-async def api(http: aiohttp.ClientSession, pg: Playground, method: str, *, token: str | None = None,
-              **params: Any) -> dict[str, Any]:
+async def api(
+    http: aiohttp.ClientSession, pg: Playground, method: str, *, token: str | None = None, **params: Any
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token if token is not None else pg.emulator.bot_token}"}
     async with http.post(f"{pg.url}/api/{method}", json=params, headers=headers) as response:
         assert response.status == 200
@@ -75,8 +78,7 @@ async def api(http: aiohttp.ClientSession, pg: Playground, method: str, *, token
         return answer
 
 
-async def test_web_api_posts_updates_and_returns_threads(playground: Playground,
-                                                         http: aiohttp.ClientSession) -> None:
+async def test_web_api_posts_updates_and_returns_threads(playground: Playground, http: aiohttp.ClientSession) -> None:
     pg, ws = playground, playground.workspace
     channel = ws.channel_id
     auth = await api(http, pg, "auth.test")
@@ -86,36 +88,50 @@ async def test_web_api_posts_updates_and_returns_threads(playground: Playground,
 
     parent = await api(http, pg, "chat.postMessage", channel=channel, text="parent")
     blocks = [{"type": "section", "block_id": "s", "text": {"type": "mrkdwn", "text": "*card*"}}]
-    reply = await api(http, pg, "chat.postMessage", channel=channel, thread_ts=parent["ts"], text="card",
-                      blocks=blocks)
+    reply = await api(http, pg, "chat.postMessage", channel=channel, thread_ts=parent["ts"], text="card", blocks=blocks)
     assert reply["ok"] and reply["message"]["blocks"] == blocks
     thread = await api(http, pg, "conversations.replies", channel=channel, ts=parent["ts"])
     assert [m["text"] for m in thread["messages"]] == ["parent", "card"]
     assert all(m["bot_id"] == ws.bot.bot_id for m in thread["messages"])
 
-    updated = await api(http, pg, "chat.update", channel=channel, ts=reply["ts"], text="card v2",
-                        blocks=[{"type": "divider", "block_id": "d"}])
+    updated = await api(
+        http,
+        pg,
+        "chat.update",
+        channel=channel,
+        ts=reply["ts"],
+        text="card v2",
+        blocks=[{"type": "divider", "block_id": "d"}],
+    )
     assert updated["ok"]
     stored = ws.get(channel, reply["ts"])
     assert stored is not None and stored.text == "card v2" and stored.blocks == [{"type": "divider", "block_id": "d"}]
     assert ws.view(ws.get(channel, parent["ts"]))["reply_count"] == 1  # type: ignore[arg-type]
 
     person = ws.add(ws.person, "mine")
-    assert (await api(http, pg, "chat.update", channel=channel, ts=person.ts, text="x"))["error"] \
-        == "cant_update_message"
-    assert (await api(http, pg, "chat.update", channel=channel, ts="1.000001", text="x"))["error"] \
-        == "message_not_found"
+    assert (await api(http, pg, "chat.update", channel=channel, ts=person.ts, text="x"))[
+        "error"
+    ] == "cant_update_message"
+    assert (await api(http, pg, "chat.update", channel=channel, ts="1.000001", text="x"))[
+        "error"
+    ] == "message_not_found"
     assert (await api(http, pg, "chat.postMessage", channel="CNOPE", text="x"))["error"] == "channel_not_found"
     assert (await api(http, pg, "chat.postMessage", channel=channel))["error"] == "no_text"
-    refused = await api(http, pg, "chat.postMessage", channel=channel,
-                        blocks=[{"type": "header", "text": {"type": "plain_text", "text": "x" * 200}}])
+    refused = await api(
+        http,
+        pg,
+        "chat.postMessage",
+        channel=channel,
+        blocks=[{"type": "header", "text": {"type": "plain_text", "text": "x" * 200}}],
+    )
     assert refused["error"] == "invalid_blocks" and refused["errors"]
     assert (await api(http, pg, "users.list"))["error"] == "unknown_method"
     assert pg.emulator.calls["chat.postMessage"] >= 4
 
 
-async def test_response_urls_answer_privately_replace_and_expire_after_five_uses(playground: Playground,
-                                                                                 http: aiohttp.ClientSession) -> None:
+async def test_response_urls_answer_privately_replace_and_expire_after_five_uses(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
     ws, emulator = playground.workspace, playground.emulator
     card = ws.add(ws.bot, "card", [{"type": "divider", "block_id": "d"}])
     hook = emulator.new_hook(ws.channel_id, card.ts)
@@ -155,8 +171,9 @@ def everything_the_bot_posted(pg: Playground) -> str:
     return json.dumps([[m.text, m.blocks] for m in pg.workspace.messages() if m.author.id == pg.workspace.bot.id])
 
 
-async def test_a_pasted_token_gets_a_card_in_its_thread_and_show_fix_updates_it(playground: Playground,
-                                                                                http: aiohttp.ClientSession) -> None:
+async def test_a_pasted_token_gets_a_card_in_its_thread_and_show_fix_updates_it(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
     raw = skewed_token()
     sent = await page_post(http, playground, "send", {"text": f"401 with Bearer {raw}", "thread_ts": None})
     assert sent["ok"]
@@ -165,30 +182,45 @@ async def test_a_pasted_token_gets_a_card_in_its_thread_and_show_fix_updates_it(
     assert card.blocks[0]["type"] == "header" and "clock skew" in card.blocks[0]["text"]["text"].lower()
     assert signature_of(raw) not in everything_the_bot_posted(playground)
 
-    button = next(element for block in card.blocks if block["type"] == "actions" for element in block["elements"]
-                  if element["text"]["text"] == "Show fix: PyJWT")
+    button = next(
+        element
+        for block in card.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["text"]["text"] == "Show fix: PyJWT"
+    )
     block_id = next(block["block_id"] for block in card.blocks if button in block.get("elements", []))
-    clicked = await page_post(http, playground, "click", {"channel": card.channel, "ts": card.ts,
-                                                          "block_id": block_id, "action_id": button["action_id"]})
+    clicked = await page_post(
+        http,
+        playground,
+        "click",
+        {"channel": card.channel, "ts": card.ts, "block_id": block_id, "action_id": button["action_id"]},
+    )
     assert clicked["ok"]
     await playground.settle()
     assert "jwt.decode(" in json.dumps(card.blocks)  # the same message, updated in place
     assert len(bot_replies(playground, sent["ts"])) == 1
 
-    refused = await page_post(http, playground, "click", {"channel": card.channel, "ts": card.ts,
-                                                          "block_id": block_id, "action_id": "jwtcheck_forged"})
+    refused = await page_post(
+        http,
+        playground,
+        "click",
+        {"channel": card.channel, "ts": card.ts, "block_id": block_id, "action_id": "jwtcheck_forged"},
+    )
     assert refused == {"ok": False, "error": "no such button"}
 
 
-async def test_a_mention_is_answered_once_though_slack_sends_two_events(playground: Playground,
-                                                                      http: aiohttp.ClientSession) -> None:
+async def test_a_mention_is_answered_once_though_slack_sends_two_events(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
     sent = await page_post(http, playground, "send", {"text": f"@jwtcheck {token(exp=-7200)}"})
     await playground.settle()
     assert len(bot_replies(playground, sent["ts"])) == 1
 
 
-async def test_slash_commands_post_a_summary_and_private_answers_stay_private(playground: Playground,
-                                                                             http: aiohttp.ClientSession) -> None:
+async def test_slash_commands_post_a_summary_and_private_answers_stay_private(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
     ws = playground.workspace
     assert (await page_post(http, playground, "send", {"text": f"/jwtcheck {skewed_token()}"}))["ok"]
     await playground.settle()
@@ -206,8 +238,9 @@ async def test_slash_commands_post_a_summary_and_private_answers_stay_private(pl
     assert any(m.author.id == ws.slackbot.id and "not a valid command" in m.text for m in private)
 
 
-async def test_an_unacknowledged_delivery_is_said_in_the_channel(playground: Playground,
-                                                                http: aiohttp.ClientSession) -> None:
+async def test_an_unacknowledged_delivery_is_said_in_the_channel(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
     playground.delivery._secret = "not-the-bot-s-secret"  # the bot refuses what it cannot verify
     await page_post(http, playground, "send", {"text": "/jwtcheck help"})
     await playground.settle()
@@ -218,8 +251,9 @@ async def test_an_unacknowledged_delivery_is_said_in_the_channel(playground: Pla
 # --- the page and its guards ------------------------------------------------------------------------
 
 
-async def test_the_page_is_served_with_a_strict_content_security_policy(playground: Playground,
-                                                                        http: aiohttp.ClientSession) -> None:
+async def test_the_page_is_served_with_a_strict_content_security_policy(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
     async with http.get(playground.url) as response:
         assert response.status == 200 and response.content_type == "text/html"
         csp = response.headers["Content-Security-Policy"]
@@ -239,8 +273,9 @@ async def test_the_page_is_served_with_a_strict_content_security_policy(playgrou
     assert any("aud=orders-api" in s["text"] for s in samples if "Audience" in s["title"])
 
 
-async def test_cross_site_and_rebinding_requests_are_refused(playground: Playground,
-                                                             http: aiohttp.ClientSession) -> None:
+async def test_cross_site_and_rebinding_requests_are_refused(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
     url = f"{playground.url}/playground/send"
     async with http.post(url, json={"text": "hi"}, headers={"Origin": "https://evil.test"}) as response:
         assert response.status == 403
@@ -260,6 +295,15 @@ def test_the_page_scripts_never_parse_html() -> None:
     folder = resources.files("bot.playground") / "static"
     for name in ("app.js", "blocks.js", "mrkdwn.js"):
         source = (folder / name).read_text()
-        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
-                     "DOMParser", "createContextualFragment", "setAttribute(\"on"):
+        for sink in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+            "DOMParser",
+            "createContextualFragment",
+            'setAttribute("on',
+        ):
             assert sink not in source, f"{name} uses {sink}"

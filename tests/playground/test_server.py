@@ -16,8 +16,9 @@ from bot.playground import server
 from bot.playground.server import main
 
 
-def test_help_and_bad_ports_are_one_line_and_status_2(capsys: pytest.CaptureFixture[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_help_and_bad_ports_are_one_line_and_status_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert main(["--help"]) == 0
     assert "--port" in capsys.readouterr().out
     assert main(["--port", "70000"]) == 2
@@ -29,8 +30,7 @@ def test_help_and_bad_ports_are_one_line_and_status_2(capsys: pytest.CaptureFixt
     assert "playground" in capsys.readouterr().err
 
 
-def test_a_port_in_use_is_said_in_one_line(capsys: pytest.CaptureFixture[str],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_port_in_use_is_said_in_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     # the root logger must not keep a handler on pytest's captured stderr once this test is over
     monkeypatch.setattr(server, "configure_logging", lambda *_: None)
     with socket.socket() as taken:
@@ -43,8 +43,13 @@ def test_a_port_in_use_is_said_in_one_line(capsys: pytest.CaptureFixture[str],
 
 def test_python_m_bot_playground_serves_the_page_and_stops_on_sigterm() -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "JWTCHECK_CONFIG"}}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "playground", "--port", "0"], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "playground", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()

@@ -208,7 +208,10 @@ def test_skew_card_structure() -> None:
 
     show_fix = [b for b in buttons(message) if b["action_id"].startswith(ACTION_SHOW_FIX)]
     assert [b["text"]["text"] for b in show_fix] == [
-        "Show fix: spring-security", "Show fix: express-jwt", "Show fix: PyJWT", "Show fix: jsonwebtoken",
+        "Show fix: spring-security",
+        "Show fix: express-jwt",
+        "Show fix: PyJWT",
+        "Show fix: jsonwebtoken",
     ]
     assert show_fix[2]["value"] == "c0ffee|pyjwt"
 
@@ -296,7 +299,13 @@ def test_expanded_card_shows_the_pyjwt_snippet_and_keeps_the_rest() -> None:
 
 def test_expanded_card_says_when_a_fix_has_no_snippet_for_the_library() -> None:
     only_pyjwt = Workaround(
-        "only_pyjwt", "A PyJWT-only fix", "", 0.5, "card", "c", (CauseId.CLOCK_SKEW,),
+        "only_pyjwt",
+        "A PyJWT-only fix",
+        "",
+        0.5,
+        "card",
+        "c",
+        (CauseId.CLOCK_SKEW,),
         MappingProxyType({"pyjwt": Snippet("pyjwt", "2.8.0", "python", "jwt.decode(t, leeway=30)")}),
     )
     message = card(skew_diagnosis()._replace(workarounds=(only_pyjwt,)), expanded_library="jsonwebtoken")
@@ -334,12 +343,27 @@ def test_error_text_card_shows_the_escaped_excerpt_and_library() -> None:
 
 
 def test_malformed_and_unverifiable_headers() -> None:
-    malformed = Diagnosis(Source.TOKEN, 0, Verdict.MALFORMED, (_cause(CauseId.MALFORMED, "Not a well-formed JWT"),),
-                          TokenView("jws", "eyJhbGciOi.[redacted]", "0123456789abcdef", None, None))
+    malformed = Diagnosis(
+        Source.TOKEN,
+        0,
+        Verdict.MALFORMED,
+        (_cause(CauseId.MALFORMED, "Not a well-formed JWT"),),
+        TokenView("jws", "eyJhbGciOi.[redacted]", "0123456789abcdef", None, None),
+    )
     assert card(malformed).blocks[0]["text"]["text"] == "⛔ Malformed token: Not a well-formed JWT"
-    jwe = Diagnosis(Source.TOKEN, 0, Verdict.UNVERIFIABLE, (_cause(CauseId.ENCRYPTED_TOKEN, "Encrypted"),),
-                    TokenView("jwe", "eyJhbGciOiJSU0EtT0FFUCJ9.[redacted]", "0123456789abcdef",
-                              {"alg": "RSA-OAEP", "enc": "A256GCM"}, None))
+    jwe = Diagnosis(
+        Source.TOKEN,
+        0,
+        Verdict.UNVERIFIABLE,
+        (_cause(CauseId.ENCRYPTED_TOKEN, "Encrypted"),),
+        TokenView(
+            "jwe",
+            "eyJhbGciOiJSU0EtT0FFUCJ9.[redacted]",
+            "0123456789abcdef",
+            {"alg": "RSA-OAEP", "enc": "A256GCM"},
+            None,
+        ),
+    )
     message = card(jwe)
     assert message.blocks[0]["text"]["text"] == "⚠️ Token can't be checked: Encrypted"
     assert "alg RSA-OAEP · enc A256GCM" in json.dumps(message.blocks, ensure_ascii=False)
@@ -406,11 +430,24 @@ def test_fallback_text_is_escaped_and_short() -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=st.text(alphabet=st.sampled_from(list("<>&!@#|:/ ahttps`*_~\n\u202e😀")), max_size=400))
 def test_any_claim_text_is_escaped_and_within_limits(value: str) -> None:
-    view = TokenView("jws", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]", "0123456789abcdef",
-                     {"alg": value}, {"iss": value, "aud": [value, value], "sub": value, "exp": value})
+    view = TokenView(
+        "jws",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]",
+        "0123456789abcdef",
+        {"alg": value},
+        {"iss": value, "aud": [value, value], "sub": value, "exp": value},
+    )
     cause = Cause(CauseId.ISSUER_MISMATCH, value or "x", (Evidence("iss", "r", value),) * 3, 0.8)
-    diagnosis = Diagnosis(Source.TOKEN, 0, Verdict.INVALID, (cause,), view, error_text=value,
-                          signature_detail=value, skipped_checks=(value,))
+    diagnosis = Diagnosis(
+        Source.TOKEN,
+        0,
+        Verdict.INVALID,
+        (cause,),
+        view,
+        error_text=value,
+        signature_detail=value,
+        skipped_checks=(value,),
+    )
     for options in (CardOptions("x"), CardOptions("x", expanded_library=value or None, live_token_warning=True)):
         message = render_card(diagnosis, T, KNOWLEDGE, options)
         assert_slack_limits(message)
@@ -422,8 +459,10 @@ def test_any_claim_text_is_escaped_and_within_limits(value: str) -> None:
 
 
 def test_two_hundred_diagnoses_become_five_compact_cards_and_a_summary() -> None:
-    tokens = [make_token(claims(sub=f"user{i}", nbf=T + 70 if i % 2 else None, exp=T + 840 if i % 3 else T - 9999))
-              for i in range(200)]
+    tokens = [
+        make_token(claims(sub=f"user{i}", nbf=T + 70 if i % 2 else None, exp=T + 840 if i % 3 else T - 9999))
+        for i in range(200)
+    ]
     report = diagnose(" ".join(tokens))
     assert len(report.diagnoses) == 200
     messages = render_cards(report, KNOWLEDGE, lambda i, d: CardOptions(f"card{i}", live_token_warning=True))
@@ -458,11 +497,20 @@ def test_a_huge_token_stays_within_limits() -> None:
 
 def test_claims_with_100_kb_strings_stay_within_limits() -> None:
     big = "<!channel>&" * 10_000
-    view = TokenView("jws", "eyJhbGciOiJIUzI1NiJ9." + "eyJ" * 40_000 + ".[redacted]", "f" * 100_000,
-                     {"alg": big, "kid": big}, {"iss": big, "aud": [big] * 50, "sub": big, "name": big, "exp": big})
+    view = TokenView(
+        "jws",
+        "eyJhbGciOiJIUzI1NiJ9." + "eyJ" * 40_000 + ".[redacted]",
+        "f" * 100_000,
+        {"alg": big, "kid": big},
+        {"iss": big, "aud": [big] * 50, "sub": big, "name": big, "exp": big},
+    )
     cause = Cause(CauseId.ISSUER_MISMATCH, big, (Evidence("iss", "r", big), Evidence("aud", "r", big)), 0.8)
-    diagnosis = _token_diagnosis((cause, cause))._replace(token=view, signature_detail=big, skipped_checks=(big,),
-                        workarounds=KNOWLEDGE.advise([CauseId.ISSUER_MISMATCH])[0])
+    diagnosis = _token_diagnosis((cause, cause))._replace(
+        token=view,
+        signature_detail=big,
+        skipped_checks=(big,),
+        workarounds=KNOWLEDGE.advise([CauseId.ISSUER_MISMATCH])[0],
+    )
     for verdict in Verdict:
         message = card(diagnosis._replace(verdict=verdict), live_token_warning=True, expanded_library="pyjwt")
         assert len(json.dumps(message.blocks)) < 20_000
@@ -477,8 +525,9 @@ def test_claims_with_100_kb_strings_stay_within_limits() -> None:
 def test_three_hundred_evidence_items_and_causes_stay_within_limits() -> None:
     evidence = tuple(Evidence(f"claim{i}", "r", f"<@U{i}> " + "detail " * 200) for i in range(300))
     causes = tuple(Cause(cause_id, f"{cause_id.value} " * 40, evidence, 0.5) for cause_id in CauseId)
-    diagnosis = _token_diagnosis(causes)._replace(workarounds=tuple(KNOWLEDGE.workarounds.values()),
-                        dead_ends=tuple(KNOWLEDGE.dead_ends.values()))
+    diagnosis = _token_diagnosis(causes)._replace(
+        workarounds=tuple(KNOWLEDGE.workarounds.values()), dead_ends=tuple(KNOWLEDGE.dead_ends.values())
+    )
     for options in ({}, {"expanded_library": "pyjwt"}, {"expanded_library": "nope", "live_token_warning": True}):
         message = card(diagnosis, **options)
         assert len(message.blocks) <= 25
@@ -544,8 +593,9 @@ def test_no_signature_anywhere() -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     inner = make_token(claims(sub="inner"))
     tokens = [
         make_token(claims(nbf=T + 70)),
@@ -567,8 +617,13 @@ def test_no_signature_even_when_upstream_text_carries_a_whole_token() -> None:
     token = make_token({"a": 1})
     long = f"{token} " * 3
     cause = Cause(CauseId.SIGNATURE_INVALID, f"Bad {long}", (Evidence("sub", "r", long),), 0.9)
-    view = TokenView("jws", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]", "0123456789abcdef",
-                     {"alg": "HS256", "kid": long}, {"sub": long, "iss": long, "aud": [long], "exp": T + 60})
+    view = TokenView(
+        "jws",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]",
+        "0123456789abcdef",
+        {"alg": "HS256", "kid": long},
+        {"sub": long, "iss": long, "aud": [long], "exp": T + 60},
+    )
     diagnosis = Diagnosis(Source.TOKEN, 0, Verdict.INVALID, (cause,), view, signature_detail=long, error_text=long)
     for source in Source:
         message = card(diagnosis._replace(source=source), live_token_warning=True)
@@ -624,8 +679,13 @@ def _cause(cause_id: CauseId, summary: str) -> Cause:
 
 
 def _token_diagnosis(causes: tuple[Cause, ...]) -> Diagnosis:
-    view = TokenView("jws", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]", "0123456789abcdef",
-                     {"alg": "HS256"}, {"sub": "x", "exp": T + 60})
+    view = TokenView(
+        "jws",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]",
+        "0123456789abcdef",
+        {"alg": "HS256"},
+        {"sub": "x", "exp": T + 60},
+    )
     return Diagnosis(Source.TOKEN, 0, Verdict.INVALID, causes, view)
 
 

@@ -61,8 +61,14 @@ class Bot:
 
 def settings_for(slack: MockSlack, redis_url: str | None, **changes: Any) -> Settings:
     values: dict[str, Any] = {
-        "bot_token": BOT_TOKEN, "signing_secret": slack_requests.SIGNING_SECRET, "app_token": None, "port": 0,
-        "redis_url": redis_url, "slack_api_url": slack.api_url, "services": None, "log_format": "text",
+        "bot_token": BOT_TOKEN,
+        "signing_secret": slack_requests.SIGNING_SECRET,
+        "app_token": None,
+        "port": 0,
+        "redis_url": redis_url,
+        "slack_api_url": slack.api_url,
+        "services": None,
+        "log_format": "text",
         "log_level": "DEBUG",
     }
     values.update(changes)

@@ -29,8 +29,9 @@ async def post_skew_card(bot: Bot, slack: MockSlack) -> tuple[str, list[dict[str
     return "1795900000.000001", card.params["blocks"]
 
 
-async def test_show_fix_on_another_replica_expands_the_card_with_the_snippet(make_bot: BotFactory,
-                                                                            slack: MockSlack) -> None:
+async def test_show_fix_on_another_replica_expands_the_card_with_the_snippet(
+    make_bot: BotFactory, slack: MockSlack
+) -> None:
     poster, clicker = await make_bot(), await make_bot()
     card_ts, blocks = await post_skew_card(poster, slack)
     pyjwt = button(blocks, "Show fix: PyJWT")
@@ -60,8 +61,13 @@ async def test_votes_count_once_per_user_and_a_second_click_changes_it(make_bot:
     first, second = await make_bot(), await make_bot()
     card_ts, blocks = await post_skew_card(first, slack)
     fixed = button(blocks, "This fixed it")
-    didnt = next(b for b in buttons(blocks) if parse_vote_value(b["value"]) and b["value"].endswith("didnt_help")
-                 and b["value"].split("|")[1] == fixed["value"].split("|")[1])
+    didnt = next(
+        b
+        for b in buttons(blocks)
+        if parse_vote_value(b["value"])
+        and b["value"].endswith("didnt_help")
+        and b["value"].split("|")[1] == fixed["value"].split("|")[1]
+    )
     await first.click(fixed["action_id"], fixed["value"], message_ts=card_ts, user="UBOB0001")
     await first.settle()
     await second.click(fixed["action_id"], fixed["value"], message_ts=card_ts, user="UCAROL01")

@@ -27,12 +27,13 @@ def clock_lines(slack: MockSlack) -> list[str]:
     for call in slack.of("chat.postMessage"):
         text = json.dumps(call.params.get("blocks") or [], ensure_ascii=False)
         start = text.find("🕒")
-        lines.append(text[start:start + 300] if start >= 0 else "")
+        lines.append(text[start : start + 300] if start >= 0 else "")
     return lines
 
 
-async def test_tokens_issued_after_the_message_that_carries_them_show_the_issuer_ahead(bot: Bot,
-                                                                                   slack: MockSlack) -> None:
+async def test_tokens_issued_after_the_message_that_carries_them_show_the_issuer_ahead(
+    bot: Bot, slack: MockSlack
+) -> None:
     for n in range(3):
         posted = T - 30 + n
         token = make_token(claims(iat=posted + 42, nbf=posted + 42, exp=posted + 3600, n=n))
@@ -60,14 +61,15 @@ async def test_a_slash_command_is_measured_by_slacks_request_timestamp(bot: Bot,
     assert "at least 1 min" in json.dumps(card.params["blocks"])
 
 
-async def test_an_error_message_printing_the_validators_time_measures_the_validator(bot: Bot,
-                                                                                  slack: MockSlack) -> None:
+async def test_an_error_message_printing_the_validators_time_measures_the_validator(bot: Bot, slack: MockSlack) -> None:
     posted = T - 30
     ahead = posted + 400
     stamp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(ahead))
     valid_to = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(ahead - 90))
-    line = (f"IDX10223: Lifetime validation failed. The token is expired. ValidTo (UTC): '{valid_to}', "
-            f"Current time (UTC): '{stamp}'.")
+    line = (
+        f"IDX10223: Lifetime validation failed. The token is expired. ValidTo (UTC): '{valid_to}', "
+        f"Current time (UTC): '{stamp}'."
+    )
     await bot.event(message(line, ts=f"{posted}.000100"), "Ev1")
     await bot.settle()
     [note] = clock_lines(slack)
@@ -83,8 +85,9 @@ async def skewed_service() -> AsyncIterator[tuple[DateServer, str]]:
 
 def _services(tmp_path: Path, url: str) -> ServicesConfig:
     config = tmp_path / "services.toml"
-    config.write_text(f'[services.orders]\naudiences = ["orders-api"]\nprobe_url = "{url}"\nallow_http = true\n',
-                      encoding="utf-8")
+    config.write_text(
+        f'[services.orders]\naudiences = ["orders-api"]\nprobe_url = "{url}"\nallow_http = true\n', encoding="utf-8"
+    )
     return load_services(config)
 
 
@@ -104,8 +107,9 @@ async def test_a_time_diagnosis_probes_the_services_clock_once_a_minute(
     assert len(skewed.methods) == 1  # the second card reused the minute-old reading
 
 
-async def test_slash_probe_measures_on_demand(make_bot: BotFactory, slack: MockSlack,
-                                              skewed_service: tuple[DateServer, str], tmp_path: Path) -> None:
+async def test_slash_probe_measures_on_demand(
+    make_bot: BotFactory, slack: MockSlack, skewed_service: tuple[DateServer, str], tmp_path: Path
+) -> None:
     _, url = skewed_service
     bot = await make_bot(services=_services(tmp_path, url))
     await bot.command("probe orders")
@@ -123,16 +127,18 @@ async def test_an_absurd_iat_is_no_clock_evidence_and_still_gets_its_card(bot: B
     assert "wrong JSON type" in card.params["text"] and clock_lines(slack) == [""]
 
 
-async def test_damaged_rows_of_clock_evidence_in_redis_are_skipped(redis_store: RedisStore,
-                                                                   redis_raw: aioredis.Redis) -> None:
+async def test_damaged_rows_of_clock_evidence_in_redis_are_skipped(
+    redis_store: RedisStore, redis_raw: aioredis.Redis
+) -> None:
     from bot.slack.clocks import ClockBook
 
     book = ClockBook(redis_store)
-    report = diagnose_text(make_token(claims(iat=T + 70, nbf=T + 70, exp=T + 3670)), Expectations(), NOW,
-                           knowledge=default_knowledge())
+    report = diagnose_text(
+        make_token(claims(iat=T + 70, nbf=T + 70, exp=T + 3670)), Expectations(), NOW, knowledge=default_knowledge()
+    )
     first = await book.record("T1", "C1", report, T - 10)
     [key] = await redis_raw.keys("*clock:T1:C1:*")
-    await redis_raw.rpush(key, "not json", '[1, 2', '3, "x"]', '{"a": 1}', "[]", "null")
+    await redis_raw.rpush(key, "not json", "[1, 2", '3, "x"]', '{"a": 1}', "[]", "null")
     second = await book.record("T1", "C1", report, T - 5)
     [(issuer, estimate)] = second.items()
     assert issuer in first and estimate.observations == 2 and estimate.lower >= first[issuer].lower

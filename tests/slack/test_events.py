@@ -87,8 +87,10 @@ async def test_a_mention_in_a_thread_reads_the_thread_for_tokens(bot: Bot, slack
         {"user": "UCAROL01", "text": f"here is what the gateway saw: Bearer {token}", "ts": "1795899000.000001"},
         {"user": BOT_USER, "bot_id": BOT_ID, "text": "an earlier card", "ts": "1795899001.000001"},
     ]
-    mention = {**message(f"<@{BOT_USER}> what is wrong here?", ts=TS, thread_ts="1795899000.000001"),
-               "type": "app_mention"}
+    mention = {
+        **message(f"<@{BOT_USER}> what is wrong here?", ts=TS, thread_ts="1795899000.000001"),
+        "type": "app_mention",
+    }
     await bot.event(mention, "EvMention")
     await bot.settle()
     [card] = slack.of("chat.postMessage")
@@ -111,8 +113,7 @@ async def test_a_live_token_in_a_channel_gets_a_warning_to_rotate_it(bot: Bot, s
 
 
 async def test_claims_cannot_ping_the_channel_or_plant_links(bot: Bot, slack: MockSlack) -> None:
-    hostile = claims(sub="<!channel>", name="<https://evil.example|click to fix>", iss="<@U0ADMIN>",
-                     exp=T - 7200)
+    hostile = claims(sub="<!channel>", name="<https://evil.example|click to fix>", iss="<@U0ADMIN>", exp=T - 7200)
     await bot.event(message(make_token(hostile), ts=TS), "Ev1")
     await bot.settle()
     sent = json.dumps([call.params for call in slack.of("chat.postMessage")])

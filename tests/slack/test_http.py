@@ -73,8 +73,13 @@ async def test_redis_holds_no_signature_and_every_key_has_a_prefix_and_a_ttl(bot
 async def test_healthz_reports_slack_redis_and_socket_mode(bot: Bot) -> None:
     status, body = await bot.get("/healthz")
     assert status == 200
-    assert json.loads(body) == {"status": "ok", "slack_auth": "ok", "redis": "up", "socket_mode": "off",
-                                "tasks_in_flight": 0}
+    assert json.loads(body) == {
+        "status": "ok",
+        "slack_auth": "ok",
+        "redis": "up",
+        "socket_mode": "off",
+        "tasks_in_flight": 0,
+    }
 
 
 async def test_metrics_count_diagnoses_cache_and_ack_latency(bot: Bot) -> None:
@@ -107,8 +112,9 @@ async def test_redis_down_at_start_the_bot_still_answers(make_bot: BotFactory, s
     assert status == 200 and json.loads(body)["redis"] == "down"
 
 
-async def test_redis_lost_mid_run_and_back_again(make_bot: BotFactory, slack: MockSlack, redis_url: str,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+async def test_redis_lost_mid_run_and_back_again(
+    make_bot: BotFactory, slack: MockSlack, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     parts = urlsplit(redis_url)
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
@@ -134,18 +140,25 @@ async def test_redis_lost_mid_run_and_back_again(make_bot: BotFactory, slack: Mo
 
 def test_serve_without_a_bot_token_exits_two_with_one_line() -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
-    result = subprocess.run([sys.executable, "-m", "bot", "serve"], capture_output=True, text=True, timeout=60,
-                            env=env, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("jwtcheck serve: SLACK_BOT_TOKEN is not set") and result.stderr.count("\n") == 1
 
 
 async def test_serve_with_a_token_slack_rejects_exits_two(slack: MockSlack) -> None:
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-revoked", "SLACK_SIGNING_SECRET": slack_requests.SIGNING_SECRET,
-           "SLACK_API_URL": slack.api_url, "PORT": str(unused_port())}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-revoked",
+        "SLACK_SIGNING_SECRET": slack_requests.SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "PORT": str(unused_port()),
+    }
     env.pop("REDIS_URL", None)
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 2 and b"auth.test failed" in stderr and b"xoxb-revoked" not in stderr
 
@@ -153,12 +166,18 @@ async def test_serve_with_a_token_slack_rejects_exits_two(slack: MockSlack) -> N
 async def test_sigterm_drains_the_work_in_flight_so_a_deploy_loses_no_card(slack: MockSlack) -> None:
     slack.delays["chat.postMessage"] = 1.0  # the card is still being posted when the signal arrives
     port = unused_port()
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": slack_requests.SIGNING_SECRET,
-           "SLACK_API_URL": slack.api_url, "PORT": str(port)}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": slack_requests.SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "PORT": str(port),
+    }
     env.pop("REDIS_URL", None)
     env.pop("SLACK_APP_TOKEN", None)
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     try:
         body = slack_requests.command(make_token(claims(exp=T - 7200)), slack.response_url())
         async with aiohttp.ClientSession() as session:
@@ -170,8 +189,9 @@ async def test_sigterm_drains_the_work_in_flight_so_a_deploy_loses_no_card(slack
                 except aiohttp.ClientError:
                     await asyncio.sleep(0.1)
             headers = slack_requests.signed(body, "application/x-www-form-urlencoded")
-            async with session.post(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
-                                    headers=headers) as response:
+            async with session.post(
+                f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=headers
+            ) as response:
                 assert response.status == 200
         await slack.wait_for("chat.postMessage", 1)
         process.send_signal(signal.SIGTERM)

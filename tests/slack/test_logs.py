@@ -33,7 +33,6 @@ def test_any_logger_any_argument_and_any_exception_is_redacted(caplog: pytest.Lo
 
 def test_json_lines(caplog: pytest.LogCaptureFixture) -> None:
     install_redaction()
-    record = logging.getLogger("bot").makeRecord("bot", logging.INFO, __file__, 1, "hello %s", (make_token(),),
-                                                 None)
+    record = logging.getLogger("bot").makeRecord("bot", logging.INFO, __file__, 1, "hello %s", (make_token(),), None)
     line = json.loads(JsonFormatter().format(record))
     assert line["level"] == "INFO" and line["logger"] == "bot" and line["message"].endswith("[redacted]")

@@ -12,8 +12,9 @@ from bot.slack.options import OptionError, parse_request
 
 
 def test_options_are_whole_words_around_the_text() -> None:
-    request = parse_request("Bearer eyJx.eyJy.sig aud=orders-api,billing iss=<https://login.acme.test/> "
-                            "alg=RS256 leeway=30 private")
+    request = parse_request(
+        "Bearer eyJx.eyJy.sig aud=orders-api,billing iss=<https://login.acme.test/> alg=RS256 leeway=30 private"
+    )
     assert request.text == "Bearer eyJx.eyJy.sig"
     assert request.audiences == ("orders-api", "billing") and request.issuers == ("https://login.acme.test/",)
     assert request.algorithms == ("RS256",) and request.leeway == 30 and request.private
@@ -42,12 +43,15 @@ def test_bad_numbers_are_one_line_errors(text: str) -> None:
 
 def test_service_picks_expectations_and_options_override(tmp_path: Path) -> None:
     path = tmp_path / "services.toml"
-    path.write_text('[services.orders]\naudiences = ["orders-api"]\nleeway = 30\n'
-                    '[services.billing]\naudiences = ["billing-api"]\n', encoding="utf-8")
+    path.write_text(
+        '[services.orders]\naudiences = ["orders-api"]\nleeway = 30\n[services.billing]\naudiences = ["billing-api"]\n',
+        encoding="utf-8",
+    )
     services = load_services(path)
     assert parse_request("t service=billing").expectations(services) == Expectations(audiences=("billing-api",))
     assert parse_request("t service=orders leeway=0").expectations(services) == Expectations(
-        audiences=("orders-api",), leeway=0.0)
+        audiences=("orders-api",), leeway=0.0
+    )
     with pytest.raises(OptionError, match="no service named 'nope'"):
         parse_request("t service=nope").expectations(services)
     assert parse_request("t").expectations(services) == Expectations()  # two services: none is the default

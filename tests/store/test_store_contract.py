@@ -100,7 +100,10 @@ async def test_several_polls_are_tallied_together_in_the_order_asked(store: Stor
     await store.vote("votes:T1:a", "U2", "didnt_help", 60)
     await store.vote("votes:T1:c", "U1", "fixed", 60)
     assert await store.tallies(["votes:T1:c", "votes:T1:b", "votes:T1:a"]) == [
-        {"fixed": 1}, {}, {"didnt_help": 1, "fixed": 1}]
+        {"fixed": 1},
+        {},
+        {"didnt_help": 1, "fixed": 1},
+    ]
     assert await store.tallies([]) == []
 
 

@@ -59,8 +59,14 @@ class MockSlack:
 
     async def start(self) -> MockSlack:
         app = web.Application()
-        app.add_routes([web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
-                        web.post("/response/{name}", self._response), web.get("/link", self._socket)])
+        app.add_routes(
+            [
+                web.post("/api/{method}", self._api),
+                web.get("/api/{method}", self._api),
+                web.post("/response/{name}", self._response),
+                web.get("/link", self._socket),
+            ]
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -72,8 +78,15 @@ class MockSlack:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
-             times: int = 1) -> None:
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
         self.failures.setdefault(method, []).extend([Failure(status, error, retry_after)] * times)
 
     def of(self, method: str) -> list[Call]:
@@ -103,8 +116,11 @@ class MockSlack:
         if queued:
             failure = queued.pop(0)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-            return web.json_response({"ok": False, "error": failure.error or f"http_{failure.status}"},
-                                     status=failure.status, headers=headers)
+            return web.json_response(
+                {"ok": False, "error": failure.error or f"http_{failure.status}"},
+                status=failure.status,
+                headers=headers,
+            )
         if method == "apps.connections.open":
             if not request.headers.get("Authorization", "").startswith("Bearer xapp-"):
                 return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -115,8 +131,14 @@ class MockSlack:
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "jwtcheck",
-                    "url": "https://acme.slack.test/"}
+            return {
+                "ok": True,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+                "team_id": TEAM,
+                "user": "jwtcheck",
+                "url": "https://acme.slack.test/",
+            }
         if method == "chat.postMessage":
             channel = str(params.get("channel"))
             if channel in self.not_in_channel:
@@ -142,8 +164,9 @@ class MockSlack:
         socket = web.WebSocketResponse(heartbeat=None)
         await socket.prepare(request)
         self.sockets.append(socket)
-        await socket.send_str(json.dumps({"type": "hello", "num_connections": 1,
-                                          "connection_info": {"app_id": "A0JWTCHECK"}}))
+        await socket.send_str(
+            json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0JWTCHECK"}})
+        )
         async for frame in socket:
             if frame.type.name == "TEXT":
                 self.socket_acks.append(json.loads(frame.data))
@@ -152,8 +175,11 @@ class MockSlack:
 
     async def _response(self, request: web.Request) -> web.Response:
         raw = await request.text()
-        self.calls.append(Call(f"response:{request.match_info['name']}", _parse(raw, request.content_type), raw,
-                               dict(request.headers)))
+        self.calls.append(
+            Call(
+                f"response:{request.match_info['name']}", _parse(raw, request.content_type), raw, dict(request.headers)
+            )
+        )
         return web.Response(text="ok")
 
 

@@ -14,8 +14,14 @@ from tests.support.slack_api import TEAM
 SIGNING_SECRET = "test-signing-secret"
 
 
-def signed(body: str, content_type: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None,
-           retry: int | None = None) -> dict[str, str]:
+def signed(
+    body: str,
+    content_type: str,
+    *,
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    retry: int | None = None,
+) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
     assert signature is not None
@@ -27,34 +33,75 @@ def signed(body: str, content_type: str, *, secret: str = SIGNING_SECRET, timest
 
 
 def command(text: str, response_url: str, *, channel: str = "CINCIDENT", user: str = "UALICE01") -> str:
-    return urlencode({
-        "token": "deprecated", "team_id": TEAM, "team_domain": "acme", "channel_id": channel,
-        "channel_name": "incident", "user_id": user, "user_name": "alice", "command": "/jwtcheck", "text": text,
-        "api_app_id": "A0JWTCHECK", "response_url": response_url, "trigger_id": "1.2.3",
-    })
+    return urlencode(
+        {
+            "token": "deprecated",
+            "team_id": TEAM,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "incident",
+            "user_id": user,
+            "user_name": "alice",
+            "command": "/jwtcheck",
+            "text": text,
+            "api_app_id": "A0JWTCHECK",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    )
 
 
 def event(inner: dict[str, Any], event_id: str) -> str:
-    return json.dumps({
-        "token": "deprecated", "team_id": TEAM, "api_app_id": "A0JWTCHECK", "type": "event_callback",
-        "event_id": event_id, "event_time": int(time.time()), "event": inner,
-        "authorizations": [{"team_id": TEAM, "user_id": "UBOT00001", "is_bot": True}],
-    })
+    return json.dumps(
+        {
+            "token": "deprecated",
+            "team_id": TEAM,
+            "api_app_id": "A0JWTCHECK",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": inner,
+            "authorizations": [{"team_id": TEAM, "user_id": "UBOT00001", "is_bot": True}],
+        }
+    )
 
 
 def message(text: str, *, ts: str, channel: str = "CINCIDENT", user: str = "UALICE01", **extra: Any) -> dict[str, Any]:
-    return {"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "team": TEAM,
-            "event_ts": ts, "channel_type": "channel", **extra}
+    return {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "team": TEAM,
+        "event_ts": ts,
+        "channel_type": "channel",
+        **extra,
+    }
 
 
-def block_action(action_id: str, value: str, *, response_url: str, channel: str = "CINCIDENT",
-                 message_ts: str = "1795900000.000002", user: str = "UBOB0001", ephemeral: bool = False) -> str:
+def block_action(
+    action_id: str,
+    value: str,
+    *,
+    response_url: str,
+    channel: str = "CINCIDENT",
+    message_ts: str = "1795900000.000002",
+    user: str = "UBOB0001",
+    ephemeral: bool = False,
+) -> str:
     payload = {
-        "type": "block_actions", "team": {"id": TEAM, "domain": "acme"}, "user": {"id": user, "team_id": TEAM},
-        "api_app_id": "A0JWTCHECK", "token": "deprecated", "trigger_id": "1.2.3", "response_url": response_url,
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": user, "team_id": TEAM},
+        "api_app_id": "A0JWTCHECK",
+        "token": "deprecated",
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": ephemeral},
         "channel": {"id": channel, "name": "incident"},
-        "actions": [{"action_id": action_id, "block_id": "b1", "type": "button", "value": value,
-                     "action_ts": str(time.time())}],
+        "actions": [
+            {"action_id": action_id, "block_id": "b1", "type": "button", "value": value, "action_ts": str(time.time())}
+        ],
     }
     return urlencode({"payload": json.dumps(payload)})

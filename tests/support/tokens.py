@@ -23,8 +23,13 @@ def claims(**changes: Any) -> dict[str, Any]:
     return {key: value for key, value in base.items() if value is not None}
 
 
-def make_token(payload: dict[str, Any] | None = None, *, alg: str = "HS256", key: Any = SECRET,
-               headers: dict[str, Any] | None = None) -> str:
+def make_token(
+    payload: dict[str, Any] | None = None,
+    *,
+    alg: str = "HS256",
+    key: Any = SECRET,
+    headers: dict[str, Any] | None = None,
+) -> str:
     return jwt.encode(claims() if payload is None else payload, key, algorithm=alg, headers=headers)
 
 

@@ -8,6 +8,7 @@ from bot.diagnosis.model import CauseId, Evidence, Finding
 
 _NOT_CHECKED = result(skipped=["algorithm (no allowed algorithms given)"])
 
+
 def check_algorithm(context: CheckContext) -> CheckResult:
     alg = context.header.get("alg")
     if not isinstance(alg, str):

@@ -16,6 +16,7 @@ KEYCLOAK_DEFAULT_AUDIENCES = frozenset({"account", "realm-management", "broker"}
 
 _NOT_CHECKED = result(skipped=["audience (no expected audience given)"])
 
+
 def check_audience(context: CheckContext) -> CheckResult:
     expected = context.expectations.audiences
     if not expected:

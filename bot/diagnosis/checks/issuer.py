@@ -22,6 +22,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _NOT_CHECKED = result(skipped=["issuer (no expected issuer given)"])
 
+
 def check_issuer(context: CheckContext) -> CheckResult:
     expected = context.expectations.issuers
     if not expected:

@@ -18,8 +18,12 @@ def check_required_claims(context: CheckContext) -> CheckResult:
     if expectations.issuers:
         handled.add("iss")
     findings = [
-        Finding(CauseId.MISSING_CLAIM, Evidence(name, "missing", f"the token has no {name} claim, which the "
-                                                "validator requires"), 0.75, f"no {name}")
+        Finding(
+            CauseId.MISSING_CLAIM,
+            Evidence(name, "missing", f"the token has no {name} claim, which the validator requires"),
+            0.75,
+            f"no {name}",
+        )
         for name in dict.fromkeys(expectations.required_claims)
         if name not in handled and context.claims.get(name) is None
     ]

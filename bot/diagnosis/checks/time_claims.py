@@ -100,9 +100,7 @@ def _judge_exp(exp: float, context: CheckContext) -> list[Finding]:
         evidence = Evidence("exp", "passed", detail, overshoot, needed)
         return [Finding(CauseId.EXPIRED, evidence, 0.9, f"expired {gap} ago")]
     skew_first = overshoot <= SKEW_IS_LIKELIER_WITHIN
-    expired = Evidence(
-        "exp", "passed", f"{when}; a leeway of {needed} s would accept it", overshoot, needed
-    )
+    expired = Evidence("exp", "passed", f"{when}; a leeway of {needed} s would accept it", overshoot, needed)
     skew = Evidence(
         "exp",
         "passed_within_skew_window",

@@ -86,8 +86,11 @@ def test_matching_issuer_passes() -> None:
         ("https://Login.Acme.test/", "https://login.acme.test/", "only in letter case"),
         ("https://login.acme.test:8443/", "https://login.acme.test/", "only in the port (8443 vs 443)"),
         ("https://login.acme.test:443/", "https://login.acme.test/", "how the port is written"),
-        (f"https://sts.windows.net/{TENANT}/", f"https://login.microsoftonline.com/{TENANT}/v2.0",
-         "token is a v1 token and the validator expects the v2 issuer"),
+        (
+            f"https://sts.windows.net/{TENANT}/",
+            f"https://login.microsoftonline.com/{TENANT}/v2.0",
+            "token is a v1 token and the validator expects the v2 issuer",
+        ),
         ("http://keycloak:8080/realms/acme", "http://localhost:8180/realms/acme", "same path, different host"),
     ],
 )

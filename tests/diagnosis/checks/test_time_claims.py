@@ -118,8 +118,16 @@ def test_absurd_values_are_diagnosed_not_crashed(value: Any) -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30), st.none(),
-                 st.booleans(), st.lists(st.integers(), max_size=3)))
+@given(
+    st.one_of(
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=30),
+        st.none(),
+        st.booleans(),
+        st.lists(st.integers(), max_size=3),
+    )
+)
 def test_no_value_crashes_the_time_checks(value: Any) -> None:
     for finding in judge(exp=value, nbf=value, iat=value):
         assert finding.evidence.detail

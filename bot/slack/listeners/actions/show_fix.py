@@ -1,4 +1,4 @@
-""""Show fix: <library>": expand the card in place with that library's snippets (click again to fold)."""
+""" "Show fix: <library>": expand the card in place with that library's snippets (click again to fold)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from bot.slack.listeners.actions.expired import card_expired
 
 
 def show_fix_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
-    async def show_fix(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond,
-                       client: AsyncWebClient) -> None:
+    async def show_fix(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
         parsed = parse_show_fix_value(str(action.get("value") or ""))
         if parsed is not None:
@@ -26,8 +27,9 @@ def show_fix_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
     return show_fix
 
 
-async def _expand(deps: Deps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any],
-                  card_id: str, library: str) -> None:
+async def _expand(
+    deps: Deps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any], card_id: str, library: str
+) -> None:
     state = await deps.cards.load(card_id)
     if state is None:
         await card_expired(respond)

@@ -1,4 +1,4 @@
-""""This fixed it" / "Didn't help": one vote per user per workaround in this workspace; a second click
+""" "This fixed it" / "Didn't help": one vote per user per workaround in this workspace; a second click
 changes it. The counts show beside the card's rate ("85% · 4 of 5 here")."""
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from bot.slack.listeners.actions.expired import card_expired
 
 
 def vote_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
-    async def vote(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond,
-                   client: AsyncWebClient) -> None:
+    async def vote(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
         parsed = parse_vote_value(str(action.get("value") or ""))
         user = str((body.get("user") or {}).get("id") or "")
@@ -28,8 +29,16 @@ def vote_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
     return vote
 
 
-async def _record(deps: Deps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any], user: str,
-                  card_id: str, workaround_id: str, choice: str) -> None:
+async def _record(
+    deps: Deps,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    body: dict[str, Any],
+    user: str,
+    card_id: str,
+    workaround_id: str,
+    choice: str,
+) -> None:
     state = await deps.cards.load(card_id)
     if state is None:
         await card_expired(respond)

@@ -15,11 +15,13 @@ from bot.slack.deps import Deps
 
 
 def jwtcheck_command_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
-    async def jwtcheck_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
-                               client: AsyncWebClient, request: AsyncBoltRequest) -> None:
+    async def jwtcheck_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, request: AsyncBoltRequest
+    ) -> None:
         await ack()
-        deps.tasks.spawn(answer_command(deps, client, respond, command, sent_at=_slack_timestamp(request)),
-                         name="command")
+        deps.tasks.spawn(
+            answer_command(deps, client, respond, command, sent_at=_slack_timestamp(request)), name="command"
+        )
 
     return jwtcheck_command
 

@@ -17,7 +17,8 @@ def app_mention_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
     async def app_mention(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         if should_ignore(event, deps):
             return
-        deps.tasks.spawn(answer_message(deps, client, event, event_id=body.get("event_id"), mention=True),
-                         name="app_mention")
+        deps.tasks.spawn(
+            answer_message(deps, client, event, event_id=body.get("event_id"), mention=True), name="app_mention"
+        )
 
     return app_mention

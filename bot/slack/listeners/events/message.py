@@ -31,7 +31,8 @@ def message_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
     async def message(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         if should_ignore(event, deps):
             return
-        deps.tasks.spawn(answer_message(deps, client, event, event_id=body.get("event_id"), mention=False),
-                         name="message")
+        deps.tasks.spawn(
+            answer_message(deps, client, event, event_id=body.get("event_id"), mention=False), name="message"
+        )
 
     return message
