@@ -82,9 +82,9 @@ def _same_verdicts(ours_args: list[str], theirs_args: list[str], stdin: bytes) -
 def _per_token(log: str) -> list[Figure]:
     """Like with like: one token in, its judgement out. ``diagnose_token`` decodes, runs every check
     (the time checks as of ``now``) and attaches the advice; finding tokens in text is figure 1's."""
-    from bot.diagnosis.engine import diagnose_token
     from bot.diagnosis.model import Expectations
     from bot.knowledge import default_knowledge
+    from bot.pipeline import diagnose_token
 
     tokens = TOKEN.findall(log)
     knowledge = default_knowledge()
@@ -127,27 +127,28 @@ def _per_token(log: str) -> list[Figure]:
 
 
 def _scan() -> Figure:
-    from bot.diagnosis.engine import scan_text
-    from bot.diagnosis.error_texts import default_catalogue
+    from bot.diagnosis import scan
     from bot.diagnosis.scan import STARTS
+    from bot.knowledge import default_catalogue
 
     message = chat_message(4096)
     probe = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
     now = time.time()
+    catalogue = default_catalogue()
 
     def ours() -> None:
         for _ in range(200):
-            scan_text(message, now)
+            scan(message, catalogue, at=now)
 
     def regex() -> None:
         for _ in range(200):
             probe.search(message)
 
-    scan = interleaved(ours, regex, rounds=9)
-    backend = STARTS.union(default_catalogue().prefilter).backend  # the set scan_text scans each message with
+    timing = interleaved(ours, regex, rounds=9)
+    backend = STARTS.union(catalogue.prefilter).backend  # the set scan() scans each message with
     return Figure(
         "2. scan of a 4 KB message with no token vs one regex search",
-        scan.ratio,
+        timing.ratio,
         1.5,
-        note=f"({scan.ours / 200 * 1e6:.1f} µs vs {scan.theirs / 200 * 1e6:.1f} µs; prefilter backend: {backend})",
+        note=f"({timing.ours / 200 * 1e6:.1f} µs vs {timing.theirs / 200 * 1e6:.1f} µs; prefilter backend: {backend})",
     )

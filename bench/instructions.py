@@ -31,9 +31,9 @@ def _work(side: str, rounds: int) -> None:
     """Judge the log's tokens ``rounds`` times (after a warm-up), as ``side`` does."""
     tokens = re.findall(r"eyJ[\w-]*\.[\w-]*\.[\w-]*", access_log(TOKENS))  # minted for this instant
     if side == "ours":
-        from bot.diagnosis.engine import diagnose_token
         from bot.diagnosis.model import Expectations
         from bot.knowledge import default_knowledge
+        from bot.pipeline import diagnose_token
 
         expectations = Expectations(audiences=(AUDIENCE,), issuers=(ISSUER,), algorithms=(ALGORITHM,))
         knowledge = default_knowledge()

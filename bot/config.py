@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.datafiles import DataFile, DataFileError, KeyPath, key_name, problem
 from bot.diagnosis.model import Expectations
 from bot.diagnosis.signature import TrustedKey
 from bot.keys.config import ENV_NAME, NO_KEYS, KeyConfig
@@ -60,7 +61,7 @@ _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_LEEWAY = 86400.0 * 366
 
 
-class ConfigError(Exception):
+class ConfigError(DataFileError):
     """A one-line, user-facing description of what is wrong with a config file and where."""
 
 
@@ -83,7 +84,7 @@ class ServicesConfig:
             return next(iter(self.services.values())) if len(self.services) == 1 else None
         if name not in self.services:
             known = ", ".join(sorted(self.services)) or "none"
-            raise ConfigError(f"{self.path}: no service named {name!r} (services: {known})")
+            raise ConfigError(problem(self.path, f"no service named {name!r} (services: {known})"))
         return self.services[name]
 
     def keys_for(self, name: str | None) -> KeyConfig | None:
@@ -101,104 +102,103 @@ def load_services(path: Path) -> ServicesConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from exc
+        raise ConfigError(problem(path, f"cannot read the config file ({exc.strerror or exc})")) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: the config file is not UTF-8 text") from exc
+        raise ConfigError(problem(path, "the config file is not UTF-8 text")) from exc
+    file = DataFile(path, text, ConfigError)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    unknown = sorted(set(document) - {"services"})
+        raise ConfigError(file.decode_error(exc)) from exc
+    unknown = [key for key in document if key != "services"]
     if unknown:
-        raise ConfigError(
-            f"{path}:{_line_of(text, unknown[0])}: unknown top-level key {unknown[0]!r} "
-            "(expected [services.NAME] tables)"
-        )
+        file.fail((unknown[0],), "unknown top-level key (expected [services.NAME] tables)")
     services_table = document.get("services", {})
     if not isinstance(services_table, dict):
-        raise ConfigError(f"{path}:{_line_of(text, 'services')}: 'services' must be a table of [services.NAME]")
+        file.fail(("services",), "must be a table of [services.NAME]")
     services = {}
     for name, table in services_table.items():
-        services[name] = _service(path, text, name, table)
+        services[name] = _service(file, path, name, table)
     return ServicesConfig(path, services)
 
 
-def _service(path: Path, text: str, name: str, table: Any) -> Service:
-    where = f"services.{name}"
+def _service(file: DataFile, path: Path, name: str, table: Any) -> Service:
+    where: KeyPath = ("services", name)
     if not _NAME.fullmatch(name):
-        raise ConfigError(f"{path}:{_line_of(text, name)}: service name {name!r} must be 1-64 letters, digits, . _ -")
+        file.fail(where, "a service name must be 1-64 letters, digits, . _ -")
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}:{_line_of(text, name)}: {where} must be a table")
+        file.fail(where, "must be a table")
     values: dict[str, Any] = {}
-    sources: dict[str, tuple[int, Any]] = {}
+    sources: dict[str, Any] = {}
     for key, value in table.items():
-        line = _line_of(text, key, after=f"[{where}]")
         if key in _LIST_KEYS:
-            values[key] = _strings(path, line, where, key, value)
+            values[key] = _strings(file, (*where, key), value)
         elif key in _NUMBER_KEYS:
-            values[key] = _seconds(path, line, where, key, value)
+            values[key] = _seconds(file, (*where, key), value)
         elif key in _KEY_SOURCE_KEYS or key == "probe_url":
-            sources[key] = (line, value)
+            sources[key] = value
         elif key.lower() in _SECRET_KEYS:
-            raise ConfigError(
-                f"{path}:{line}: {where}.{key}: secrets are never written in the config file; put the "
-                "secret in an environment variable and give its name as hmac_secret_env"
+            file.fail(
+                (*where, key),
+                "secrets are never written in the config file; put the secret in an environment variable and "
+                "give its name as hmac_secret_env",
             )
         else:
             hint = f" (did you mean {_SINGULAR_HINTS[key]!r}?)" if key in _SINGULAR_HINTS else ""
-            raise ConfigError(f"{path}:{line}: unknown key {where}.{key}{hint}")
+            file.fail((*where, key), f"unknown key{hint}")
     expectations = Expectations(**values)
     probe = sources.pop("probe_url", None)
-    keys = _key_config(path, where, sources, expectations.issuers)
-    return Service(name, expectations, keys, _probe_url(path, where, probe, keys.allow_http))
+    keys = _key_config(file, path, where, sources, expectations.issuers)
+    return Service(name, expectations, keys, _probe_url(file, where, probe, "probe_url" in table, keys.allow_http))
 
 
-def _probe_url(path: Path, where: str, source: tuple[int, Any] | None, allow_http: bool) -> str | None:
+def _probe_url(file: DataFile, where: KeyPath, value: Any, given: bool, allow_http: bool) -> str | None:
     from bot.keys.urls import UrlRefused, check_url
 
-    if source is None:
+    if not given:
         return None
-    line, value = source
     if not isinstance(value, str):
-        raise ConfigError(f"{path}:{line}: {where}.probe_url must be one URL (a string)")
+        file.fail((*where, "probe_url"), "must be one URL (a string)")
     try:
         return check_url(value, allow_http=allow_http, what="probe_url")
     except UrlRefused as refused:
-        raise ConfigError(f"{path}:{line}: {where}.probe_url: {refused}") from None
+        file.fail((*where, "probe_url"), str(refused))
 
 
-def _key_config(path: Path, where: str, sources: dict[str, tuple[int, Any]], issuers: tuple[str, ...]) -> KeyConfig:
+def _key_config(
+    file: DataFile, path: Path, where: KeyPath, sources: dict[str, Any], issuers: tuple[str, ...]
+) -> KeyConfig:
     """The service's trusted key sources, checked (URLs, names) and loaded (key files) now."""
     from bot.keys.urls import UrlRefused, check_url
 
     if not sources:
         return NO_KEYS
-    allow_line, allow_http = sources.get("allow_http", (1, False))
+    allow_http = sources.get("allow_http", False)
     if not isinstance(allow_http, bool):
-        raise ConfigError(f"{path}:{allow_line}: {where}.allow_http must be true or false")
+        file.fail((*where, "allow_http"), "must be true or false")
     urls: dict[str, str] = {}
     for key in ("jwks_uri", "discovery"):
         if key not in sources:
             continue
-        line, value = sources[key]
+        value = sources[key]
         if not isinstance(value, str):
-            raise ConfigError(f"{path}:{line}: {where}.{key} must be one URL (a string)")
+            file.fail((*where, key), "must be one URL (a string)")
         try:
             urls[key] = check_url(value, allow_http=allow_http, what=key)
         except UrlRefused as refused:
-            raise ConfigError(f"{path}:{line}: {where}.{key}: {refused}") from None
+            file.fail((*where, key), str(refused))
     if "discovery" in urls and not issuers:
-        raise ConfigError(
-            f"{path}:{sources['discovery'][0]}: {where}.discovery needs {where}.issuers: the discovery "
-            "document's issuer must equal one of them"
+        file.fail(
+            (*where, "discovery"),
+            f"needs {key_name((*where, 'issuers'))}: the discovery document's issuer must equal one of them",
         )
     secret_env: str | None = None
     if "hmac_secret_env" in sources:
-        line, value = sources["hmac_secret_env"]
+        value = sources["hmac_secret_env"]
         if not isinstance(value, str) or not ENV_NAME.fullmatch(value):
-            raise ConfigError(
-                f"{path}:{line}: {where}.hmac_secret_env must be the NAME of an environment variable "
-                "(letters, digits, _), never the secret itself"
+            file.fail(
+                (*where, "hmac_secret_env"),
+                "must be the NAME of an environment variable (letters, digits, _), never the secret itself",
             )
         secret_env = value
     static: list[TrustedKey] = []
@@ -206,12 +206,11 @@ def _key_config(path: Path, where: str, sources: dict[str, tuple[int, Any]], iss
     if "keys" in sources:
         from bot.keys.static import KeyFileError, load_key_file
 
-        line, value = sources["keys"]
-        for name in _strings(path, line, where, "keys", value):
+        for name in _strings(file, (*where, "keys"), sources["keys"]):
             try:
                 static.extend(load_key_file(path.parent / name, name))
-            except KeyFileError as problem:
-                raise ConfigError(f"{path}:{line}: {where}.keys: {problem}") from None
+            except KeyFileError as refused:
+                file.fail((*where, "keys"), str(refused))
             files.append(name)
     return KeyConfig(
         jwks_uri=urls.get("jwks_uri"),
@@ -224,33 +223,17 @@ def _key_config(path: Path, where: str, sources: dict[str, tuple[int, Any]], iss
     )
 
 
-def _strings(path: Path, line: int, where: str, key: str, value: Any) -> tuple[str, ...]:
+def _strings(file: DataFile, key: KeyPath, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise ConfigError(f"{path}:{line}: {where}.{key} must be a list of non-empty strings")
+        file.fail(key, "must be a list of non-empty strings")
     return tuple(value)
 
 
-def _seconds(path: Path, line: int, where: str, key: str, value: Any) -> float:
+def _seconds(file: DataFile, key: KeyPath, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{path}:{line}: {where}.{key} must be a number of seconds")
+        file.fail(key, "must be a number of seconds")
     if not 0 <= value <= MAX_LEEWAY:
-        raise ConfigError(f"{path}:{line}: {where}.{key} must be between 0 and {int(MAX_LEEWAY)} seconds")
+        file.fail(key, f"must be between 0 and {int(MAX_LEEWAY)} seconds")
     return float(value)
-
-
-def _line_of(text: str, key: str, after: str | None = None) -> int:
-    """The 1-based line where ``key`` is set (after the ``after`` header when given); 1 if not found."""
-    lines = text.splitlines()
-    start = 0
-    if after:
-        for index, line in enumerate(lines):
-            if line.strip().replace(" ", "") == after.replace(" ", ""):
-                start = index
-                break
-    pattern = re.compile(rf"^\s*(\[\s*services\.)?[\"']?{re.escape(key)}[\"']?\s*(=|\]|\.)")
-    for index in range(start, len(lines)):
-        if pattern.match(lines[index]):
-            return index + 1
-    return 1

@@ -1,6 +1,6 @@
 """The compact JSON document of a command-line run, its tokens judged on every usable core.
 
-The text is scanned once, here; the items found are judged in contiguous parts, one per core once
+The text is scanned once, by the caller; the items found are judged in contiguous parts, one per core once
 there are enough of them (:data:`MIN_ITEMS_PER_PART`), each part encoded to JSON where it was judged
 (:mod:`bot.fanout`); the parts are joined in order into the very text one process would print
 (``dumps(report_to_dict(…))``, which the tests compare byte for byte).
@@ -12,17 +12,14 @@ diagnosis in one place (counts, clock estimates), and an indented document is fo
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.diagnosis.engine import KeyLookup, diagnose_found, scan_text
-from bot.diagnosis.error_texts import ErrorTextMatch
-from bot.diagnosis.model import Expectations, Report
-from bot.diagnosis.scan import TokenCandidate
+from bot.diagnosis import Expectations, Found, KeyLookup, Verdict, judge
 from bot.fanout import fork_map, usable_cores
 from bot.knowledge import Knowledge
+from bot.knowledge.advise import advise
 from bot.render.json import assemble_report, diagnoses_json, encode_compact, knowledge_to_dict, merge_knowledge
 
 MIN_ITEMS_PER_PART = 500  # about 30 ms of work: well above the 3-8 ms a fork and its pipe cost
@@ -42,28 +39,33 @@ class JsonDocument:
 
 
 def json_document(
-    text: str,
+    found: Found,
     expectations: Expectations,
     now: datetime,
     *,
     knowledge: Knowledge,
     keys: KeyLookup | None = None,
     cores: int | None = None,
+    learned: tuple[str, ...] = (),
 ) -> JsonDocument:
-    """Diagnose ``text`` as of ``now`` and encode the report, in up to ``cores`` processes (default: all usable)."""
-    found, library, omitted = scan_text(text, now.timestamp())
-    parts = max(1, min(cores or usable_cores(), MAX_PARTS, len(found) // MIN_ITEMS_PER_PART))
-    bounds = [len(found) * part // parts for part in range(parts + 1)]
+    """Judge what one scan found as of ``now`` and encode the report, in up to ``cores`` processes
+    (default: all usable)."""
+    items = found.items
+    # One token among error texts is one incident (judge.one_incident): judged whole, in one part and batch.
+    incident = len(found.tokens) == 1
+    batch = len(items) or 1 if incident else BATCH
+    parts = 1 if incident else max(1, min(cores or usable_cores(), MAX_PARTS, len(items) // MIN_ITEMS_PER_PART))
+    bounds = [len(items) * part // parts for part in range(parts + 1)]
 
-    def judge(part: int) -> bytes:
+    def judge_part(part: int) -> bytes:
         """The part's summary line, then its diagnoses as JSON arrays of up to BATCH items, back to back."""
         arrays: list[bytes] = []
         sections: list[dict[str, Any]] = []
         has_problems = False
-        for start in range(bounds[part], bounds[part + 1], BATCH):
-            items: Sequence[TokenCandidate | ErrorTextMatch] = found[start : min(start + BATCH, bounds[part + 1])]
-            diagnoses = diagnose_found(items, library, expectations, now.timestamp(), knowledge=knowledge, keys=keys)
-            has_problems = has_problems or Report(now, expectations, tuple(diagnoses)).has_problems
+        for start in range(bounds[part], bounds[part + 1], batch):
+            some = found._replace(items=items[start : min(start + batch, bounds[part + 1])])
+            diagnoses = advise(judge(some, expectations, now, keys=keys, learned=learned), knowledge).diagnoses
+            has_problems = has_problems or any(d.verdict is not Verdict.VALID for d in diagnoses)
             sections.append(knowledge_to_dict(diagnoses))
             arrays.append(diagnoses_json(diagnoses))
         summary = {
@@ -76,7 +78,7 @@ def json_document(
 
     summaries: list[dict[str, Any]] = []
     arrays: list[bytes | memoryview] = []
-    for result in fork_map(judge, parts):
+    for result in fork_map(judge_part, parts):
         line_end = result.find(b"\n")  # compact JSON holds no raw line break: the summary ends here
         if line_end < 0:
             line_end = len(result)  # nothing was found: a summary and no array
@@ -86,7 +88,7 @@ def json_document(
         for size in summary["arrays"]:
             arrays.append(view[at : at + size])
             at += size + 1
-    pieces = assemble_report(now, knowledge, arrays, omitted, [summary["knowledge"] for summary in summaries])
+    pieces = assemble_report(now, knowledge, arrays, found.omitted, [summary["knowledge"] for summary in summaries])
     return JsonDocument(
         pieces, sum(summary["count"] for summary in summaries), any(summary["has_problems"] for summary in summaries)
     )

@@ -20,25 +20,26 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from bot.diagnosis.decode import decode_header
-from bot.diagnosis.engine import TokenFacts, adviser_for, diagnose_error_text, examine_token, judge_token, scan_text
-from bot.diagnosis.model import (
+from bot.diagnosis import (
     CauseId,
-    Diagnosis,
-    Evidence,
     Expectations,
-    Finding,
+    KeyResolution,
     Report,
     SignatureStatus,
-    TokenView,
+    TokenFacts,
+    examine,
+    judge,
+    scan,
 )
+from bot.diagnosis.decode import decode_header
+from bot.diagnosis.expectations import learn
 from bot.diagnosis.redact import fingerprint
-from bot.diagnosis.scan import TokenCandidate
-from bot.diagnosis.signature import KeyResolution
 from bot.keys.config import KeyConfig
 from bot.keys.keyring import Keyring
-from bot.knowledge import Knowledge
+from bot.knowledge import Knowledge, default_catalogue
+from bot.knowledge.advise import advise
 from bot.store import Store
+from bot.store.codec import decode_facts, encode_facts
 
 log = logging.getLogger(__name__)
 CACHE_TTL = 6 * 3600
@@ -51,13 +52,14 @@ class DiagnosisService:
         self, store: Store, knowledge: Knowledge, *, on_cache: Any = None, keyring: Keyring | None = None
     ) -> None:
         self._store = store
-        self._adviser = adviser_for(knowledge)
+        self._knowledge = knowledge
+        self._catalogue = default_catalogue()
         self._on_cache = on_cache  # called with "hit" or "miss" (metrics)
         self._keyring = keyring if keyring is not None else Keyring(store)
 
     @property
     def knowledge(self) -> Knowledge:
-        return self._adviser.knowledge
+        return self._knowledge
 
     @property
     def keyring(self) -> Keyring:
@@ -72,39 +74,30 @@ class DiagnosisService:
         limit: int | None = None,
         keys: KeyConfig | None = None,
     ) -> Report:
-        """Diagnose ``text``; with ``keys`` (a service's key sources) signatures are verified too."""
-        instant = now.timestamp()
-        found, library, omitted = scan_text(text, instant, limit)
-        diagnoses: list[Diagnosis] = []
-        for item in found:
-            if isinstance(item, TokenCandidate):
-                facts = await self._facts(item.token, expectations, keys)
-                diagnoses.append(
-                    judge_token(
-                        facts, expectations, instant, position=item.start, library=library, adviser=self._adviser
-                    )
-                )
-            else:
-                diagnoses.append(diagnose_error_text(item, adviser=self._adviser))
-        return Report(now, expectations, tuple(diagnoses), omitted)
+        """Scan, learn, fetch each token's facts (cache, or keys and :func:`examine`), judge, advise.
+
+        With ``keys`` (a service's key sources) signatures are verified too."""
+        found = scan(text, self._catalogue, at=now.timestamp(), limit=limit)
+        expectations, learned = learn(found, expectations)
+        facts = {raw: await self._facts(raw, expectations, keys) for raw in found.tokens}
+        return advise(judge(found, expectations, now, facts=facts, learned=learned), self._knowledge)
 
     async def _facts(self, raw: str, expectations: Expectations, keys: KeyConfig | None) -> TokenFacts:
         resolution = await self._resolve(raw, keys)
         key = f"diag:{CACHE_VERSION}:{fingerprint(raw)}:{expectations_key(expectations)}:{keys_key(keys, resolution)}"
         cached = await self._store.get(key)
         if cached is not None:
-            try:
-                facts = facts_from_json(cached)
-            except (ValueError, KeyError, TypeError):
+            known = decode_facts(cached)
+            if known is None:
                 log.warning("discarding an unreadable cache entry")
             else:
                 self._count("hit")
-                return facts
+                return known
         self._count("miss")
-        facts = examine_token(raw, expectations, resolution)
+        facts = examine(raw, expectations, resolution)
         ttl = facts_ttl(facts)
         if ttl:
-            await self._store.set(key, facts_to_json(facts), ttl)
+            await self._store.set(key, encode_facts(facts), ttl)
         return facts
 
     async def _resolve(self, raw: str, keys: KeyConfig | None) -> KeyResolution | None:
@@ -143,42 +136,3 @@ def facts_ttl(facts: TokenFacts) -> int:
     if any(finding.cause is CauseId.UNKNOWN_KID for finding in facts.findings):
         return UNKNOWN_KID_TTL
     return CACHE_TTL
-
-
-def facts_to_json(facts: TokenFacts) -> str:
-    view = facts.view
-    return json.dumps(
-        {
-            "view": [view.kind, view.redacted, view.fingerprint, view.header, view.claims],
-            "findings": [[f.cause.value, _evidence(f.evidence), f.likelihood, f.summary] for f in facts.findings],
-            "skipped": list(facts.skipped),
-            "readable": facts.readable,
-            "malformed": facts.malformed,
-            "signature": [facts.signature.value, facts.signature_detail, facts.keys_configured],
-        },
-        separators=(",", ":"),
-        default=str,
-    )
-
-
-def facts_from_json(text: str) -> TokenFacts:
-    data = json.loads(text)
-    kind, redacted, fp, header, claims = data["view"]
-    signature = data["signature"]
-    return TokenFacts(
-        view=TokenView("jwe" if kind == "jwe" else "jws", redacted, fp, header, claims),
-        findings=tuple(
-            Finding(CauseId(cause), Evidence(*evidence), float(likelihood), summary)
-            for cause, evidence, likelihood, summary in data["findings"]
-        ),
-        skipped=tuple(data["skipped"]),
-        readable=bool(data["readable"]),
-        malformed=bool(data["malformed"]),
-        signature=SignatureStatus(signature[0]),
-        signature_detail=str(signature[1]),
-        keys_configured=bool(signature[2]),
-    )
-
-
-def _evidence(evidence: Evidence) -> list[Any]:
-    return [evidence.claim, evidence.reason, evidence.detail, evidence.seconds_off, evidence.leeway_needed]

@@ -32,10 +32,22 @@ def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_a_valid_token_exits_zero_and_says_the_signature_was_not_checked() -> None:
-    code, out, _ = run([make_token(), "--at", AT])
+def test_a_token_with_nothing_wrong_is_not_called_valid_until_audience_issuer_and_signature_are_checked() -> None:
+    code, out, _ = run([make_token(claims(aud="some-other-api")), "--at", AT])
     assert code == 0
-    assert out.startswith("VALID token") and "not checked (no key configured)" in out
+    assert out.startswith("NO PROBLEM FOUND in this token: checked format, times; not checked: ")
+    assert "audience, issuer, signature" in out.splitlines()[0] and "VALID" not in out
+    assert "not checked (no key configured)" in out
+    assert "--aud AUD, --iss ISS" in out
+
+
+def test_a_token_is_valid_once_audience_issuer_and_signature_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET_FOR_TEST", SECRET)
+    code, out, _ = run(
+        [make_token(), "--at", AT, "--aud", AUDIENCE, "--iss", ISSUER, "--secret-env", "JWT_SECRET_FOR_TEST"]
+    )
+    assert code == 0
+    assert out.startswith("VALID token")
 
 
 def test_a_problem_exits_one_with_causes_fixes_and_dead_ends() -> None:
@@ -108,7 +120,7 @@ def test_a_broken_config_is_one_line_naming_file_line_and_key(tmp_path: Path) ->
     config = tmp_path / "services.toml"
     config.write_text("[services.orders]\nleeway = 'x'\n", encoding="utf-8")
     code, _, err = run(["x", "--config", str(config)])
-    assert code == 2 and err == f"jwtcheck: {config}:2: services.orders.leeway must be a number of seconds\n"
+    assert code == 2 and err == f"jwtcheck: {config}:2: services.orders.leeway: must be a number of seconds\n"
 
 
 def test_json_output_is_one_document_with_the_contract() -> None:
@@ -126,7 +138,10 @@ def test_summary_counts_causes_across_a_whole_log() -> None:
     lines += [f"GET /orders 200 token={make_token(claims(n=n))}" for n in range(200)]
     code, out, _ = run(["--summary", "--at", AT], stdin="\n".join(lines))
     assert code == 1
-    assert out.splitlines()[0] == "500 diagnoses: 200 valid, 300 invalid, 0 malformed, 0 unverifiable"
+    assert out.splitlines()[0] == (
+        "500 diagnoses: 0 valid, 300 invalid, 0 malformed, 0 unverifiable, "
+        "200 with no problem found but audience, issuer or signature not checked"
+    )
     assert "expired" in out and "300" in out
     code, out, _ = run(["--summary", "--json", "--at", AT], stdin="\n".join(lines))
     assert json.loads(out)["causes"] == {"expired": 300}
@@ -201,7 +216,7 @@ def test_snippets_reach_the_terminal_and_json_filled_in() -> None:
 
 def test_demo_json_covers_every_cause_id() -> None:
     code, out, _ = run(["demo", "--json"])
-    ids = {cause["id"] for d in json.loads(out)["diagnoses"] for cause in d["causes"]}
+    ids = {cause["id"] for d in json.loads(out)["diagnoses"] for cause in [*d["causes"], *d["warnings"]]}
     from bot.diagnosis.model import CauseId
 
     assert code == 0 and ids == {cause.value for cause in CauseId}
@@ -264,7 +279,7 @@ def test_key_verifies_with_a_pem_file_and_says_so(tmp_path: Path) -> None:
     pem = write_pem(tmp_path)
     token = sign(rsa_key(), "RS256", kid="k-2026")
     code, out, _ = run([token, "--at", AT, "--key", str(pem)])
-    assert code == 0 and out.startswith("VALID token")
+    assert code == 0 and out.startswith("NO PROBLEM FOUND in this token: checked format, times, signature;")
     assert f"signature    verified with the key in {pem}" in out
 
 

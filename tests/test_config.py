@@ -61,14 +61,14 @@ def test_an_unknown_service_name_lists_the_known_ones(tmp_path: Path) -> None:
     [
         (
             "[services.orders]\naudience = ['x']\n",
-            r":2: unknown key services.orders.audience \(did you mean 'audiences'\?\)",
+            r":2: services.orders.audience: unknown key \(did you mean 'audiences'\?\)",
         ),
-        ("[services.orders]\nleeway = 'thirty'\n", r":2: services.orders.leeway must be a number of seconds"),
-        ("[services.orders]\nleeway = -1\n", r":2: services.orders.leeway must be between 0"),
-        ("[services.orders]\nissuers = [1, 2]\n", r":2: services.orders.issuers must be a list of non-empty strings"),
-        ("[services.orders]\n\n\nissuers = [1,\nleeway = 3\n", r"line 5"),
-        ("[orders]\naudiences = []\n", r":1: unknown top-level key 'orders'"),
-        ("[services.a]\naudiences=['x']\n[services.b]\nskew_window = true\n", r":4: services.b.skew_window"),
+        ("[services.orders]\nleeway = 'thirty'\n", r":2: services.orders.leeway: must be a number of seconds"),
+        ("[services.orders]\nleeway = -1\n", r":2: services.orders.leeway: must be between 0"),
+        ("[services.orders]\nissuers = [1, 2]\n", r":2: services.orders.issuers: must be a list of non-empty strings"),
+        ("[services.orders]\n\n\nissuers = [1,\nleeway = 3\n", r":5: not valid TOML: .*line 5"),
+        ("[orders]\naudiences = []\n", r":1: orders: unknown top-level key"),
+        ("[services.a]\naudiences=['x']\n[services.b]\nskew_window = true\n", r":4: services.b.skew_window: "),
     ],
 )
 def test_a_broken_file_gives_one_line_naming_file_line_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -138,23 +138,23 @@ def test_a_service_without_key_sources_has_none(tmp_path: Path) -> None:
         ),
         (
             "[services.o]\nallow_http = 'yes'\njwks_uri = 'http://x/jwks'\n",
-            r":2: services.o.allow_http must be true or",
+            r":2: services.o.allow_http: must be true or",
         ),
-        ("[services.o]\njwks_uri = ['https://x/']\n", r":2: services.o.jwks_uri must be one URL"),
+        ("[services.o]\njwks_uri = ['https://x/']\n", r":2: services.o.jwks_uri: must be one URL"),
         ("[services.o]\njwks_uri = 'https://user:pw@x/jwks'\n", r":2: services.o.jwks_uri: .* user name or password"),
         (
             "[services.o]\ndiscovery = 'https://x/.well-known/openid-configuration'\n",
-            r":2: services.o.discovery needs services.o.issuers",
+            r":2: services.o.discovery: needs services.o.issuers",
         ),
         (
             "[services.o]\nhmac_secret_env = 'c2VjcmV0 with spaces='\n",
-            r":2: services.o.hmac_secret_env must be the NAME of an environment variable",
+            r":2: services.o.hmac_secret_env: must be the NAME of an environment variable",
         ),
         (
             "[services.o]\naudiences = ['a']\nhmac_secret = 'hunter2'\n",
             r":3: services.o.hmac_secret: secrets are never",
         ),
-        ("[services.o]\njwks = 'https://x/jwks'\n", r":2: unknown key services.o.jwks \(did you mean 'jwks_uri'\?\)"),
+        ("[services.o]\njwks = 'https://x/jwks'\n", r":2: services.o.jwks: unknown key \(did you mean 'jwks_uri'\?\)"),
         ("[services.o]\nkeys = ['absent.pem']\n", r":2: services.o.keys: absent.pem: cannot read the key file"),
     ],
 )

@@ -14,15 +14,23 @@ import pytest
 
 from bot import parallel_json
 from bot.cli import main
-from bot.diagnosis.engine import diagnose_text
+from bot.diagnosis import scan
 from bot.diagnosis.model import Expectations
 from bot.fanout import fork_map
-from bot.knowledge import default_knowledge
-from bot.parallel_json import json_document
+from bot.knowledge import default_catalogue, default_knowledge
+from bot.parallel_json import JsonDocument, json_document
+from bot.pipeline import diagnose_text
 from bot.render.json import dumps, report_to_dict
 from tests.support.tokens import AUDIENCE, ISSUER, NOW, T, claims, make_token, raw_token
 
 EXPECTATIONS = Expectations(audiences=(AUDIENCE,), issuers=(ISSUER,), algorithms=("HS256",))
+
+
+def _document(text: str, cores: int) -> JsonDocument:
+    found = scan(text, default_catalogue(), at=NOW.timestamp())
+    return json_document(found, EXPECTATIONS, NOW, knowledge=default_knowledge(), cores=cores)
+
+
 KINDS = [
     claims(),
     claims(iat=T - 7200, exp=T - 3600),
@@ -65,7 +73,7 @@ def test_the_document_is_the_same_byte_for_byte_whatever_the_number_of_parts(
 
     monkeypatch.setattr(parallel_json, "fork_map", counted)
     text = access_log(300)
-    document = json_document(text, EXPECTATIONS, NOW, knowledge=default_knowledge(), cores=cores)
+    document = _document(text, cores)
     assert parts == [min(cores, 304 // 40)]
     expected = one_process(text)
     assert document.text == expected
@@ -76,13 +84,13 @@ def test_the_document_is_the_same_byte_for_byte_whatever_the_number_of_parts(
 @pytest.mark.usefixtures("small_parts")
 def test_a_log_of_valid_tokens_has_no_problems_in_any_part() -> None:
     text = access_log(200, kinds=[claims()], error_lines=False)
-    document = json_document(text, EXPECTATIONS, NOW, knowledge=default_knowledge(), cores=4)
+    document = _document(text, 4)
     assert not document.has_problems and document.diagnoses == 200
     assert document.text == one_process(text)
 
 
 def test_nothing_found_is_an_empty_document() -> None:
-    document = json_document("no token here", EXPECTATIONS, NOW, knowledge=default_knowledge(), cores=4)
+    document = _document("no token here", 4)
     assert document.diagnoses == 0 and not document.has_problems
     assert document.text == one_process("no token here")
 

@@ -18,6 +18,7 @@ import re
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Finding, JSONValue
 from bot.diagnosis.redact import TOKEN_START
 
@@ -77,7 +78,7 @@ def decode_token(raw: str) -> DecodedToken:
             [
                 _malformed(
                     None,
-                    "too_large",
+                    Reason.TOO_LARGE,
                     f"the token is {len(raw):,} characters long, over the {MAX_TOKEN_CHARS // 1024} KiB this tool "
                     "decodes; real tokens are far smaller, so this is probably not one token",
                 )
@@ -90,19 +91,21 @@ def decode_token(raw: str) -> DecodedToken:
     try:
         header, header_plain = _decode_header_segment(segments[0], names[0])
     except SegmentError as failure:
-        return DecodedToken(raw, segments, kind, None, None, [_malformed(None, "bad_header", str(failure))])
+        return DecodedToken(raw, segments, kind, None, None, [_malformed(None, Reason.BAD_HEADER, str(failure))])
 
     problems: list[Finding] = []
     alg = header.get("alg")
     if alg is None:
-        problems.append(_malformed("alg", "missing_alg", f'the {names[0]} has no "alg" parameter'))
+        problems.append(_malformed("alg", Reason.MISSING_ALG, f'the {names[0]} has no "alg" parameter'))
     elif not isinstance(alg, str):
-        problems.append(_malformed("alg", "bad_alg", f'the {names[0]}\'s "alg" is not a string'))
+        problems.append(_malformed("alg", Reason.BAD_ALG, f'the {names[0]}\'s "alg" is not a string'))
 
     if kind == "jwe":
         for index, name in enumerate(names[1:], start=1):
             if not _BASE64URL.fullmatch(segments[index]) or len(segments[index]) % 4 == 1:
-                problems.append(_malformed(None, "bad_segment", f"the {name} (segment {index + 1}) is not base64url"))
+                problems.append(
+                    _malformed(None, Reason.BAD_SEGMENT, f"the {name} (segment {index + 1}) is not base64url")
+                )
         return DecodedToken(raw, segments, kind, header, None, problems, not header_plain)
 
     claims: dict[str, JSONValue] | None
@@ -111,14 +114,14 @@ def decode_token(raw: str) -> DecodedToken:
         claims, claims_plain = _decode_json_text(segments[1], names[1])
     except SegmentError as failure:
         claims = None
-        problems.append(_malformed(None, "bad_payload", str(failure)))
+        problems.append(_malformed(None, Reason.BAD_PAYLOAD, str(failure)))
 
     signature = segments[2]
     if not _BASE64URL.fullmatch(signature) or len(signature) % 4 == 1:
         problems.append(
             _malformed(
                 None,
-                "bad_signature_encoding",
+                Reason.BAD_SIGNATURE_ENCODING,
                 "the signature (segment 3) is not valid base64url: the copy may be damaged",
             )
         )
@@ -126,7 +129,7 @@ def decode_token(raw: str) -> DecodedToken:
         problems.append(
             _malformed(
                 None,
-                "missing_signature",
+                Reason.MISSING_SIGNATURE,
                 f"the signature segment is empty although alg is {alg!r}: "
                 "the token was probably cut when it was copied",
             )
@@ -151,7 +154,7 @@ def _wrong_segment_count(raw: str, segments: list[str], kind: Literal["jws", "jw
     header: dict[str, JSONValue] | None = None
     with contextlib.suppress(SegmentError):
         header = _decode_header_segment(segments[0], "header")[0]
-    return DecodedToken(raw, segments, kind, header, None, [_malformed(None, "segment_count", detail)])
+    return DecodedToken(raw, segments, kind, header, None, [_malformed(None, Reason.SEGMENT_COUNT, detail)])
 
 
 def _decode_header_segment(segment: str, name: str) -> tuple[dict[str, JSONValue], bool]:
@@ -247,5 +250,5 @@ def _depth(value: JSONValue) -> int:
     return deepest
 
 
-def _malformed(claim: str | None, reason: str, detail: str) -> Finding:
+def _malformed(claim: str | None, reason: Reason, detail: str) -> Finding:
     return Finding(CauseId.MALFORMED, Evidence(claim, reason, detail), 1.0)

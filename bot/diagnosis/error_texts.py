@@ -1,13 +1,14 @@
 """Recognise JWT-library validation errors in free text: log lines, stack traces, HTTP responses, chat.
 
-The knowledge (message texts, causes, explanations) lives in ``error_patterns.toml``; this module
-loads and checks it, then applies it. The bot scans every Slack message, so the common case, a text
-with no error in it, must cost little:
+The knowledge (message texts, causes, explanations, anchors) is data, in the catalogue that
+:mod:`bot.knowledge.catalogue` loads and checks (``bot/knowledge/data/error_texts/catalogue.toml``);
+this module applies a :class:`Catalogue` and reads no file. The bot scans every Slack message, so the
+common case, a text with no error in it, must cost little:
 
 * a prefilter first (:mod:`bot.diagnosis.prefilter`), in one scan with the token starts: with
   hyperscan, the needles themselves; otherwise their *anchors*, short substrings that many needles
-  share (``ANCHORS``), found in a few passes. A needle is looked for only when it or its anchor
-  was seen; most chat holds none;
+  share (the catalogue's ``anchors`` list), found in a few passes. A needle is looked for only when it
+  or its anchor was seen; most chat holds none;
 * each distinct ``needle`` whose anchor is present is looked for once over the whole text with
   ``str.find``;
 * only lines holding a needle are un-escaped, redacted and regex-matched, and only their first
@@ -15,44 +16,98 @@ with no error in it, must cost little:
 * the loader accepts only regexes with bounded quantifiers and no nested repetition, so every search
   is linear in the (capped) line length.
 
-Everything echoed back (excerpts, values in evidence) has been through ``redact_text``.
+One printed error is one match. A traceback's source lines (``raise ExpiredSignatureError("…")``),
+the ``at …`` frames of a Node, Java or .NET stack and a Node source excerpt above its caret are never
+read as errors; the properties Node prints under an error (``code: 'ERR_JWT_EXPIRED'``), a Java
+``Caused by:`` and a Python chained exception (``During handling of the above exception…``) join the
+error they belong to. Node's properties also give times (``expiredAt``, jose's ``payload``): an entry's
+``below`` regex reads them.
+
+Causes follow the times a message gives (the validator's own clock, a Go duration, or a time in the
+message against ``now``): where the gap is beyond the catalogue's plausible skew, the time cause stands
+alone (``expired``, ``not_yet_valid``, ``issued_in_future``) and ``clock_skew`` is not listed; where the
+times allow skew, both are, each with its own evidence. With no times, the entry's causes stand as the
+catalogue ranks them. No two causes of a message share an evidence sentence: the entry's first cause
+says its ``explain``, every other cause its own ``why`` (``clock_skew``'s is written here, from the claim
+and the times).
+
+Everything echoed back (excerpts, values in evidence, the expected values) has been through
+``redact_text``.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
-import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
-from typing import Any
 
-from bot.datafiles import read_toml
-from bot.diagnosis.model import CauseId, Evidence, Finding, Library
+from bot.diagnosis.ids import CauseId, Library, Reason
+from bot.diagnosis.model import Evidence, Finding
 from bot.diagnosis.prefilter import LiteralSet
-from bot.diagnosis.redact import redact_text
+from bot.diagnosis.redact import REDACTION_MARKER, redact_text
 from bot.diagnosis.timefmt import format_duration, format_iso
 
-CATALOGUE_PATH = Path(__file__).with_name("error_patterns.toml")
 LINE_CAP = 8192  # only the first 8 KiB of any line is examined
 EXCERPT_LIMIT = 300
 VALUE_LIMIT = 200
 MAX_MATCHES = 500  # beyond this a text is a log dump; later error lines are not reported
 MAX_LINES_EXAMINED = 10_000  # candidate lines (holding a needle) examined per text, at most
-GENERIC = "generic"  # library value in the catalogue for text with no library fingerprint
+MAX_EXPECTED_VALUES = 5  # expected values kept per claim
+TRACE_LINES = 400  # lines of one printed error (frames, properties, a chained traceback) looked through
+TRACE_CHARS = 64 * 1024
+BELOW_LINES = 80  # lines under a message searched for its ``below`` details
+# The named regex groups the matcher reads (see _findings); a catalogue's regexes may use only these.
+REGEX_GROUPS = frozenset(
+    {
+        "exp",
+        "nbf",
+        "iat",
+        "now",
+        "duration",
+        "expected",
+        "expected_list",
+        "expected_more",
+        "value",
+        "claim",
+        "kid",
+        "alg",
+    }
+)
+TIME_GROUPS = frozenset({"exp", "nbf", "iat"})  # the groups a ``below`` regex may use
+# The causes whose evidence the times in a message decide.
+TIME_CAUSES = frozenset(
+    {
+        CauseId.CLOCK_SKEW,
+        CauseId.EXPIRED,
+        CauseId.NOT_YET_VALID,
+        CauseId.ISSUED_IN_FUTURE,
+        CauseId.MILLISECONDS_TIMESTAMP,
+    }
+)
+# What a ``message_start`` entry's regex is prefixed with: the start of the line or a delimiter.
+MESSAGE_START = r"(?:^|[:\"'=>(\[{|,;`*-])[ \t]{0,8}"
 
-_MAX_REPEAT = 512
-_GROUPS = frozenset({"exp", "nbf", "iat", "now", "duration", "expected", "value", "claim", "kid", "alg"})
 _TIME_CLAIMS = ("exp", "nbf", "iat")
-_VALUE_LABELS = (("expected", "expected"), ("value", "the token has"), ("kid", "kid"), ("alg", "alg"))
-_NEEDLE_FORBIDDEN = frozenset("\"'<>&\\")
-_MESSAGE_START = r"(?:^|[:\"'=>(\[{|,;`*-])[ \t]{0,8}"
-_REQUIRED = frozenset({"id", "library", "needle", "regex", "causes", "explain", "examples"})
-_OPTIONAL = frozenset({"claim", "message_start", "requires_any", "fallback"})
+_TIMED = frozenset({Reason.TIMES_IN_MESSAGE, Reason.TIME_IN_MESSAGE})
+_VALUE_LABELS = (
+    ("expected", "expected"),
+    ("expected_list", "expected one of"),
+    ("expected_more", "or the configuration's"),
+    ("value", "the token has"),
+    ("kid", "kid"),
+    ("alg", "alg"),
+)
+# The groups that say what the validator expected, and what joins several values in each (None: the
+# entry's ``separator``, else one value).
+_EXPECTED_GROUPS: tuple[tuple[str, str | None], ...] = (
+    ("expected", None),
+    ("expected_list", ", "),
+    ("expected_more", None),
+)
+_VALUE_ENDS = frozenset("\"'`")  # a value group that stops before one of these (or the line's end) was not cut
+_REGEX_LITERAL = re.compile(r"/[^\n]{1,400}/[dgimsuyv]{0,8}")  # jsonwebtoken prints a RegExp audience as /…/
 _CONTROL = {code: " " for code in (*range(32), 127)}
 _ESCAPE = re.compile(r"""\\u00([0-7][0-9a-fA-F])|\\(["'/\\])|&(lt|gt|amp|quot|apos|#39|#x27|#34);""")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'", "#39": "'", "#x27": "'", "#34": '"'}
@@ -60,64 +115,38 @@ _GO_PART = re.compile(r"(\d{1,20}(?:\.\d{1,20})?)(ns|us|µs|μs|ms|h|m|s)")
 _GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ns": 1e-9}
 _EPOCH = re.compile(r"[0-9]{9,11}(?:\.[0-9]{1,9})?")
 _DOTNET_TIME_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p")
-_sre_parser: Any = importlib.import_module("re._parser")  # the stdlib regex parser, for the linearity check
 
-# Substrings that the catalogue's needles share, most preferred first: a needle's anchor is the first of
-# these it contains. They are rare in chat, so that a message usually holds none of them, and most
-# are too long (or hold a space or a colon) to turn up by chance inside the base64 of a log full of
-# tokens. A needle that holds none of them is its own anchor (never skipped, only slower); a test
-# keeps that from happening.
-ANCHORS = (
-    "IDX1",
-    "ERR_JW",
-    "NO_MATCHING",
-    "ALG_NOT",
-    "JOSE",
-    "JWKS",
-    "JWT ID",
-    "JWT Claims",
-    "Jwt ",
-    "Jwt:",
-    "jwt ",
-    "Exception",
-    "Error",
-    "xpir",
-    "maxAge",
-    "equire",
-    "Format is",
-    "Bearer token",
-    "Header",
-    "Issuer",
-    "Audience",
-    "Signature",
-    "Subject",
-    "Invalid",
-    "Token",
-    "Not ",
-    "None",
-    "(alg)",
-    "error_",
-    "Key ID",
-    "claim",
-    "orithm",
-    "oken",
-    "keyfunc",
-    "key ",
-    "keys",
-    "nvalid",
-    "value",
-    "verif",
-    "padding",
+# The lines of a printed error that are not messages (all applied to one line, at its start).
+# Node, Java and .NET stack frames: "    at verify (/app/verify.js:190:21)", "\tat a.B.c(B.java:80)",
+# "   at X.Y(String s) in /src/Y.cs:line 42", "    at /app/verify.js:190:21", Node's last frame before "{".
+_FRAME = re.compile(
+    r"[ \t]{1,40}at (?:async |new )?[^\s(]{1,1000}(?: \[as [^\]\n]{1,200}\])?"
+    r"(?: ?\([^\n]{0,2000}\)(?: in [^\n]{1,1000}:line [0-9]{1,9})?)?[ \t]{0,8}\{?[ \t]{0,8}"
 )
+_PY_FILE = re.compile(r'[ \t]{0,40}File "[^"\n]{1,2000}", line [0-9]{1,9}')  # a Python traceback's frame
+_PY_RAISE = re.compile(r"[ \t>0-9-]{0,24}raise [A-Za-z_][\w.]{0,200}\(")  # Python source: raise X("…")
+_CARET = re.compile(r"[ \t]{0,400}[~^]{1,400}[ \t]{0,40}")  # the marker line under a source excerpt
+_PROPERTY = re.compile(r"[ \t]{1,24}(?:\[[A-Za-z_$][\w$]{0,40}\]|[A-Za-z_$][\w$]{0,60}|'[^'\n]{1,60}'): ")
+_CLOSER = re.compile(r"[ \t]{0,24}[}\]][,;]?[ \t]{0,8}")
+_CHAIN_MARKERS = frozenset(
+    {
+        "During handling of the above exception, another exception occurred:",
+        "The above exception was the direct cause of the following exception:",
+    }
+)
+_TRACE_NOISE = ("...", "[Previous line repeated", "--- End of", "Caused by:", "Traceback (most recent call last):")
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorTextMatch:
-    """One line of the text holding one or more recognised error messages.
+    """One printed error: the line holding one or more recognised error messages.
 
     ``start``/``end`` delimit that line in the original text; ``excerpt`` is the redacted message;
     ``validator_time`` is the validator's own clock reading when the message prints it (IDX10223's
-    "Current time"), evidence of how far that clock is off.
+    "Current time"), evidence of how far that clock is off. ``expected`` is what the message says the
+    validator expected, claim by claim (``(("aud", ("orders-api",)),)``): at most
+    ``MAX_EXPECTED_VALUES`` values a claim, each whole (a value the message cut short, hid or that
+    redaction touched is left out) and at most ``VALUE_LIMIT`` characters.
     """
 
     start: int
@@ -126,6 +155,7 @@ class ErrorTextMatch:
     library: Library | None
     findings: tuple[Finding, ...]
     validator_time: float | None = None
+    expected: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,28 +166,48 @@ class ErrorPattern:
     expression: str  # the regex, compiled on first use: most runs meet few of the catalogue's messages
     causes: tuple[tuple[CauseId, float], ...]
     claim: str | None
-    explain: str
+    explain: str  # the evidence sentence of the first cause
     requires_any: tuple[str, ...]
     fallback: bool  # counts only when no other pattern matched the line
+    why: tuple[tuple[CauseId, str], ...] = ()  # the evidence sentence of each later cause (clock_skew: optional)
+    below: str | None = None  # a regex for the lines printed under the message (times only)
+    separator: str | None = None  # what joins several values in the ``expected`` group
 
     @property
     def regex(self) -> re.Pattern[str]:
-        compiled = _COMPILED.get(self.expression)
-        if compiled is None:
-            compiled = _COMPILED[self.expression] = re.compile(self.expression)
-        return compiled
+        return _compiled(self.expression)
+
+    @property
+    def below_regex(self) -> re.Pattern[str] | None:
+        return None if self.below is None else _compiled(self.below)
+
+    def sentence(self, cause: CauseId) -> str | None:
+        """The sentence that says why ``cause`` (None: clock skew, written from the claim and the times)."""
+        if cause is self.causes[0][0]:
+            return self.explain
+        return next((sentence for named, sentence in self.why if named is cause), None)
 
 
 _COMPILED: dict[str, re.Pattern[str]] = {}  # the catalogue's regexes, once compiled (bounded by the catalogue)
 
 
+def _compiled(expression: str) -> re.Pattern[str]:
+    compiled = _COMPILED.get(expression)
+    if compiled is None:
+        compiled = _COMPILED[expression] = re.compile(expression)
+    return compiled
+
+
 @dataclass(frozen=True, slots=True)
 class ContextRule:
-    """A message of ``library`` in a text that also contains ``text_contains`` came from ``becomes``."""
+    """A message of ``library`` in a text that also contains ``text_contains`` came from ``becomes``;
+    with ``line_only``, only when the message's own line contains it (a traceback's last line names the
+    exception's module: another library's traceback in the same paste must not count)."""
 
     library: Library
     text_contains: str
     becomes: Library
+    line_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,51 +220,119 @@ class Leeway:
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
+    """The error texts to recognise, with what the prefilter needs; :meth:`build` derives the rest.
+
+    ``plausible_skew_seconds``: how far clocks plausibly drift apart; a gap in a message's times beyond
+    it is not clock skew.
+    """
+
     patterns: tuple[ErrorPattern, ...]
     context_rules: tuple[ContextRule, ...]
     default_leeway: Mapping[Library, Leeway]
     plausible_skew_seconds: float
-    far_skew_likelihood: float
     by_needle: Mapping[str, tuple[int, ...]]  # needle -> indexes into patterns
     anchors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # anchor -> its needles
     anchor_set: LiteralSet = field(default_factory=lambda: LiteralSet(()))
-    # What engine.scan_text looks for in every message (see _prefilter): the needles or the anchors.
+    # What bot.diagnosis.scan looks for in every message (see _prefilter): the needles or the anchors.
     prefilter: LiteralSet = field(default_factory=lambda: LiteralSet(()))
 
+    @classmethod
+    def build(
+        cls,
+        patterns: Sequence[ErrorPattern],
+        *,
+        context_rules: Sequence[ContextRule],
+        default_leeway: Mapping[Library, Leeway],
+        plausible_skew_seconds: float,
+        anchors: Sequence[str],
+    ) -> Catalogue:
+        """A catalogue of checked parts, its prefilter derived: ``anchors`` are the substrings the needles
+        share, most preferred first (see :func:`build_anchors`)."""
+        by_needle: dict[str, list[int]] = {}
+        for index, pattern in enumerate(patterns):
+            by_needle.setdefault(pattern.needle, []).append(index)
+        needles = {needle: tuple(indexes) for needle, indexes in by_needle.items()}
+        grouped = build_anchors(needles, anchors)
+        anchor_set = LiteralSet(grouped)
+        return cls(
+            patterns=tuple(patterns),
+            context_rules=tuple(context_rules),
+            default_leeway=default_leeway,
+            plausible_skew_seconds=plausible_skew_seconds,
+            by_needle=needles,
+            anchors=grouped,
+            anchor_set=anchor_set,
+            prefilter=_prefilter(needles, anchor_set),
+        )
 
-class CatalogueError(ValueError):
-    """error_patterns.toml is invalid; the message names the entry and what is wrong with it."""
+
+def _prefilter(needles: Iterable[str], anchor_set: LiteralSet) -> LiteralSet:
+    """The set that tells, in one scan, which of the catalogue's messages a text may hold.
+
+    With hyperscan, the needles themselves: one scan costs the same for any number of literals, and long
+    literals make far fewer false candidates than the anchors, which are short and made of common letters
+    (on ordinary chat the needles scan about twice as fast as the anchors). The Python backend pays a pass
+    per gate group, so there the anchors, which many needles share, are cheaper. Either way exact: a
+    needle in the text is found, or its anchor is.
+    """
+    needle_set = LiteralSet(needles)
+    return needle_set if needle_set.backend == "hyperscan" else anchor_set
+
+
+def anchor_of(needle: str, anchors: Sequence[str]) -> str:
+    """The first of ``anchors`` that ``needle`` contains, else the needle itself."""
+    return next((anchor for anchor in anchors if anchor in needle), needle)
+
+
+def build_anchors(needles: Iterable[str], anchors: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Every needle under exactly one anchor (its own, if none of ``anchors`` is in it): the prefilter
+    of :func:`find_error_texts`. Exact: a needle in the text puts its anchor in the text."""
+    grouped: dict[str, list[str]] = {}
+    for needle in needles:
+        grouped.setdefault(anchor_of(needle, anchors), []).append(needle)
+    return {anchor: tuple(members) for anchor, members in grouped.items()}
 
 
 # ------------------------------------------------------------------------------------------ matching
 
 
 def find_error_texts(
-    text: str, *, now: float | None = None, anchors: Iterable[str] | None = None
+    text: str, catalogue: Catalogue, *, now: float | None = None, anchors: Iterable[str] | None = None
 ) -> list[ErrorTextMatch]:
-    """Every line of ``text`` that holds a known JWT error message, in order of appearance.
+    """Every printed error in ``text`` that holds one of the catalogue's messages, in order of appearance.
 
     ``now`` (epoch seconds), when given, lets evidence say how long ago a time in a message was.
     ``anchors``: the anchors whose needles may be in ``text`` (every anchor of a needle that is in it),
-    when the caller has looked; see :func:`bot.diagnosis.engine.scan_text`.
+    when the caller has looked; see :func:`bot.diagnosis.scan.scan`.
     """
     if not text:
         return []
     if now is not None and not math.isfinite(now):
         now = None
-    catalogue = default_catalogue()
     candidates = _candidate_lines(text, catalogue, anchors)
     hints: dict[str, bool] = {}
     matches: list[ErrorTextMatch] = []
+    tail = -1  # the end of the last line that belonged to the last match's printed error
     for start in sorted(candidates)[:MAX_LINES_EXAMINED]:
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end - (text[end - 1 : end] == "\r")
+        end = _line_end(text, start)
+        if _is_trace_line(text, start, end):
+            continue  # source code or a stack frame: never a message of its own
         match = _match_line(text, start, end, sorted(candidates[start]), catalogue, now, hints)
-        if match is not None:
-            matches.append(match)
+        if match is None:
+            continue
+        if matches and _continues(text, tail, start, end):
+            matches[-1] = _merged(matches[-1], match)
+        else:
             if len(matches) >= MAX_MATCHES:
                 break
+            matches.append(match)
+        tail = end
     return matches
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end < 0 else end - (text[end - 1 : end] == "\r")
 
 
 def _candidate_lines(text: str, catalogue: Catalogue, anchors: Iterable[str] | None) -> dict[int, set[int]]:
@@ -241,6 +359,150 @@ def _candidate_lines(text: str, catalogue: Catalogue, anchors: Iterable[str] | N
     return lines
 
 
+# ------------------------------------------------------------------------------ one printed error
+
+
+def _is_trace_line(text: str, start: int, end: int) -> bool:
+    """Whether the line is part of a printed error but no message: a stack frame, a traceback's source
+    line (``    raise ExpiredSignatureError("Signature has expired")``) or a source excerpt above a caret."""
+    head = text[start : min(end, start + 512)]
+    if _PY_RAISE.match(head) or _is_frame(text[start : min(end, start + 4096)]):
+        return True
+    if head[:1] in (" ", "\t") and start > 0:
+        previous = _previous_line(text, start)
+        if _PY_FILE.match(previous) and _indent(head) > _indent(previous):
+            return True  # the source line printed under a traceback's File line
+    following = _next_line(text, end)
+    return following is not None and _CARET.fullmatch(following) is not None
+
+
+def _is_frame(line: str) -> bool:
+    return _FRAME.fullmatch(line) is not None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _previous_line(text: str, start: int) -> str:
+    end = start - 1  # the line feed before ``start``
+    end -= text[end - 1 : end] == "\r"
+    begin = text.rfind("\n", 0, end) + 1
+    return text[begin : min(end, begin + 2048)]
+
+
+def _next_line(text: str, end: int) -> str | None:
+    newline = text.find("\n", end)
+    if newline < 0:
+        return None
+    stop = text.find("\n", newline + 1)
+    stop = len(text) if stop < 0 else stop
+    return text[newline + 1 : min(stop, newline + 1 + 2048)].rstrip("\r")
+
+
+class _Trace:
+    """Reads the lines between two messages: are they all part of one printed error?"""
+
+    __slots__ = ("chained", "file_indent", "open_object")
+
+    def __init__(self, open_object: bool = False) -> None:
+        self.chained = False  # a Python "During handling of the above exception…" was seen
+        self.file_indent: int | None = None  # the indentation of the last traceback File line
+        self.open_object = open_object  # Node printed "{" and the error's properties follow
+
+    def absorb(self, line: str) -> bool:
+        """Whether ``line`` belongs to the printed error (a frame, a property, traceback furniture)."""
+        stripped = line.strip()
+        if not stripped:
+            return True
+        if stripped in _CHAIN_MARKERS:
+            self.chained, self.file_indent = True, None
+            return True
+        indent = _indent(line)
+        if _PY_FILE.match(line):
+            self.file_indent = indent
+            return True
+        if self.file_indent is not None and indent > self.file_indent:
+            return True  # a traceback's source line, or its carets
+        self.file_indent = None
+        if _CARET.fullmatch(line) or stripped.startswith(_TRACE_NOISE):
+            return True
+        if _is_frame(line[:4096]) or _PROPERTY.match(line) or _CLOSER.fullmatch(line):
+            self.open_object = self.open_object or stripped.endswith(("{", "["))
+            return True
+        return False
+
+
+def _continues(text: str, tail: int, start: int, end: int) -> bool:
+    """Whether the message on the line at ``start`` is part of the printed error whose last line ended at
+    ``tail``: only frames, properties and traceback furniture lie between, and the message is one of that
+    error's properties (Node's ``code: 'ERR_JWT_EXPIRED'``, ``[cause]: …``), its cause (Java's
+    ``Caused by:``, .NET's ``--->``) or a Python exception chained to it."""
+    if tail < 0 or start - tail > TRACE_CHARS:
+        return False
+    between = text[tail:start].split("\n")[1:-1]
+    if len(between) > TRACE_LINES:
+        return False
+    trace = _Trace(open_object=text[max(0, tail - 8) : tail].rstrip().endswith("{"))
+    if not all(trace.absorb(line.rstrip("\r")) for line in between):
+        return False
+    head = text[start : min(end, start + 512)]
+    if trace.chained or head.lstrip().startswith(("Caused by:", "---> ")):
+        return True
+    return trace.open_object and _PROPERTY.match(head) is not None
+
+
+def _merged(first: ErrorTextMatch, later: ErrorTextMatch) -> ErrorTextMatch:
+    """One printed error from two of its lines: the first line stays its place and excerpt."""
+    return replace(
+        first,
+        library=first.library or later.library,
+        findings=_combine((first.findings, later.findings)),
+        validator_time=first.validator_time if first.validator_time is not None else later.validator_time,
+        expected=_merge_expected((first.expected, later.expected)),
+    )
+
+
+def _combine(groups: Iterable[Sequence[Finding]]) -> tuple[Finding, ...]:
+    """One finding per cause, the likeliest, most likely first. Where a message gave times, the time
+    causes come only from the findings that read them: a bare class name or error code beside it does
+    not bring back a cause the times ruled out."""
+    everything = [finding for group in groups for finding in group]
+    timed = any(f.cause in TIME_CAUSES and f.evidence.reason in _TIMED for f in everything)
+    best: dict[CauseId, Finding] = {}
+    for finding in everything:
+        if timed and finding.cause in TIME_CAUSES and finding.evidence.reason not in _TIMED:
+            continue
+        kept = best.get(finding.cause)
+        if kept is None or finding.likelihood > kept.likelihood:
+            best[finding.cause] = finding
+    return tuple(sorted(best.values(), key=lambda finding: -finding.likelihood))
+
+
+def _below(text: str, end: int, regex: re.Pattern[str]) -> dict[str, str]:
+    """The time groups of ``regex`` in the first of the lines printed under a message that holds them
+    (Node's error properties: ``expiredAt: 2026-…``, jose's ``payload: { …, exp: 1795… }``)."""
+    trace = _Trace(open_object=True)
+    position = end
+    for _ in range(BELOW_LINES):
+        newline = text.find("\n", position)
+        if newline < 0:
+            break
+        position = _line_end(text, newline + 1)
+        raw = text[newline + 1 : min(position, newline + 1 + LINE_CAP)]
+        if not raw.strip() or not trace.absorb(raw):
+            break
+        found = regex.search(_prepared(raw))
+        if found is not None:
+            groups = {name: value for name, value in found.groupdict().items() if value and not _hidden(value)}
+            if groups:
+                return groups
+    return {}
+
+
+# ------------------------------------------------------------------------------------------ one line
+
+
 def _match_line(
     text: str,
     start: int,
@@ -250,7 +512,7 @@ def _match_line(
     now: float | None,
     hints: dict[str, bool],
 ) -> ErrorTextMatch | None:
-    line = redact_text(_unescape(text[start : min(end, start + LINE_CAP)])).translate(_CONTROL)
+    line = _prepared(text[start : min(end, start + LINE_CAP)])
     hits: list[tuple[re.Match[str], ErrorPattern]] = []
     for index in indexes:
         pattern = catalogue.patterns[index]
@@ -265,29 +527,39 @@ def _match_line(
         hits = [(found, pattern) for found, pattern in hits if not pattern.fallback]
     hits.sort(key=lambda hit: hit[0].start())
     library: Library | None = None
-    best: dict[CauseId, Finding] = {}
+    per_hit: list[tuple[Finding, ...]] = []
+    expected: list[tuple[tuple[str, tuple[str, ...]], ...]] = []
     for found, pattern in hits:
-        library = library or _library_in_context(pattern.library, text, catalogue, hints)
-        evidence, summary = _evidence(pattern, found, now, catalogue)
-        far = evidence.seconds_off is not None and evidence.seconds_off > catalogue.plausible_skew_seconds
-        for cause, likelihood in pattern.causes:
-            if far and cause is CauseId.CLOCK_SKEW:
-                likelihood = min(likelihood, catalogue.far_skew_likelihood)
-            kept = best.get(cause)
-            if kept is None or likelihood > kept.likelihood:
-                best[cause] = Finding(cause, evidence, likelihood, summary)
-    findings = tuple(sorted(best.values(), key=lambda finding: -finding.likelihood))
+        library = library or _library_in_context(pattern.library, text, line, catalogue, hints)
+        groups = {name: value for name, value in found.groupdict().items() if value and not _hidden(value)}
+        below = pattern.below_regex
+        if below is not None and TIME_GROUPS.isdisjoint(groups):
+            groups.update(_below(text, end, below))
+        per_hit.append(_findings(pattern, groups, now, catalogue))
+        said = _expected(pattern, found, line)
+        if said is not None:
+            expected.append((said,))
     first = hits[0][0].start()
     readings = (_parse_time(raw) for found, _ in hits if (raw := found.groupdict().get("now")) and not _hidden(raw))
     validator_time = next((reading for reading in readings if reading is not None), None)
-    return ErrorTextMatch(start, end, _excerpt(line, first), library, findings, validator_time)
+    return ErrorTextMatch(
+        start, end, _excerpt(line, first), library, _combine(per_hit), validator_time, _merge_expected(expected)
+    )
+
+
+def _prepared(raw: str) -> str:
+    return redact_text(unescape(raw)).translate(_CONTROL)
 
 
 def _library_in_context(
-    library: Library | None, text: str, catalogue: Catalogue, hints: dict[str, bool]
+    library: Library | None, text: str, line: str, catalogue: Catalogue, hints: dict[str, bool]
 ) -> Library | None:
     for rule in catalogue.context_rules:
         if rule.library is library:
+            if rule.line_only:
+                if rule.text_contains in line:
+                    return rule.becomes
+                continue
             if rule.text_contains not in hints:
                 hints[rule.text_contains] = rule.text_contains in text
             if hints[rule.text_contains]:
@@ -295,51 +567,312 @@ def _library_in_context(
     return library
 
 
-def _evidence(
-    pattern: ErrorPattern, found: re.Match[str], now: float | None, catalogue: Catalogue
-) -> tuple[Evidence, str | None]:
-    """The evidence for every cause of one recognised message, and a few-word summary (or None)."""
-    groups = {name: value for name, value in found.groupdict().items() if value and not _hidden(value)}
+# ------------------------------------------------------------------------------ evidence, per cause
+
+
+@dataclass(frozen=True, slots=True)
+class _Times:
+    """What a message's times say. ``gap``: for exp, how long after exp the clock read; for nbf and iat,
+    how far ahead of the clock the claim lay. ``validator``: the clock is the validator's own reading
+    (IDX10223's "Current time") or its own arithmetic (golang-jwt v4's "expired by"), so the gap is the
+    one it refused; otherwise the clock is ``now`` and the refusal happened at some time before it."""
+
+    claim: str
+    gap: float
+    validator: bool
+    when: float | None
+    clock: float | None
+
+
+def _read_times(groups: Mapping[str, str], now: float | None) -> _Times | None:
+    name = next((name for name in _TIME_CLAIMS if name in groups), None)
+    when = _parse_time(groups[name]) if name else None
+    clock = _parse_time(groups["now"]) if "now" in groups else None
+    if name and when is not None and clock is not None:
+        gap = clock - when if name == "exp" else when - clock
+        # A refusal needs exp at or before the validator's clock, nbf/iat after it: else the times are garbled.
+        return _Times(name, gap, True, when, clock) if (gap >= 0 if name == "exp" else gap > 0) else None
+    if "duration" in groups and (duration := _parse_go_duration(groups["duration"])) is not None:
+        return _Times("exp", duration, True, None, None)
+    if name and when is not None and now is not None:
+        return _Times(name, now - when if name == "exp" else when - now, False, when, now)
+    return None
+
+
+def _allowed(cause: CauseId, times: _Times | None, window: float) -> bool:
+    """Whether the message's times leave room for ``cause``."""
+    if times is None or cause not in TIME_CAUSES:
+        return True
+    if cause is CauseId.MILLISECONDS_TIMESTAMP:
+        return False  # the message printed the claim, and it reads as seconds
+    if cause is CauseId.CLOCK_SKEW:
+        return times.gap <= window
+    if cause is CauseId.EXPIRED:
+        return times.validator or times.claim != "exp" or times.gap >= 0
+    return True
+
+
+def _findings(
+    pattern: ErrorPattern, groups: Mapping[str, str], now: float | None, catalogue: Catalogue
+) -> tuple[Finding, ...]:
+    """The findings of one recognised message, each cause with evidence of its own."""
     claim = _clean(groups["claim"]) if "claim" in groups else pattern.claim
-    parts = [pattern.explain.rstrip(".")]
-    reason, summary = "error_text", None
-    for name, label in _VALUE_LABELS:
-        if name in groups:
-            parts.append(f"{label} '{_clean(groups[name])}'")
-            if name == "expected":
-                reason, summary = "expected_value", f"expected {_clean(groups[name], 60)}"
-    seconds_off: float | None = None
-    time_name = next((name for name in _TIME_CLAIMS if name in groups), None)
-    when = _parse_time(groups[time_name]) if time_name else None
-    validator_now = _parse_time(groups["now"]) if "now" in groups else None
-    if time_name and when is not None and validator_now is not None:
-        reason = "times_in_message"
-        seconds_off = validator_now - when if time_name == "exp" else when - validator_now
-        gap = format_duration(seconds_off)
-        if time_name == "exp":
-            summary = f"{gap} past exp"
-            parts.append(f"the validator's clock read {_iso(validator_now)}, {gap} after exp {_iso(when)}")
+    times = _read_times(groups, now)
+    window = catalogue.plausible_skew_seconds
+    causes = [(cause, likelihood) for cause, likelihood in pattern.causes if _allowed(cause, times, window)]
+    if not causes:  # garbled times that rule out everything: read the message without them
+        times, causes = None, list(pattern.causes)
+    if times is not None and len(causes) == 1 and causes[0][0] is CauseId.CLOCK_SKEW:
+        # exp still ahead of now, yet refused: skew is the one explanation left
+        causes = [(CauseId.CLOCK_SKEW, max(likelihood for _, likelihood in pattern.causes))]
+    leeway = catalogue.default_leeway.get(pattern.library) if pattern.library else None
+    values = [f"{label} '{_clean(groups[name])}'" for name, label in _VALUE_LABELS if name in groups]
+    said = next((groups[name] for name, _ in _EXPECTED_GROUPS if name in groups), None)
+    findings: list[Finding] = []
+    for position, (cause, likelihood) in enumerate(causes):
+        sentence = pattern.sentence(cause)
+        parts = [sentence.rstrip(".")] if sentence else []
+        if position == 0:
+            parts.extend(values)  # the values the message printed, said once
+        reason, summary = (Reason.EXPECTED_VALUE, f"expected {_clean(said, 60)}") if said else (Reason.ERROR_TEXT, None)
+        seconds_off: float | None = None
+        leeway_needed: int | None = None
+        if times is not None and cause in TIME_CAUSES:
+            timing = _timing(cause, times, leeway, window)
+            parts.extend(timing.parts)
+            reason = Reason.TIMES_IN_MESSAGE if times.validator else Reason.TIME_IN_MESSAGE
+            summary = timing.summary
+            if times.validator:
+                seconds_off, leeway_needed = times.gap, _needed(times)
+        elif cause is CauseId.CLOCK_SKEW and not sentence:
+            parts.append(_skew_without_times(claim))
+        if not parts:  # an entry the loader would refuse (a later cause without its own sentence)
+            parts.append(f"{pattern.explain.rstrip('.')} ({cause.value.replace('_', ' ')})")
+        evidence = Evidence(times.claim if times and cause in TIME_CAUSES else claim, reason, "; ".join(parts) + ".")
+        if seconds_off is not None:
+            evidence = evidence._replace(seconds_off=seconds_off, leeway_needed=leeway_needed)
+        findings.append(Finding(cause, evidence, likelihood, summary if position == 0 or times else None))
+    return tuple(findings)
+
+
+def _needed(times: _Times) -> int:
+    """The smallest whole leeway that accepts the token at the gap the validator refused.
+
+    exp: the libraries refuse from ``now - leeway >= exp`` (PyJWT, jsonwebtoken, jose, golang-jwt), or
+    from ``now - leeway > exp`` (Spring, IdentityModel) with a clock the message prints in whole seconds,
+    truncated, so the gap was at least the printed one and less than a second more: the floor plus one
+    second accepts it in every library. nbf and iat: refused while ``claim > now + leeway``, and the
+    truncated clock makes the printed lead the largest it could have been: its ceiling accepts it.
+    """
+    return math.floor(times.gap) + 1 if times.claim == "exp" else math.ceil(times.gap)
+
+
+def _skew_without_times(claim: str | None) -> str:
+    if claim == "exp":
+        return (
+            "the message gives no times, so clock skew is not ruled out: a validator clock running ahead "
+            "of the issuer's refuses a token that is still valid"
+        )
+    if claim in ("nbf", "iat"):
+        return (
+            "the message gives no times, so clock skew is not ruled out: an issuer clock running ahead of "
+            f"the validator's puts {claim} in the validator's future"
+        )
+    return "the message gives no times, so clock skew is not ruled out"
+
+
+@dataclass(frozen=True, slots=True)
+class _Timing:
+    parts: tuple[str, ...]
+    summary: str
+
+
+def _timing(cause: CauseId, times: _Times, leeway: Leeway | None, window: float) -> _Timing:
+    """What the times say about one cause, in words of that cause only."""
+    if times.claim == "exp":
+        return _exp_timing(cause, times, leeway, window)
+    return _ahead_timing(cause, times, leeway, window)
+
+
+def _exp_timing(cause: CauseId, times: _Times, leeway: Leeway | None, window: float) -> _Timing:
+    gap, claim = format_duration(times.gap), times.claim
+    setting = leeway.setting if leeway else "leeway"
+    if times.validator:
+        needed = _needed(times)
+        if cause is CauseId.CLOCK_SKEW:
+            return _Timing(
+                (
+                    f"exp passed only {gap} before the validator's clock: a validator clock {gap} fast would "
+                    "refuse a token that is still valid",
+                    f"{setting} {needed} s would cover that much skew",
+                ),
+                f"only {gap} past exp",
+            )
+        parts = [f"the token expired {gap} before the validator checked it{_instants(times)}"]
+        parts.extend(_default_in_force(times, leeway, "gap"))
+        if times.gap <= window:
+            parts.append(f"only a {setting} of at least {needed} s would accept it")
         else:
-            summary = f"{time_name} {gap} ahead"
-            parts.append(f"{time_name} {_iso(when)} was {gap} ahead of the validator's clock {_iso(validator_now)}")
-    elif "duration" in groups and (seconds_off := _parse_go_duration(groups["duration"])) is not None:
-        reason, summary = "times_in_message", f"{format_duration(seconds_off)} past exp"
-        parts.append(f"it was {format_duration(seconds_off)} past exp when checked")
-    elif time_name and when is not None and now is not None:
-        reason = "time_in_message"
-        side = "before" if now >= when else "after"
-        parts.append(f"{time_name} {_iso(when)} is {format_duration(now - when)} {side} now ({_iso(now)})")
-    leeway_needed = math.ceil(seconds_off) if seconds_off is not None and seconds_off > 0 else None
-    if leeway_needed is not None:
-        leeway = catalogue.default_leeway.get(pattern.library) if pattern.library else None
-        setting = leeway.setting if leeway else "the leeway"
-        if leeway and leeway.seconds:
-            parts.append(f"the default {setting} of {leeway.seconds:g} s is already included in that judgement")
-        parts.append(f"{setting} would have to be at least {leeway_needed} s to accept it")
-    return Evidence(claim, reason, "; ".join(parts) + ".", seconds_off, leeway_needed), summary
+            parts.append("that is far beyond any clock skew: get a fresh token")
+        return _Timing(tuple(parts), f"{gap} past exp")
+    when, now = _iso(times.when or 0.0), _iso(times.clock or 0.0)
+    if times.gap < 0:  # only clock_skew is allowed here
+        return _Timing(
+            (
+                f"exp {when} is still {gap} after now ({now}), yet the validator called the token expired: the "
+                f"validator's clock runs more than {gap} ahead of this one",
+            ),
+            f"exp still {gap} ahead",
+        )
+    if cause is CauseId.CLOCK_SKEW:
+        return _Timing(
+            (f"exp is only {gap} before now: had the API refused the token before exp, its clock was running fast",),
+            f"expired only {gap} ago",
+        )
+    if times.gap > window:
+        return _Timing(
+            (f"{claim} {when} is {gap} before now ({now}): the token has expired whatever the clocks say",),
+            f"expired {gap} ago",
+        )
+    return _Timing((f"{claim} {when} is {gap} before now ({now})",), f"expired {gap} ago")
 
 
-def _unescape(line: str) -> str:
+def _ahead_timing(cause: CauseId, times: _Times, leeway: Leeway | None, window: float) -> _Timing:
+    claim, gap = times.claim, format_duration(times.gap)
+    setting = leeway.setting if leeway else "leeway"
+    meaning = (
+        "the token is not valid until then"
+        if claim == "nbf"
+        else "the issuer dated the token in the validator's future"
+    )
+    if times.validator:
+        needed = _needed(times)
+        if cause is CauseId.CLOCK_SKEW:
+            return _Timing(
+                (
+                    f"{claim} was only {gap} ahead of the validator's clock: an issuer clock {gap} fast (or a "
+                    "validator clock that slow) does that",
+                    f"{setting} {needed} s would cover that much skew",
+                ),
+                f"{claim} only {gap} ahead",
+            )
+        parts = [f"{claim}{_instants(times)} was {gap} ahead of the validator's clock: {meaning}"]
+        parts.extend(_default_in_force(times, leeway, "lead"))
+        if times.gap <= window:
+            parts.append(f"a {setting} of {needed} s would accept it")
+        else:
+            parts.append(f"too far ahead for clock skew: the issuer set {claim} wrong")
+        return _Timing(tuple(parts), f"{claim} {gap} ahead")
+    when, now = _iso(times.when or 0.0), _iso(times.clock or 0.0)
+    if times.gap <= 0:
+        if cause is CauseId.CLOCK_SKEW:
+            return _Timing(
+                (
+                    f"{claim} has passed by now, so the validator that refused the token read a time before "
+                    f"{claim}: its clock lags the issuer's, or the token was used the moment it was issued",
+                ),
+                f"{claim} before the validator's clock",
+            )
+        return _Timing(
+            (
+                f"{claim} {when} passed {gap} before now ({now}): the token is usable by now as far as {claim} "
+                "goes, so the refusal came earlier",
+            ),
+            f"{claim} passed {gap} ago",
+        )
+    if cause is CauseId.CLOCK_SKEW:
+        return _Timing(
+            (f"{claim} is only {gap} ahead of now: an issuer clock running {gap} fast would produce it",),
+            f"{claim} only {gap} ahead",
+        )
+    if times.gap > window:
+        return _Timing(
+            (f"{claim} {when} is {gap} after now ({now}): too far ahead for clock skew; the issuer set it wrong",),
+            f"{claim} {gap} ahead",
+        )
+    return _Timing((f"{claim} {when} is {gap} after now ({now}): {meaning}",), f"{claim} {gap} ahead")
+
+
+def _instants(times: _Times) -> str:
+    if times.when is None or times.clock is None:
+        return ""
+    if times.claim == "exp":
+        return f" (exp {_iso(times.when)}, the validator's clock {_iso(times.clock)})"
+    return f" {_iso(times.when)}"
+
+
+def _default_in_force(times: _Times, leeway: Leeway | None, word: str) -> list[str]:
+    """What the refusal says of the library's default leeway (IdentityModel's 300 s ClockSkew, Spring's
+    60 s): a gap is refused only when the leeway in force is below it."""
+    if leeway is None or leeway.seconds <= 0:
+        return []
+    amount, default = _plain(times.gap), _plain(leeway.seconds)
+    if _needed(times) <= leeway.seconds:
+        if times.gap < 1:
+            return [
+                f"a {word} under a second is refused only when the {leeway.setting} in force is under a second, "
+                f"so it was set to 0 s, not the default {default} s"
+            ]
+        return [
+            f"a {word} of {amount} s is refused only when the {leeway.setting} in force is below it, so the "
+            f"{leeway.setting} in force was below {amount} s (to the second the message prints), not the "
+            f"default {default} s"
+        ]
+    return [f"the default {leeway.setting} of {default} s refuses a {word} that large too"]
+
+
+def _plain(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.3f}".rstrip("0")
+
+
+# ------------------------------------------------------------------------------ what was expected
+
+
+def _expected(pattern: ErrorPattern, found: re.Match[str], line: str) -> tuple[str, tuple[str, ...]] | None:
+    """What the message says the validator expected, as (claim, values), or None."""
+    claim = found.groupdict().get("claim") or pattern.claim
+    if not claim:
+        return None
+    values: list[str] = []
+    for name, separator in _EXPECTED_GROUPS:
+        raw = found.group(name) if name in found.re.groupindex else None
+        if not raw or _hidden(raw):
+            continue
+        joiner = separator or (pattern.separator if name == "expected" else None)
+        pieces = raw.split(joiner) if joiner else [raw]
+        stop = found.end(name)
+        if stop < len(line) and line[stop] not in _VALUE_ENDS:
+            pieces = pieces[:-1]  # the regex's bound cut the last value short: it is not a value
+        for piece in pieces:
+            value = _expected_value(piece)
+            if value is not None and value not in values:
+                values.append(value)
+    return (_clean(claim, 64), tuple(values[:MAX_EXPECTED_VALUES])) if values else None
+
+
+def _expected_value(piece: str) -> str | None:
+    """One expected value, whole and fit to reuse, or None (hidden, redacted, too long, a RegExp)."""
+    words = piece.split()
+    value = words[0].rstrip(".,;:") if words else ""  # "expected: orders-api since Monday" in chat
+    if not value or len(value) > VALUE_LIMIT or _hidden(value) or REDACTION_MARKER in value:
+        return None
+    if _REGEX_LITERAL.fullmatch(value):
+        return None  # jsonwebtoken's audience option may be a RegExp: not a value to compare with
+    return value
+
+
+def _merge_expected(
+    sets: Iterable[tuple[tuple[str, tuple[str, ...]], ...]],
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    merged: dict[str, list[str]] = {}
+    for expected in sets:
+        for claim, values in expected:
+            kept = merged.setdefault(claim, [])
+            kept.extend(value for value in values if value not in kept)
+    return tuple((claim, tuple(values[:MAX_EXPECTED_VALUES])) for claim, values in merged.items() if values)
+
+
+def unescape(line: str) -> str:
     """Undo the escaping a message picks up in JSON logs (\\u0027, \\") and HTML/Slack (&quot; &lt;)."""
     if "\\" not in line and "&" not in line:
         return line
@@ -354,13 +887,15 @@ def _unescape_one(found: re.Match[str]) -> str:
 
 
 def _hidden(value: str) -> bool:
-    """IdentityModel prints "[PII of type '...' is hidden ...]" in place of values."""
-    return value.lstrip().startswith("[PII") or value.strip().lower() in {"null", "none"}
+    """IdentityModel prints "[PII of type '...' is hidden ...]" in place of values, and "null" or "empty"
+    for a list it does not have."""
+    return value.lstrip().startswith("[PII") or value.strip().lower() in {"null", "none", "empty"}
 
 
 def _clean(value: str, limit: int = VALUE_LIMIT) -> str:
     """A value fit to echo: redacted, on one line, at most ``limit`` characters."""
-    text = " ".join(redact_text(value).translate(_CONTROL).split())
+    redacted = value if REDACTION_MARKER in value else redact_text(value)  # redacted once: no second marker
+    text = " ".join(redacted.translate(_CONTROL).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -412,252 +947,3 @@ def _parse_go_duration(raw: str) -> float | None:
 
 def _iso(epoch: float) -> str:
     return format_iso(epoch) or f"{epoch:.0f}"
-
-
-# ------------------------------------------------------------------------------------------ loading
-
-
-@cache
-def default_catalogue() -> Catalogue:
-    """The packaged catalogue, loaded once.
-
-    Its regexes' linearity and its examples are checked by the test suite (which loads the same file
-    with ``checked=True``), not at every start: the command line starts faster.
-    """
-    try:
-        data = read_toml(CATALOGUE_PATH)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{CATALOGUE_PATH.name}: not valid TOML: {exc}") from exc
-    return catalogue_from_data(data, source=CATALOGUE_PATH.name, checked=False)
-
-
-def load_catalogue(toml_text: str, *, source: str = "<string>", checked: bool = True) -> Catalogue:
-    """Parse and check a catalogue; raise CatalogueError naming the first problem found."""
-    try:
-        data = tomllib.loads(toml_text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{source}: not valid TOML: {exc}") from exc
-    return catalogue_from_data(data, source=source, checked=checked)
-
-
-def catalogue_from_data(data: dict[str, Any], *, source: str, checked: bool = True) -> Catalogue:
-    """Check a parsed catalogue and build it.
-
-    ``checked=False`` skips the two costly checks, that every regex searches in linear time and that
-    every example matches its own entry: only for the packaged catalogue, whose tests run them.
-    """
-    unknown = set(data) - {"default_leeway", "timing", "context", "pattern"}
-    if unknown:
-        raise CatalogueError(f"{source}: unknown top-level keys {sorted(unknown)}")
-    entries = _list(data.get("pattern"), f"{source}: [[pattern]]")
-    patterns = tuple(_load_pattern(entry, f"{source}: pattern #{n}", checked) for n, entry in enumerate(entries, 1))
-    seen: set[str] = set()
-    for pattern in patterns:
-        if pattern.id in seen:
-            raise CatalogueError(f"{source}: pattern id {pattern.id!r} is used twice")
-        seen.add(pattern.id)
-    rules = tuple(_load_context(entry, f"{source}: [[context]]") for entry in _list(data.get("context", []), source))
-    leeway: dict[Library, Leeway] = {}
-    for name, value in _table(data.get("default_leeway", {}), f"{source}: [default_leeway]").items():
-        where = f"{source}: [default_leeway] {name}"
-        library, entry = _library(name, where), _table(value, where)
-        if library is None or set(entry) != {"seconds", "setting"}:
-            raise CatalogueError(f"{where}: needs a library name, seconds and setting")
-        leeway[library] = Leeway(_number(entry["seconds"], f"{where} seconds", 0), _text(entry, "setting", where))
-    timing = _table(data.get("timing", {}), f"{source}: [timing]")
-    plausible = _number(timing.get("plausible_skew_seconds", 900), f"{source}: [timing] plausible_skew_seconds", 1)
-    far = _number(timing.get("far_skew_likelihood", 0.1), f"{source}: [timing] far_skew_likelihood", 0, 1)
-    by_needle: dict[str, list[int]] = {}
-    for index, pattern in enumerate(patterns):
-        by_needle.setdefault(pattern.needle, []).append(index)
-    needles = {needle: tuple(indexes) for needle, indexes in by_needle.items()}
-    return Catalogue(
-        patterns=patterns,
-        context_rules=rules,
-        default_leeway=leeway,
-        plausible_skew_seconds=plausible,
-        far_skew_likelihood=far,
-        by_needle=needles,
-        anchors=(anchors := build_anchors(needles)),
-        anchor_set=(anchor_set := LiteralSet(anchors)),
-        prefilter=_prefilter(needles, anchor_set),
-    )
-
-
-def _prefilter(needles: Iterable[str], anchor_set: LiteralSet) -> LiteralSet:
-    """The set that tells, in one scan, which of the catalogue's messages a text may hold.
-
-    With hyperscan, the needles themselves: one scan costs the same for any number of literals, and long
-    literals make far fewer false candidates than the anchors, which are short and made of common letters
-    (on ordinary chat the needles scan about twice as fast as the anchors). The Python backend pays a pass
-    per gate group, so there the anchors, which many needles share, are cheaper. Either way exact: a
-    needle in the text is found, or its anchor is.
-    """
-    needle_set = LiteralSet(needles)
-    return needle_set if needle_set.backend == "hyperscan" else anchor_set
-
-
-def anchor_of(needle: str) -> str:
-    """The first of ANCHORS that ``needle`` contains, else the needle itself."""
-    return next((anchor for anchor in ANCHORS if anchor in needle), needle)
-
-
-def build_anchors(needles: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """Every needle under exactly one anchor (its own, if no anchor of ANCHORS is in it): the prefilter
-    of :func:`find_error_texts`. Exact: a needle in the text puts its anchor in the text."""
-    grouped: dict[str, list[str]] = {}
-    for needle in needles:
-        grouped.setdefault(anchor_of(needle), []).append(needle)
-    return {anchor: tuple(members) for anchor, members in grouped.items()}
-
-
-def _load_pattern(entry: Any, where: str, checked: bool = True) -> ErrorPattern:
-    entry = _table(entry, where)
-    if isinstance(entry.get("id"), str):
-        where = f"{where.rsplit(': ', 1)[0]}: pattern {entry['id']!r}"
-    missing, unknown = _REQUIRED - set(entry), set(entry) - _REQUIRED - _OPTIONAL
-    if missing or unknown:
-        raise CatalogueError(f"{where}: missing keys {sorted(missing)}, unknown keys {sorted(unknown)}")
-    library = _library(_text(entry, "library", where), where)
-    needle = _text(entry, "needle", where)
-    if _NEEDLE_FORBIDDEN & set(needle):
-        raise CatalogueError(f"{where}: needle may not contain any of {sorted(_NEEDLE_FORBIDDEN)}")
-    source = _text(entry, "regex", where)
-    problem = regex_problem(source) if checked else None
-    if problem:
-        raise CatalogueError(f"{where}: bad regex {source!r}: {problem}")
-    message_start, fallback = entry.get("message_start", False), entry.get("fallback", False)
-    if not isinstance(message_start, bool) or not isinstance(fallback, bool):
-        raise CatalogueError(f"{where}: message_start and fallback must be true or false")
-    expression = f"{_MESSAGE_START}(?:{source})" if message_start else source
-    strange = set(re.compile(expression).groupindex) - _GROUPS if checked else set()
-    if strange:
-        raise CatalogueError(f"{where}: unknown regex group names {sorted(strange)}; known: {sorted(_GROUPS)}")
-    causes: list[tuple[CauseId, float]] = []
-    for name, likelihood in _table(entry["causes"], f"{where}: causes").items():
-        try:
-            cause = CauseId(name)
-        except ValueError:
-            known = ", ".join(c.value for c in CauseId)
-            raise CatalogueError(f"{where}: unknown cause id {name!r}; known: {known}") from None
-        causes.append((cause, _number(likelihood, f"{where}: likelihood of {name}", 0.01, 1)))
-    if not causes:
-        raise CatalogueError(f"{where}: causes is empty")
-    claim = entry.get("claim")
-    if claim is not None and not (isinstance(claim, str) and claim):
-        raise CatalogueError(f"{where}: claim must be a non-empty string")
-    requires_any = tuple(_strings(entry.get("requires_any", []), f"{where}: requires_any"))
-    explain = _text(entry, "explain", where)
-    pattern = ErrorPattern(
-        entry["id"], library, needle, expression, tuple(causes), claim, explain, requires_any, fallback
-    )
-    examples = _strings(entry["examples"], f"{where}: examples")
-    if not examples:
-        raise CatalogueError(f"{where}: give at least one example")
-    for example in examples if checked else ():
-        line = _unescape(example)
-        found = (
-            needle in example
-            and pattern.regex.search(line)
-            and (not requires_any or any(s in line for s in requires_any))
-        )
-        if not found:
-            raise CatalogueError(f"{where}: example {example!r} does not match its own needle/regex")
-    return pattern
-
-
-def _load_context(entry: Any, where: str) -> ContextRule:
-    entry = _table(entry, where)
-    if set(entry) != {"library", "text_contains", "becomes"}:
-        raise CatalogueError(f"{where}: needs exactly library, text_contains, becomes")
-    library = _library(_text(entry, "library", where), where)
-    becomes = _library(_text(entry, "becomes", where), where)
-    if library is None or becomes is None:
-        raise CatalogueError(f"{where}: library and becomes must name libraries")
-    return ContextRule(library, _text(entry, "text_contains", where), becomes)
-
-
-def regex_problem(source: str) -> str | None:
-    """Why ``source`` could search in worse than linear time (or does not compile), else None.
-
-    Allowed: literals, classes, anchors, look-arounds, groups, bounded quantifiers ({m,n} with
-    n <= 512, or ?). Rejected: * + {m,}, a variable quantifier or an alternation inside a group that
-    repeats more than once, back-references.
-    """
-    try:
-        tree = _sre_parser.parse(source)
-    except re.error as exc:
-        return f"does not compile: {exc}"
-    return _repetition_problem(tree, repeated=False)
-
-
-def _repetition_problem(items: Any, *, repeated: bool) -> str | None:
-    for op, arg in items:
-        name, children = str(op), []
-        if name in {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}:
-            low, high, body = arg
-            if high > _MAX_REPEAT:
-                return f"unbounded quantifier; write {{m,n}} with n <= {_MAX_REPEAT}"
-            if repeated and low != high:
-                return "quantifier inside a repeated group"
-            problem = _repetition_problem(body, repeated=repeated or high > 1)
-            if problem:
-                return problem
-        elif name == "BRANCH":
-            if repeated:
-                return "alternation inside a repeated group"
-            children = list(arg[1])
-        elif name == "SUBPATTERN":
-            children = [arg[-1]]
-        elif name in {"ASSERT", "ASSERT_NOT"}:
-            children = [arg[1]]
-        elif name == "ATOMIC_GROUP":
-            children = [arg]
-        elif name in {"GROUPREF", "GROUPREF_EXISTS"}:
-            return "back-references are not allowed"
-        for child in children:
-            problem = _repetition_problem(child, repeated=repeated)
-            if problem:
-                return problem
-    return None
-
-
-def _library(name: str, where: str) -> Library | None:
-    if name == GENERIC:
-        return None
-    try:
-        return Library(name)
-    except ValueError:
-        known = ", ".join([*(lib.value for lib in Library), GENERIC])
-        raise CatalogueError(f"{where}: unknown library {name!r}; known: {known}") from None
-
-
-def _text(entry: Mapping[str, Any], key: str, where: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value:
-        raise CatalogueError(f"{where}: {key} must be a non-empty string")
-    return value
-
-
-def _strings(value: Any, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise CatalogueError(f"{where}: must be a list of non-empty strings")
-    return value
-
-
-def _table(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise CatalogueError(f"{where}: must be a table")
-    return value
-
-
-def _list(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise CatalogueError(f"{where}: must be an array of tables")
-    return value
-
-
-def _number(value: Any, where: str, low: float, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise CatalogueError(f"{where}: must be a number from {low:g} to {high:g}")
-    return float(value)

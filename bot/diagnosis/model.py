@@ -8,64 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
-if TYPE_CHECKING:
-    from bot.knowledge.model import DeadEnd, Workaround
+from bot.diagnosis.advice import DeadEnd, Workaround
+from bot.diagnosis.ids import FULLY_CHECKED, CauseId, Checked, Library, Reason, SignatureStatus, Source, Verdict
 
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
-
-
-class CauseId(StrEnum):
-    """Fixed cause ids: the JSON contract and the Slack card use them."""
-
-    MALFORMED = "malformed"
-    ENCRYPTED_TOKEN = "encrypted_token"
-    ALG_NONE = "alg_none"
-    ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
-    EXPIRED = "expired"
-    CLOCK_SKEW = "clock_skew"
-    NOT_YET_VALID = "not_yet_valid"
-    ISSUED_IN_FUTURE = "issued_in_future"
-    MILLISECONDS_TIMESTAMP = "milliseconds_timestamp"
-    INVALID_CLAIM_TYPE = "invalid_claim_type"
-    MISSING_CLAIM = "missing_claim"
-    AUDIENCE_MISMATCH = "audience_mismatch"
-    ISSUER_MISMATCH = "issuer_mismatch"
-    SIGNATURE_INVALID = "signature_invalid"
-    UNKNOWN_KID = "unknown_kid"
-
-
-class Library(StrEnum):
-    """JWT libraries whose error texts are recognised, so that their fixes come first."""
-
-    PYJWT = "pyjwt"
-    JSONWEBTOKEN = "jsonwebtoken"
-    EXPRESS_JWT = "express-jwt"
-    SPRING_SECURITY = "spring-security"
-    JOSE = "jose"
-    GOLANG_JWT = "golang-jwt"
-    MICROSOFT_IDENTITYMODEL = "microsoft-identitymodel"
-
-
-class Verdict(StrEnum):
-    VALID = "valid"
-    INVALID = "invalid"
-    MALFORMED = "malformed"
-    UNVERIFIABLE = "unverifiable"
-
-
-class Source(StrEnum):
-    TOKEN = "token"
-    ERROR_TEXT = "error_text"
-
-
-class SignatureStatus(StrEnum):
-    NOT_CHECKED = "not_checked"
-    VERIFIED = "verified"
-    INVALID = "invalid"
-    KEY_SOURCE_FAILED = "key_source_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +39,7 @@ class Evidence(NamedTuple):
     """
 
     claim: str | None
-    reason: str
+    reason: Reason
     detail: str
     seconds_off: float | None = None
     leeway_needed: int | None = None
@@ -101,20 +49,30 @@ class Finding(NamedTuple):
     """What one check concludes: a cause with one piece of evidence and how likely it is (0..1).
 
     The engine merges findings into one Cause per cause id; ``summary`` (a few words such as "issuer
-    about 70 s ahead") follows the cause's title in headlines.
+    about 70 s ahead") follows the cause's title in headlines. A ``warning`` is worth saying but refuses
+    nothing: the validators accept the token (an exp in milliseconds, an nbf before 1970).
     """
 
     cause: CauseId
     evidence: Evidence
     likelihood: float
     summary: str | None = None
+    warning: bool = False
 
 
 class Cause(NamedTuple):
+    """One cause id with the evidence of every claim behind it.
+
+    ``summary`` is the cause's title followed by ``detail`` (the strongest finding's few words): the
+    core titles a cause by its id, and the advice step (``bot.knowledge.advise``) puts the knowledge
+    base's title in its place.
+    """
+
     id: CauseId
     summary: str
     evidence: tuple[Evidence, ...]
     likelihood: float
+    detail: str | None = None
 
     @property
     def claims(self) -> tuple[str, ...]:
@@ -157,10 +115,28 @@ class Diagnosis(NamedTuple):
     judged_at: float | None = None  # set when this diagnosis was judged at its own instant (a log line's time)
     workarounds: tuple[Workaround, ...] = ()
     dead_ends: tuple[DeadEnd, ...] = ()
+    warnings: tuple[Cause, ...] = ()  # worth saying, refusing nothing (see Finding.warning)
+    checked: tuple[Checked, ...] = ()  # what a token's diagnosis checked (empty for an error text)
+    expected_from: tuple[str, ...] = ()  # expectations learned from an error text beside the token, and where
+    libraries: tuple[tuple[str, str], ...] = ()  # where named libraries differ: (library id, accepts|refuses)
+    libraries_differ: str | None = None  # the same, said in a sentence with each library's own error
 
     @property
     def cause_ids(self) -> tuple[CauseId, ...]:
         return tuple(cause.id for cause in self.causes)
+
+    @property
+    def fully_checked(self) -> bool:
+        """Audience, issuer and signature were checked: only then is a token without causes *valid*."""
+        return FULLY_CHECKED.issubset(self.checked)
+
+    @property
+    def unchecked(self) -> tuple[Checked, ...]:
+        """What a token's diagnosis could not check, for lack of expectations or keys (no required claims
+        given is nothing left unchecked)."""
+        if self.source is not Source.TOKEN:
+            return ()
+        return tuple(c for c in Checked if c not in self.checked and c is not Checked.REQUIRED_CLAIMS)
 
     @property
     def top_cause(self) -> Cause | None:
@@ -180,3 +156,27 @@ class Report:
     @property
     def has_problems(self) -> bool:
         return any(d.verdict is not Verdict.VALID for d in self.diagnoses)
+
+    def with_diagnoses(self, diagnoses: tuple[Diagnosis, ...]) -> Report:
+        return Report(self.evaluated_at, self.expectations, diagnoses, self.omitted, self.notes)
+
+
+__all__ = [  # the ids are defined in bot.diagnosis.ids and re-exported here, beside the model that uses them
+    "Cause",
+    "CauseId",
+    "Checked",
+    "DeadEnd",
+    "Diagnosis",
+    "Evidence",
+    "Expectations",
+    "Finding",
+    "JSONValue",
+    "Library",
+    "Reason",
+    "Report",
+    "SignatureStatus",
+    "Source",
+    "TokenView",
+    "Verdict",
+    "Workaround",
+]

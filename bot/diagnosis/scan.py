@@ -1,7 +1,9 @@
-"""Find JWTs in free text: Bearer headers, curl lines, JSON, logs, Slack messages, terminal wraps.
+"""The first step: find JWTs and known error messages in free text (Bearer headers, curl lines, JSON,
+logs, chat messages, terminal wraps).
 
-The scan is linear in the text: one regular expression with possessive quantifiers and a
-look-behind, so there is one candidate start per run of base64url characters.
+The token scan is linear in the text: one regular expression with possessive quantifiers and a
+look-behind, so there is one candidate start per run of base64url characters. The text is taken as it
+is: a chat edge undoes its own escaping before it calls :func:`scan`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from bot.diagnosis.error_texts import Catalogue, ErrorTextMatch, find_error_texts
+from bot.diagnosis.ids import Library
 from bot.diagnosis.prefilter import LiteralSet
 from bot.diagnosis.redact import TOKEN_START, TOKEN_STARTS
 
@@ -22,7 +27,8 @@ _CANDIDATE = re.compile(TOKEN_START + r"[A-Za-z0-9_\-]*+(?:\.[A-Za-z0-9_\-]*+)*+
 # ("ewo", "ewk", "ew0": one pass over the w's rather than three over o, k and 0).
 START_GATES = {start: "w" for start in TOKEN_STARTS if start.startswith("ew")}
 STARTS = LiteralSet(TOKEN_STARTS, gates=START_GATES)
-_TOKEN_LINE = re.compile(r"[A-Za-z0-9_\-.]++")
+# A wrapped token's next line: token characters, after the indentation of YAML, kubectl or a quoted mail.
+_TOKEN_LINE = re.compile(r"[ \t]*+(?:>[ \t]*+)*+([A-Za-z0-9_\-.]++)")
 _MAX_WRAPPED_CHARS = 20 * 1024
 
 
@@ -32,11 +38,59 @@ class TokenCandidate:
     token: str
 
 
-def unescape_slack(text: str) -> str:
-    """Undo Slack's escaping of ``&``, ``<`` and ``>`` (and only those, as Slack does)."""
-    if "&" not in text:
-        return text
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+Item = TokenCandidate | ErrorTextMatch
+
+
+class Found(NamedTuple):
+    """What :func:`scan` found in one text, for :func:`bot.diagnosis.judge.judge`."""
+
+    items: tuple[Item, ...]  # tokens and error texts, in order of appearance
+    library: Library | None  # the one library the error texts name, if exactly one
+    omitted: int = 0  # items beyond the scan's limit
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        return tuple(item.token for item in self.items if isinstance(item, TokenCandidate))
+
+
+NOTHING_FOUND = Found((), None)
+
+
+def scan(text: str, catalogue: Catalogue, *, at: float | None = None, limit: int | None = None) -> Found:
+    """Tokens and the catalogue's error texts in ``text``; ``at`` (epoch seconds) lets the evidence of an
+    error text say how long ago a time it prints was; ``limit`` caps the items kept (the rest are counted)."""
+    # One pass for both questions: the token starts, and the catalogue's needles (or their anchors, with the
+    # pure-Python backend; see Catalogue.prefilter).
+    present = STARTS.union(catalogue.prefilter).present(text)
+    if not present:
+        return NOTHING_FOUND  # most messages: no token start, no error message
+    hits = set(present)
+    has_start = any(literal in STARTS for literal in present)
+    # The anchors whose needles may be in the text; the other anchors' needles are not in it.
+    anchors = [
+        anchor for anchor, needles in catalogue.anchors.items() if anchor in hits or not hits.isdisjoint(needles)
+    ]
+    errors = find_error_texts(text, catalogue, now=at, anchors=anchors) if anchors else []
+    tokens = _first_of_each(find_tokens(text, has_start=True)) if has_start else []
+    items: list[Item] = sorted([*tokens, *errors], key=lambda item: item.start)
+    omitted = 0
+    if limit is not None and len(items) > limit:
+        items, omitted = items[:limit], len(items) - limit
+    libraries = {match.library for match in errors if match.library is not None}
+    return Found(tuple(items), libraries.pop() if len(libraries) == 1 else None, omitted)
+
+
+def _first_of_each(tokens: list[TokenCandidate]) -> list[TokenCandidate]:
+    """One token pasted twice (a header and a curl line, a log repeating itself) is one diagnosis."""
+    if len(tokens) < 2:
+        return tokens
+    seen: set[str] = set()
+    first = []
+    for candidate in tokens:
+        if candidate.token not in seen:
+            seen.add(candidate.token)
+            first.append(candidate)
+    return first
 
 
 def find_tokens(text: str, *, has_start: bool | None = None) -> list[TokenCandidate]:
@@ -76,7 +130,7 @@ def _join_wrapped_lines(text: str, piece: str, end: int) -> tuple[str, int]:
         if not (incomplete or same_width):
             break
         widths.append(line_width)
-        piece += continuation.group(0)
+        piece += continuation.group(1)
         end = next_end
     return piece, end
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.diagnosis.checks.values import printable, show
 from bot.diagnosis.decode import DecodedToken
+from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Expectations, Finding, JSONValue, SignatureStatus
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def _check_signature(decoded: DecodedToken, resolution: KeyResolution, expectati
     token = _Token(decoded.raw, decoded.segments, header, alg)
     refused = _refused_header(header)
     if refused is not None:
-        finding = _finding(CauseId.SIGNATURE_INVALID, "header_refused", refused, 0.8, "header refused")
+        finding = _finding(CauseId.SIGNATURE_INVALID, Reason.HEADER_REFUSED, refused, 0.8, "header refused")
         return SignatureOutcome(
             SignatureStatus.INVALID, "the header is refused before the signature is checked", (finding,)
         )
@@ -184,7 +185,7 @@ def _check_signature(decoded: DecodedToken, resolution: KeyResolution, expectati
             "broken issuer"
         )
         finding = _finding(
-            CauseId.ALGORITHM_NOT_ALLOWED, "unsupported_alg", detail, 0.8, f"{show(alg, 24)} unknown", claim="alg"
+            CauseId.ALGORITHM_NOT_ALLOWED, Reason.UNSUPPORTED_ALG, detail, 0.8, f"{show(alg, 24)} unknown", claim="alg"
         )
         return SignatureOutcome(SignatureStatus.INVALID, f"no verifier exists for alg {show(alg, 24)}", (finding,))
     if alg in _HMAC_DIGESTS:
@@ -231,7 +232,7 @@ def _check_hmac(token: _Token, resolution: KeyResolution, expectations: Expectat
         )
         finding = _finding(
             CauseId.ALGORITHM_NOT_ALLOWED,
-            "key_confusion_forgery",
+            Reason.KEY_CONFUSION_FORGERY,
             detail,
             0.99,
             "forged with the public key as HMAC secret",
@@ -254,7 +255,7 @@ def _check_hmac(token: _Token, resolution: KeyResolution, expectations: Expectat
             findings = (
                 _finding(
                     CauseId.ALGORITHM_NOT_ALLOWED,
-                    "hs_with_public_keys",
+                    Reason.HS_WITH_PUBLIC_KEYS,
                     detail,
                     0.85,
                     f"{show(token.alg, 12)} where public keys are configured",
@@ -283,7 +284,7 @@ def _check_hmac(token: _Token, resolution: KeyResolution, expectations: Expectat
             "the token: make both sides use the same bytes"
         )
         finding = _finding(
-            CauseId.SIGNATURE_INVALID, "secret_encoding", detail, 0.85, f"the issuer uses the {label} secret"
+            CauseId.SIGNATURE_INVALID, Reason.SECRET_ENCODING, detail, 0.85, f"the issuer uses the {label} secret"
         )
         return SignatureOutcome(
             SignatureStatus.INVALID,
@@ -298,7 +299,7 @@ def _check_hmac(token: _Token, resolution: KeyResolution, expectations: Expectat
         "the issuer signs with another secret (another environment, a rotated secret), or the token was changed "
         "after it was signed"
     )
-    finding = _finding(CauseId.SIGNATURE_INVALID, "wrong_secret", detail, 0.9, f"not signed with {names}")
+    finding = _finding(CauseId.SIGNATURE_INVALID, Reason.WRONG_SECRET, detail, 0.9, f"not signed with {names}")
     return SignatureOutcome(SignatureStatus.INVALID, f"does not verify with the HMAC secret in {names}", (finding,))
 
 
@@ -395,7 +396,7 @@ def _check_public_key(token: _Token, resolution: KeyResolution) -> SignatureOutc
         )
         finding = _finding(
             CauseId.ALGORITHM_NOT_ALLOWED,
-            "public_key_alg_for_hmac_service",
+            Reason.PUBLIC_KEY_ALG_FOR_HMAC_SERVICE,
             detail,
             0.8,
             f"{show(alg, 12)} where only an HMAC secret is configured",
@@ -419,7 +420,7 @@ def _check_public_key(token: _Token, resolution: KeyResolution) -> SignatureOutc
             )
             finding = _finding(
                 CauseId.ALGORITHM_NOT_ALLOWED,
-                "alg_key_mismatch",
+                Reason.ALG_KEY_MISMATCH,
                 detail,
                 0.8,
                 f"{show(alg, 12)} with {_kind(key)}",
@@ -437,7 +438,7 @@ def _check_public_key(token: _Token, resolution: KeyResolution) -> SignatureOutc
                 f"the signature does not verify with {describe_key(named_fitting[0])}, the key its kid names, "
                 f"but it does with {describe_key(other)}: the issuer writes the wrong kid into the header"
             )
-            finding = _finding(CauseId.SIGNATURE_INVALID, "wrong_kid", detail, 0.9, "header names the wrong kid")
+            finding = _finding(CauseId.SIGNATURE_INVALID, Reason.WRONG_KID, detail, 0.9, "header names the wrong kid")
             return SignatureOutcome(
                 SignatureStatus.INVALID,
                 f"signed with {describe_key(other)}, not with the key its kid names",
@@ -465,7 +466,7 @@ def _check_public_key(token: _Token, resolution: KeyResolution) -> SignatureOutc
         )
         finding = _finding(
             CauseId.ALGORITHM_NOT_ALLOWED,
-            "no_key_for_alg",
+            Reason.NO_KEY_FOR_ALG,
             detail,
             0.8,
             f"no {show(alg, 12)} key configured",
@@ -484,7 +485,7 @@ def _verified(token: _Token, key: TrustedKey) -> SignatureOutcome:
         )
         finding = _finding(
             CauseId.ALGORITHM_NOT_ALLOWED,
-            "key_alg_mismatch",
+            Reason.KEY_ALG_MISMATCH,
             detail,
             0.75,
             f"key is for {show(key.alg, 12)}",
@@ -515,7 +516,7 @@ def _unknown_kid(token: _Token, resolution: KeyResolution, verifies: TrustedKey 
     if verifies is not None:
         detail += f"; the signature does verify with {describe_key(verifies)}, so the issuer writes the wrong kid"
     finding = _finding(
-        CauseId.UNKNOWN_KID, "unknown_kid", detail, 0.9, f"{show(token.kid, 40)} not in {origins}", claim="kid"
+        CauseId.UNKNOWN_KID, Reason.UNKNOWN_KID, detail, 0.9, f"{show(token.kid, 40)} not in {origins}", claim="kid"
     )
     return SignatureOutcome(
         SignatureStatus.INVALID, f"kid {show(token.kid, 40)} is not in the JWKS of {origins}", (finding,)
@@ -525,7 +526,7 @@ def _unknown_kid(token: _Token, resolution: KeyResolution, verifies: TrustedKey 
 def _does_not_verify(token: _Token, key: TrustedKey, *, several: bool = False) -> SignatureOutcome:
     reason, why = _why_not(token, key)
     which = f"any of the {show(token.alg, 12)} keys configured" if several else describe_key(key)
-    if reason == "ecdsa_der":
+    if reason is Reason.ECDSA_DER:
         detail = f"the signature does not verify with {which}: {why}"
         summary = "ECDSA signature in DER form"
     else:
@@ -541,29 +542,29 @@ _WRONG_KEY = (
 )
 
 
-def _why_not(token: _Token, key: TrustedKey) -> tuple[str, str]:
+def _why_not(token: _Token, key: TrustedKey) -> tuple[Reason, str]:
     """A likelier reason than "wrong key or altered", from lengths only."""
     length = len(token.signature)
     if key.kty == "RSA":
         modulus = _b64_length(key.jwk.get("n", ""))
         if modulus and length != modulus:
-            return "wrong_key", (
+            return Reason.WRONG_KEY, (
                 f"the signature is {length * 8} bits long, and this key is a {modulus * 8}-bit RSA "
                 f"key: the token was signed with another ({length * 8}-bit) key"
             )
     if key.kty == "EC" and token.alg in _EC_CURVES:
         expected = 2 * _EC_CURVES[token.alg][1]
         if length != expected and token.signature[:1] == b"\x30":
-            return "ecdsa_der", (
+            return Reason.ECDSA_DER, (
                 f"the signature is {length} bytes of DER, as Java's SHA256withECDSA or OpenSSL make "
                 f"it; JOSE wants the raw r||s form ({expected} bytes). The issuer must convert it"
             )
         if length != expected:
-            return "wrong_length", (
+            return Reason.WRONG_LENGTH, (
                 f"a {token.alg} signature is {expected} bytes, this one is {length}: it was cut or "
                 "made by another algorithm"
             )
-    return "wrong_key_or_altered", ""
+    return Reason.WRONG_KEY_OR_ALTERED, ""
 
 
 def _b64_length(value: str) -> int:
@@ -658,7 +659,7 @@ def _source_failed(resolution: KeyResolution, *, secret: bool = False) -> Signat
 
 
 def _finding(
-    cause: CauseId, reason: str, detail: str, likelihood: float, summary: str, claim: str | None = None
+    cause: CauseId, reason: Reason, detail: str, likelihood: float, summary: str, claim: str | None = None
 ) -> Finding:
     return Finding(cause, Evidence(claim, reason, detail), likelihood, summary)
 

@@ -1,5 +1,7 @@
-"""The failure cards as data: causes, workarounds with rates and snippets, dead ends."""
+"""The knowledge base as data: the failure cards (causes, workarounds with rates and snippets, dead
+ends) and the error-text catalogue, each loaded and checked at start-up."""
 
+from bot.knowledge.catalogue import CATALOGUE_PATH, CatalogueError, default_catalogue, load_catalogue
 from bot.knowledge.loader import DATA_DIR, KnowledgeError, default_knowledge, load_knowledge
 from bot.knowledge.model import (
     ANY_LIBRARY,
@@ -15,8 +17,10 @@ from bot.knowledge.model import (
 
 __all__ = [
     "ANY_LIBRARY",
+    "CATALOGUE_PATH",
     "DATA_DIR",
     "Card",
+    "CatalogueError",
     "CauseInfo",
     "DeadEnd",
     "Knowledge",
@@ -24,7 +28,9 @@ __all__ = [
     "LibraryVersion",
     "Snippet",
     "Workaround",
+    "default_catalogue",
     "default_knowledge",
+    "load_catalogue",
     "load_knowledge",
     "percent",
 ]

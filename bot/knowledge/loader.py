@@ -1,7 +1,8 @@
 """Load and validate the failure cards in ``data/*.toml`` at start-up.
 
-Every problem is reported as one line naming the file and the key, e.g.
-``broken.toml: workarounds.clock_leeway.success_rate: 1.5 is outside 0..1``; all of them are
+Every problem is reported as one line naming the file, the line and the key (the format of every data
+file, see :mod:`bot.datafiles`), e.g.
+``broken.toml:129: workarounds.clock_leeway.success_rate: 1.5 is outside 0..1``; all of them are
 collected and raised together as one ``KnowledgeError``.
 
 A card file has these top-level tables (see ``data/jwt-claims-validation-failed.toml``):
@@ -21,8 +22,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from bot.datafiles import read_toml
-from bot.diagnosis.model import CauseId, Library
+from bot.datafiles import DataFile, DataFileError, problem, read_toml
+from bot.diagnosis.ids import CauseId, Library
 from bot.knowledge.model import (
     ANY_LIBRARY,
     PLACEHOLDER,
@@ -57,23 +58,20 @@ _MISSING = object()
 _Item = TypeVar("_Item", Workaround, DeadEnd)
 
 
-class KnowledgeError(ValueError):
+class KnowledgeError(DataFileError):
     """The card files are invalid. ``problems`` holds one line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = tuple(problems)
 
 
 class _File:
     """Reads one parsed card file, recording problems instead of stopping at the first."""
 
-    def __init__(self, name: str, problems: list[str]) -> None:
-        self.name = name
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.name = path.name
         self.problems = problems
+        self.data = DataFile(path.name, path, KnowledgeError)  # reads the text for the lines of problems
 
     def problem(self, key: str, message: str) -> None:
-        self.problems.append(f"{self.name}: {key}: {message}")
+        self.problems.append(self.data.problem(key, message))
 
     def keys(self, table: Mapping[str, Any], key: str, allowed: frozenset[str]) -> None:
         for unknown in sorted(set(table) - allowed):
@@ -195,14 +193,17 @@ class _Cards:
         self.causes: dict[CauseId, tuple[CauseInfo, str]] = {}
         self.workarounds: dict[str, tuple[Workaround, str]] = {}
         self.dead_ends: dict[str, tuple[DeadEnd, str]] = {}
-        self.references: list[tuple[str, str, str]] = []  # (file, key, workaround id)
+        self.references: list[tuple[_File, str, str]] = []  # (file, key, workaround id)
 
     def read(self, path: Path) -> None:
-        file = _File(path.name, self.problems)
+        file = _File(path, self.problems)
         try:
             data = read_toml(path)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            file.problem("(file)", f"cannot be read as TOML: {exc}")
+        except tomllib.TOMLDecodeError as exc:
+            self.problems.append(file.data.decode_error(exc))
+            return
+        except OSError as exc:
+            self.problems.append(problem(path.name, f"cannot be read: {exc}"))
             return
         file.keys(data, "", _TOP_KEYS)
         card = self._card(file, data)
@@ -329,7 +330,7 @@ class _Cards:
                 file.problem(f"{key}.fail_rate", "jwtcheck entries carry no rate: rates come from a card")
             same_as = file.text(table, "same_as", key, required=False) or None
             if same_as is not None:
-                self.references.append((file.name, f"{key}.same_as", same_as))
+                self.references.append((file, f"{key}.same_as", same_as))
             dead_end = DeadEnd(
                 id=item_id,
                 title=file.text(table, "title", key, limit=TITLE_MAX),
@@ -350,15 +351,16 @@ class _Cards:
             into[item.id] = (item, file.name)
 
     def check_across(self, directory: Path) -> None:
-        for file_name, key, workaround_id in self.references:
+        for file, key, workaround_id in self.references:
             if workaround_id not in self.workarounds:
-                self.problems.append(f"{file_name}: {key}: workaround {workaround_id!r} is not defined")
+                self.problems.append(file.data.problem(key, f"workaround {workaround_id!r} is not defined"))
         covered = {cause for workaround, _ in self.workarounds.values() for cause in workaround.causes}
         for cause in CauseId:
+            key = f"causes.{cause.value}"
             if cause not in self.causes:
-                self.problems.append(f"{directory}: causes.{cause.value}: no card describes this cause")
+                self.problems.append(problem(directory, "no card describes this cause", key=key))
             if cause not in covered:
-                self.problems.append(f"{directory}: causes.{cause.value}: no workaround applies to this cause")
+                self.problems.append(problem(directory, "no workaround applies to this cause", key=key))
 
 
 def load_knowledge(directory: Path | None = None) -> Knowledge:
@@ -366,7 +368,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     directory = DATA_DIR if directory is None else directory
     paths = sorted(directory.glob("*.toml"))
     if not paths:
-        raise KnowledgeError([f"{directory}: no *.toml card files"])
+        raise KnowledgeError([problem(directory, "no *.toml card files")])
     cards = _Cards()
     for path in paths:
         cards.read(path)

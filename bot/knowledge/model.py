@@ -6,19 +6,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
-from bot.diagnosis.model import CauseId
-
-RateSource: TypeAlias = Literal["card", "jwtcheck"]
-"""``card``: text and rate come from a source card. ``jwtcheck``: added by this project, never rated."""
-
-ANY_LIBRARY = "any"
-"""Snippet key for a fix that is not a code change in one library (a shell command, a request)."""
+from bot.diagnosis.advice import ANY_LIBRARY, PLACEHOLDER, PLACEHOLDER_NAMES, DeadEnd, RateSource, Snippet, Workaround
+from bot.diagnosis.ids import CauseId
 
 _VERIFICATION_WORDING = {
     "ai_generated": "AI-generated estimates",
@@ -38,69 +32,11 @@ class LibraryVersion:
         return f"{self.display} {self.version}" if self.version else self.display
 
 
-PLACEHOLDER = re.compile(r"\{\{([a-z_]+)\|([^{}|]{1,40})\}\}")
-"""``{{leeway|30}}`` in a snippet: a value the evidence can fill in (the leeway that accepts the tokens
-seen), with the default the snippet shows when there is none."""
-PLACEHOLDER_NAMES = frozenset({"leeway"})
-
-
-@dataclass(frozen=True, slots=True)
-class Snippet:
-    library: str
-    version: str
-    language: str
-    code: str
-    note: str = ""
-
-    def render(self, values: Mapping[str, str] | None = None) -> str:
-        """The code with its placeholders filled from ``values``, or with their defaults."""
-        if "{{" not in self.code:
-            return self.code
-        given = values or {}
-        return PLACEHOLDER.sub(lambda m: given.get(m.group(1)) or m.group(2), self.code)
-
-
 @dataclass(frozen=True, slots=True)
 class CauseInfo:
     id: CauseId
     title: str
     explanation: str
-
-
-@dataclass(frozen=True, slots=True)
-class Workaround:
-    """A fix. ``only_for`` restricts it to the named libraries (empty: it applies whatever the library)."""
-
-    id: str
-    title: str
-    detail: str
-    success_rate: float | None
-    source: RateSource
-    card_id: str
-    causes: tuple[CauseId, ...]
-    snippets: Mapping[str, Snippet] = field(default_factory=lambda: MappingProxyType({}), hash=False)
-    only_for: tuple[str, ...] = ()
-
-    def applies_to(self, library: str | None) -> bool:
-        return not self.only_for or library in self.only_for
-
-    def snippet_for(self, library: str) -> Snippet | None:
-        return self.snippets.get(library)
-
-
-@dataclass(frozen=True, slots=True)
-class DeadEnd:
-    """Something that does not fix the causes listed. ``same_as`` names the workaround that is the
-    same action where it does help (regenerating the token does fix a plainly expired token)."""
-
-    id: str
-    title: str
-    why: str
-    fail_rate: float | None
-    source: RateSource
-    card_id: str
-    causes: tuple[CauseId, ...]
-    same_as: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +55,10 @@ class Card:
         return _VERIFICATION_WORDING.get(self.verification, f"{self.verification.replace('_', ' ')} rates")
 
 
+Advice: TypeAlias = tuple[tuple[Workaround, ...], tuple[DeadEnd, ...]]
+MAX_REMEMBERED_ADVICE = 4096  # distinct (causes, library) combinations; real logs have a few dozen
+
+
 def percent(rate: float) -> str:
     """A rate as people read it: ``0.85`` is ``85%``."""
     return f"{round(rate * 100)}%"
@@ -133,6 +73,7 @@ class Knowledge:
     """Everything loaded from the card files, validated. Build it with ``load_knowledge``."""
 
     __slots__ = (
+        "_advice",
         "_by_cause",
         "_known_libraries",
         "cards",
@@ -140,6 +81,7 @@ class Knowledge:
         "dead_ends",
         "extra_libraries",
         "libraries",
+        "titles",
         "workarounds",
     )
 
@@ -169,15 +111,31 @@ class Knowledge:
         self._by_cause: Mapping[CauseId, tuple[Workaround, ...]] = MappingProxyType(
             {cause: _by_rate(w for w in self.workarounds.values() if cause in w.causes) for cause in CauseId}
         )
+        self._advice: dict[tuple[tuple[CauseId, ...], str | None], Advice] = {}
+        self.titles: Mapping[CauseId, str] = MappingProxyType(
+            {cause: info.title for cause, info in self.causes.items()}
+        )
 
-    def advise(
-        self, cause_ids: Sequence[CauseId], library: str | None = None
-    ) -> tuple[tuple[Workaround, ...], tuple[DeadEnd, ...]]:
+    def advise(self, cause_ids: Sequence[CauseId], library: str | None = None) -> Advice:
         """Workarounds for the causes (given most likely first), then the dead ends to skip.
 
         Workarounds follow the causes' order, each cause's best rate first, without repeats. A dead
         end that is the same action as one of the workarounds returned is left out.
+
+        Memoised, since a log of thousands of tokens repeats a few dozen combinations. Invariant: for
+        equal ``cause_ids`` and ``library``, one Knowledge returns the *same* tuples for its whole life
+        (up to MAX_REMEMBERED_ADVICE combinations; beyond that, equal tuples). ``bot.render.json`` keys
+        its shared JSON lists on that identity.
         """
+        key = (tuple(cause_ids), library)
+        advice = self._advice.get(key)
+        if advice is None:
+            advice = self._choose(key[0], library)
+            if len(self._advice) < MAX_REMEMBERED_ADVICE:
+                self._advice[key] = advice
+        return advice
+
+    def _choose(self, cause_ids: tuple[CauseId, ...], library: str | None) -> Advice:
         chosen: dict[str, Workaround] = {}
         for cause in dict.fromkeys(cause_ids):
             for workaround in self._by_cause.get(cause, ()):
@@ -207,3 +165,20 @@ class Knowledge:
             return f"Rates: {card.rates_wording} from the source card (fix rate {percent(card.fix_rate)})"
         parts = (f"{card.rates_wording} from card {card.id} (fix rate {percent(card.fix_rate)})" for card in self.cards)
         return "Rates: " + "; ".join(parts)
+
+
+__all__ = [
+    "ANY_LIBRARY",
+    "PLACEHOLDER",
+    "PLACEHOLDER_NAMES",
+    "Advice",
+    "Card",
+    "CauseInfo",
+    "DeadEnd",
+    "Knowledge",
+    "LibraryVersion",
+    "RateSource",
+    "Snippet",
+    "Workaround",
+    "percent",
+]

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.demo import DEMO_EXPECTATIONS, sample_texts
-from bot.diagnosis.engine import diagnose_text
-from bot.diagnosis.model import Expectations, Report
+from bot.diagnosis import Expectations, Report
 from bot.knowledge import Knowledge
+from bot.pipeline import diagnose_text
 
 
 def samples(knowledge: Knowledge, now: datetime | None = None) -> list[dict[str, str]]:

@@ -94,6 +94,10 @@ _SIGNATURE_LABEL = {
     SignatureStatus.INVALID: "⛔ Signature invalid",
     SignatureStatus.KEY_SOURCE_FAILED: "⚠️ Signature not checked: the key source failed",
 }
+HOW_TO_CHECK = (
+    "To check the rest, say what the API expects: reply `aud=… iss=…` with the token, or `service=<name>` "
+    "for a configured service (its keys check the signature)."
+)
 _VERDICT_WORD = {
     Verdict.INVALID: "refused",
     Verdict.MALFORMED: "malformed",
@@ -231,6 +235,9 @@ class _Card:
         d, top = self.d, self.d.top_cause
         icon = _ICON[d.verdict]
         summary = safe(top.summary, _SUMMARY_MAX) if top else ""
+        if d.verdict is Verdict.VALID and not d.fully_checked:
+            unchecked = ", ".join(check.value.replace("_", " ") for check in d.unchecked)
+            return f"🔎 No problem found, but {unchecked} not checked"
         if d.verdict is Verdict.VALID:
             return f"{icon} Token valid"
         if d.source is Source.ERROR_TEXT:
@@ -280,11 +287,23 @@ class _Card:
         if len(d.causes) > len(causes):
             more = ", ".join(c.id.value.replace("_", " ") for c in d.causes[len(causes) :])
             lines.append(f"_Also: {clip(escape(more), 200)}_")
-        if d.verdict is Verdict.VALID:
+        if d.verdict is Verdict.VALID and not d.fully_checked:
+            checked = ", ".join(check.value.replace("_", " ") for check in d.checked)
+            lines.append(f"Checked: {escape(checked)}; nothing wrong there. {HOW_TO_CHECK}")
+        elif d.verdict is Verdict.VALID:
             lines.append("All checks that could run passed.")
+        if d.verdict is Verdict.VALID:
             skipped = [item for item in d.skipped_checks if not item.startswith("signature")]
             if skipped:
                 lines.append(f"_Not checked:_ {safe('; '.join(skipped), 300)}")
+        for note in d.expected_from:
+            lines.append(f"_Judged with {safe(note, 300)}._")
+        if d.error_text and d.source is Source.TOKEN:
+            lines.append(f"*Error text beside it:* {code_span(safe(d.error_text, _EXCERPT_MAX))}")
+        if d.libraries_differ and not self.options.compact:
+            lines.append(f"*Libraries differ:* {safe(d.libraries_differ, 600)}")
+        for warning in d.warnings[: 1 if self.options.compact else 2]:
+            lines.append(f"_Worth knowing (refuses nothing):_ {safe(warning.summary, _SUMMARY_MAX)}")
         if d.source is Source.TOKEN:
             lines.append(self._signature_line())
         return "\n".join(lines)
@@ -545,6 +564,11 @@ def _summary(diagnoses: Sequence[Diagnosis], omitted: int, verb: str = "") -> st
     parts = []
     for verdict in (Verdict.INVALID, Verdict.MALFORMED, Verdict.UNVERIFIABLE, Verdict.VALID):
         group = [d for d in diagnoses if d.verdict is verdict]
+        if verdict is Verdict.VALID:
+            unchecked = [d for d in group if not d.fully_checked]
+            if unchecked:
+                parts.append(f"{len(unchecked)} with no problem found (audience, issuer or signature not checked)")
+            group = [d for d in group if d.fully_checked]
         if not group:
             continue
         text = f"{len(group)} {_VERDICT_WORD[verdict]}"

@@ -7,8 +7,8 @@ Each diagnosis names its workarounds ``{id, title, success_rate, source}`` and d
 fail_rate, source}``; what is the same for every diagnosis that names them (a workaround's detail,
 causes and snippets, a dead end's why) is said once, in the document's ``knowledge`` section, keyed by
 id. A log of thousands of tokens then does not repeat the knowledge base thousands of times.
-:func:`diagnosis_to_dict` is also the card state the Slack bot keeps: :func:`diagnosis_from_dict`
-rebuilds the Diagnosis from it, looking workarounds and dead ends up again by id.
+This is the contract for users only: what the bot keeps in its store has its own, versioned layouts
+(``bot/store/codec.py``).
 
 ``signature`` is exactly one of ``verified``, ``invalid``, ``key_source_failed``, ``not_checked``
 (:class:`SignatureStatus`); ``signature_detail`` says with what key, or why not. ``skipped_checks``
@@ -19,24 +19,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from bot.diagnosis.model import (
-    Cause,
-    CauseId,
-    Diagnosis,
-    Evidence,
-    Library,
-    Report,
-    SignatureStatus,
-    Source,
-    TokenView,
-    Verdict,
-)
+from bot.diagnosis import Cause, Diagnosis, Report, Verdict
 from bot.diagnosis.timefmt import format_iso
 from bot.knowledge import DeadEnd, Knowledge, Snippet, Workaround
 from bot.render.snippets import snippet_code
@@ -140,7 +129,7 @@ def knowledge_to_dict(diagnoses: Iterable[Diagnosis]) -> dict[str, Any]:
 
 
 def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
-    """One diagnosis as its JSON object: the ``diagnoses[]`` items of the contract, and the card state."""
+    """One diagnosis as its JSON object: a ``diagnoses[]`` item of the contract."""
     return _diagnosis_dict(diagnosis, shared=False)
 
 
@@ -167,33 +156,47 @@ def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool) -> dict[str, Any]:
         "verdict": diagnosis.verdict.value,
         "signature": diagnosis.signature.value,
         "signature_detail": diagnosis.signature_detail,
-        "causes": [
-            {
-                "id": cause.id.value,
-                "summary": cause.summary,
-                "likelihood": cause.likelihood,
-                "claims": list(cause.claims),
-                "evidence": [
-                    {
-                        "claim": item.claim,
-                        "reason": item.reason,
-                        "detail": item.detail,
-                        "seconds_off": item.seconds_off,
-                        "leeway_needed": item.leeway_needed,
-                    }
-                    for item in cause.evidence
-                ],
-            }
-            for cause in diagnosis.causes
-        ],
+        "causes": _causes(diagnosis.causes),
+        "warnings": _causes(diagnosis.warnings) if diagnosis.warnings else [],
+        "checked": [check.value for check in diagnosis.checked],
+        **({"expected_from": list(diagnosis.expected_from)} if diagnosis.expected_from else {}),
+        **(
+            {"libraries": {"differ": diagnosis.libraries_differ, **dict(diagnosis.libraries)}}
+            if diagnosis.libraries
+            else {}
+        ),
         "workarounds": _workarounds(diagnosis, library, shared),
         "dead_ends": _dead_ends(diagnosis.dead_ends, shared),
         "skipped_checks": list(diagnosis.skipped_checks),
     }
 
 
-# The advice tuples come memoised from the engine's Adviser, so diagnoses with the same causes share
-# them: their JSON lists are built once and shared too (keyed by identity, the tuple kept alive).
+def _causes(causes: tuple[Cause, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": cause.id.value,
+            "summary": cause.summary,
+            "likelihood": cause.likelihood,
+            "claims": list(cause.claims),
+            "evidence": [
+                {
+                    "claim": item.claim,
+                    "reason": item.reason,
+                    "detail": item.detail,
+                    "seconds_off": item.seconds_off,
+                    "leeway_needed": item.leeway_needed,
+                }
+                for item in cause.evidence
+            ],
+        }
+        for cause in causes
+    ]
+
+
+# The advice tuples come memoised by Knowledge.advise, so diagnoses with the same causes share them: their
+# JSON lists are built once and shared too, keyed by identity with the tuple kept alive. This relies on
+# Knowledge.advise's invariant (the same tuples for equal causes and library; tested in
+# tests/knowledge/test_advise.py); a miss only costs building the list again.
 _ADVICE_LISTS: dict[int, tuple[object, list[dict[str, Any]]]] = {}
 _MAX_ADVICE_LISTS = 4096
 
@@ -249,7 +252,12 @@ def summary_to_dict(report: Report) -> dict[str, Any]:
         "evaluated_at": format_iso(report.evaluated_at.timestamp()),
         "total": len(report.diagnoses),
         "verdicts": dict(verdicts),
+        # of the "valid" ones: audience, issuer or signature not checked (so not called valid on screen)
+        "valid_not_fully_checked": sum(
+            1 for d in report.diagnoses if d.verdict is Verdict.VALID and not d.fully_checked
+        ),
         "causes": dict(cause_counts(report.diagnoses).most_common()),
+        "warnings": dict(Counter(cause.id.value for d in report.diagnoses for cause in d.warnings).most_common()),
         "libraries": dict(Counter(d.library.value for d in report.diagnoses if d.library).most_common()),
     }
 
@@ -295,66 +303,3 @@ def _snippet(snippet: Snippet, diagnosis: Diagnosis) -> dict[str, str]:
         "language": snippet.language,
         "code": snippet_code(snippet, diagnosis),
     }
-
-
-def diagnosis_from_dict(data: Mapping[str, Any], knowledge: Knowledge) -> Diagnosis:
-    """Rebuild a Diagnosis from :func:`diagnosis_to_dict` (card state kept in the store).
-
-    Workarounds and dead ends are looked up again by id, so a knowledge update reaches old cards too.
-    Raises ValueError (or KeyError/TypeError) on a document that is not of this shape.
-    """
-    token = data.get("token")
-    library = data.get("library")
-    causes = tuple(
-        Cause(
-            CauseId(cause["id"]),
-            str(cause["summary"]),
-            tuple(
-                Evidence(
-                    item["claim"],
-                    str(item["reason"]),
-                    str(item["detail"]),
-                    item.get("seconds_off"),
-                    item.get("leeway_needed"),
-                )
-                for item in cause["evidence"]
-            ),
-            float(cause.get("likelihood", 0.5)),
-        )
-        for cause in data["causes"]
-    )
-    workarounds = tuple(knowledge.workarounds[w["id"]] for w in data["workarounds"] if w["id"] in knowledge.workarounds)
-    dead_ends = tuple(knowledge.dead_ends[d["id"]] for d in data["dead_ends"] if d["id"] in knowledge.dead_ends)
-    return Diagnosis(
-        source=Source(data["source"]),
-        position=int(data.get("position", 0)),
-        verdict=Verdict(data["verdict"]),
-        causes=causes,
-        token=None
-        if token is None
-        else TokenView(
-            "jwe" if token["kind"] == "jwe" else "jws",
-            str(token["redacted"]),
-            str(token["fingerprint"]),
-            token["header"],
-            token["claims"],
-        ),
-        library=Library(library) if library else None,
-        signature=SignatureStatus(data["signature"]),
-        signature_detail=str(data["signature_detail"]),
-        skipped_checks=tuple(data.get("skipped_checks", ())),
-        error_text=data.get("error_text"),
-        validator_time=_instant(data.get("validator_time")),
-        judged_at=_instant(data.get("judged_at")),
-        workarounds=workarounds,
-        dead_ends=dead_ends,
-    )
-
-
-def _instant(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.diagnosis.checks.values import printable, show
-from bot.diagnosis.model import Diagnosis, Report, Source, Verdict
+from bot.diagnosis.model import Checked, Diagnosis, Report, Source, Verdict
 from bot.diagnosis.redact import shorten_redacted
 from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc
 from bot.knowledge import Knowledge, percent
@@ -20,6 +20,13 @@ _VERDICT_LABEL = {
     Verdict.INVALID: "REFUSED",
     Verdict.MALFORMED: "MALFORMED",
     Verdict.UNVERIFIABLE: "UNVERIFIABLE",
+}
+NOT_FULLY_CHECKED = "NO PROBLEM FOUND"
+HOW_TO_CHECK = {
+    Checked.AUDIENCE: "--aud AUD",
+    Checked.ISSUER: "--iss ISS",
+    Checked.ALGORITHM: "--alg ALG",
+    Checked.SIGNATURE: "a key (--jwks URL, --key FILE or --secret-env NAME)",
 }
 
 
@@ -62,6 +69,9 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
         now = diagnosis.judged_at
         lines.append(f"  judged at    {format_utc(now)} (the time of its log line)")
     if diagnosis.source is Source.TOKEN and diagnosis.token is not None:
+        if diagnosis.error_text:
+            lines.append(f"  error text   {printable(diagnosis.error_text)}")
+        lines.extend(f"  judged with  {printable(note)}" for note in diagnosis.expected_from)
         lines.append(f"  token        {shorten_redacted(diagnosis.token.redacted, 24, 20)}")
         lines.append(f"  fingerprint  {diagnosis.token.fingerprint}")
         lines.append(f"  signature    {_signature(diagnosis)}")
@@ -74,6 +84,14 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
         lines.append(style.bold("Why"))
         for number, cause in enumerate(diagnosis.causes, start=1):
             lines.append(f"  {number}. {printable(cause.summary)}  [{cause.id.value}]")
+            lines.extend(f"     - {printable(item.detail)}" for item in cause.evidence)
+    if diagnosis.libraries_differ:
+        lines.append(style.bold("Libraries differ"))
+        lines.append(f"  {printable(diagnosis.libraries_differ)}")
+    if diagnosis.warnings:
+        lines.append(style.bold("Worth knowing (refuses nothing)"))
+        for cause in diagnosis.warnings:
+            lines.append(f"  - {printable(cause.summary)}  [{cause.id.value}]")
             lines.extend(f"     - {printable(item.detail)}" for item in cause.evidence)
     if diagnosis.workarounds:
         lines.append(style.bold("What fixes it"))
@@ -90,16 +108,29 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
         for dead_end in diagnosis.dead_ends:
             rate = f" ({percent(dead_end.fail_rate)} fail)" if dead_end.fail_rate is not None else ""
             lines.append(f"  - {dead_end.title}{rate}: {dead_end.why}")
-    skipped = [item for item in diagnosis.skipped_checks if not item.startswith("signature")]
-    if skipped:
-        lines.append(style.dim("Not checked: " + "; ".join(skipped)))
+    if diagnosis.verdict is Verdict.VALID and not diagnosis.fully_checked:
+        lines.append(style.dim(how_to_check(diagnosis)))  # the headline said what was not checked
+    else:
+        skipped = [item for item in diagnosis.skipped_checks if not item.startswith("signature")]
+        if skipped:
+            lines.append(style.dim("Not checked: " + "; ".join(skipped)))
     return "\n".join(lines)
+
+
+def how_to_check(diagnosis: Diagnosis) -> str:
+    """What to give jwtcheck so that it checks what it could not (the API's audience, issuer, keys)."""
+    flags = [HOW_TO_CHECK[check] for check in diagnosis.unchecked if check in HOW_TO_CHECK]
+    return "To check the rest, say what the API expects: " + ", ".join(flags) + " (or --config FILE --service NAME)."
 
 
 def render_summary(report: Report, style: Style = Style()) -> str:
     diagnoses = report.diagnoses
     by_verdict = {verdict: sum(1 for d in diagnoses if d.verdict is verdict) for verdict in Verdict}
+    unchecked = sum(1 for d in diagnoses if d.verdict is Verdict.VALID and not d.fully_checked)
+    by_verdict[Verdict.VALID] -= unchecked
     counted = ", ".join(f"{count} {verdict.value}" for verdict, count in by_verdict.items())
+    if unchecked:
+        counted += f", {unchecked} with no problem found but audience, issuer or signature not checked"
     head = f"{len(diagnoses)} diagnoses: {counted}"
     lines = [style.bold(head)]
     counts = cause_counts(diagnoses)
@@ -109,8 +140,13 @@ def render_summary(report: Report, style: Style = Style()) -> str:
 
 
 def _headline(diagnosis: Diagnosis, style: Style) -> str:
-    verdict = style.verdict(diagnosis.verdict, _VERDICT_LABEL[diagnosis.verdict])
     what = "token" if diagnosis.source is Source.TOKEN else "error text"
+    if diagnosis.verdict is Verdict.VALID and not diagnosis.fully_checked:
+        checked = ", ".join(check.value.replace("_", " ") for check in diagnosis.checked)
+        unchecked = ", ".join(check.value.replace("_", " ") for check in diagnosis.unchecked)
+        label = style.paint(NOT_FULLY_CHECKED, "1;33")
+        return f"{label} in this {what}: checked {checked}; not checked: {unchecked}"
+    verdict = style.verdict(diagnosis.verdict, _VERDICT_LABEL[diagnosis.verdict])
     top = diagnosis.top_cause
     tail = f": {printable(top.summary)}" if top else ""
     return f"{verdict} {what}{tail}"

@@ -1,1 +1,2 @@
-"""The Slack bot: a thin Bolt app over the diagnosis service. Listeners ack, then work in tracked tasks."""
+"""The Slack edge: a thin Bolt app over the chat services (``bot.chat``). Listeners ack, then work in tracked
+tasks; ``answer`` reads Slack's payloads (``text`` undoes Slack's escaping) and makes the Web API calls."""

@@ -1,6 +1,8 @@
-"""The work done after the ack: diagnose, post the cards in the thread, keep their state for clicks.
+"""The Slack side of the work done after the ack: read the payload, ask ``bot.chat`` for the answer, and
+post it with the Web API (in the thread, in the channel, or only to the asker through ``respond``).
 
 Listeners stay thin: they ack, read the payload, and hand one of these coroutines to the task tracker.
+What is not Slack's (diagnosing, the clock book, the cards' state and rendering) is in ``bot.chat``.
 """
 
 from __future__ import annotations
@@ -8,28 +10,24 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import ConfigError
-from bot.diagnosis.clock import ClockEstimate
-from bot.diagnosis.model import Diagnosis, Expectations, Report, Source
-from bot.diagnosis.scan import unescape_slack
-from bot.keys.config import KeyConfig
-from bot.render.blocks import CardOptions, Message, render_card, render_cards, render_summary_line
+from bot.chat.answer import Answer, Place
+from bot.chat.cards import CardState
+from bot.chat.claims import event_key, message_key
+from bot.diagnosis import Expectations
+from bot.render.blocks import render_summary_line
 from bot.render.mrkdwn import escape
-from bot.slack.clocks import clock_note, involves_time, service_note
 from bot.slack.deps import Deps
 from bot.slack.options import OptionError, Request, parse_request
-from bot.slack.state import CardState, event_key, message_key
+from bot.slack.text import unescape_slack
 
 log = logging.getLogger(__name__)
 MAX_CARDS = 5
 MAX_EPHEMERAL_CARDS = 4  # a response_url takes 5 responses: 4 cards and a summary
-SCAN_LIMIT = 50
 THREAD_MESSAGES = 100
 CANNOT_POST = frozenset(
     {
@@ -56,15 +54,7 @@ NOTHING_HERE = (
 )
 Respond = Callable[..., Awaitable[Any]]
 T = TypeVar("T")
-Estimates = dict[str, ClockEstimate]
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    team: str
-    channel: str
-    thread_ts: str | None
 
 
 async def answer_message(
@@ -74,42 +64,45 @@ async def answer_message(
     channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
     if not channel or not ts:
         return
+    chat = deps.chat
     place = Place(str(event.get("team") or deps.identity.team_id or ""), channel, str(event.get("thread_ts") or ts))
     try:
         request = parse_request(str(event.get("text") or ""))
-        expectations = request.expectations(deps.services)
-        keys = request.keys(deps.services)
+        expectations = request.expectations(chat.services)
+        keys = request.keys(chat.services)
     except OptionError as problem:
-        request, expectations, keys = Request(str(event.get("text") or "")), Expectations(), None
+        request, expectations, keys = Request(unescape_slack(str(event.get("text") or ""))), Expectations(), None
         if mention:
             await _post_text(deps, client, place, f"⚠️ {escape(str(problem))}")
             return
-    report = await _diagnose(deps, request.text, expectations, keys)
-    estimates: Estimates = {}
-    if report.diagnoses:
-        estimates = await deps.clocks.record(place.team, channel, report, _seconds(ts))
-    elif mention and event.get("thread_ts"):
-        found: list[Diagnosis] = []
-        for text, message_ts in await _thread_messages(deps, client, channel, str(event["thread_ts"])):
-            seen = await _diagnose(deps, text, expectations, keys)
-            estimates.update(await deps.clocks.record(place.team, channel, seen, _seconds(message_ts)))
-            found.extend(seen.diagnoses)
-        report = Report(report.evaluated_at, expectations, tuple(found[:SCAN_LIMIT]), max(0, len(found) - SCAN_LIMIT))
-    if not report.diagnoses and not mention:
+    thread_ts = str(event.get("thread_ts") or "")
+
+    async def thread() -> list[tuple[str, float]]:
+        return await _thread_messages(deps, client, channel, thread_ts)
+
+    answer = await chat.answer(
+        place,
+        request.text,
+        expectations,
+        keys,
+        service=request.service,
+        seen_at=_seconds(ts),
+        thread=thread if mention and thread_ts else None,
+    )
+    if not answer.report.diagnoses and not mention:
         return  # an ordinary message: no reply
-    probed = await _probe_if_time(deps, request, report)
     claims = ([event_key(event_id)] if event_id else []) + [message_key(channel, ts)]
-    if not await deps.claims.begin(*claims):
+    if not await chat.claims.begin(*claims):
         return  # another delivery of this event, or the twin app_mention/message event, has it
     try:
-        if report.diagnoses:
-            await post_cards(deps, client, place, report, exposes_tokens=True, estimates=estimates, probed=probed)
+        if answer.report.diagnoses:
+            await post_cards(deps, client, place, answer, exposes_tokens=True)
         else:
             await _post_text(deps, client, place, NOTHING_HERE)
     except BaseException:
-        await deps.claims.abandon(*claims)
+        await chat.claims.abandon(*claims)
         raise
-    await deps.claims.finish(*claims)
+    await chat.claims.finish(*claims)
 
 
 async def answer_command(
@@ -117,6 +110,7 @@ async def answer_command(
 ) -> None:
     """``/jwtcheck``: a short summary in the channel and the cards in its thread; ephemeral when asked or
     when the bot cannot post there. The command text is never echoed."""
+    chat = deps.chat
     try:
         request = parse_request(str(command.get("text") or ""))
         if request.wants_help:
@@ -125,20 +119,26 @@ async def answer_command(
         if request.text.split(maxsplit=1)[:1] == ["probe"]:
             await answer_probe(deps, respond, request)
             return
-        expectations = request.expectations(deps.services)
-        keys = request.keys(deps.services)
+        expectations = request.expectations(chat.services)
+        keys = request.keys(chat.services)
     except OptionError as problem:
         await respond(text=f"⚠️ {escape(str(problem))}", response_type="ephemeral")
         return
-    report = await _diagnose(deps, request.text, expectations, keys)
+    team, channel = str(command.get("team_id", "")), str(command.get("channel_id", ""))
+    # Slack's request timestamp (whole seconds on Slack's clock) is when the command was seen.
+    answer = await chat.answer(
+        Place(team, channel, None),
+        request.text,
+        expectations,
+        keys,
+        service=request.service,
+        seen_at=sent_at,
+        seen_resolution=1.0,
+    )
+    report = answer.report
     if not report.diagnoses:
         await respond(text=NOTHING_HERE, response_type="ephemeral")
         return
-    team, channel = str(command.get("team_id", "")), str(command.get("channel_id", ""))
-    estimates: Estimates = {}
-    if sent_at is not None:  # Slack's request timestamp: whole seconds on Slack's clock
-        estimates = await deps.clocks.record(team, channel, report, sent_at, seen_resolution=1.0)
-    probed = await _probe_if_time(deps, request, report)
     if not request.private:
         user = str(command.get("user_id", ""))
         asked = f"<@{user}> ran `/jwtcheck`: " if _USER_ID.match(user) else "`/jwtcheck`: "
@@ -156,48 +156,25 @@ async def answer_command(
             log.info("cannot post in the channel: answering privately")
         else:
             place = Place(team, str(summary.get("channel") or channel), str(summary["ts"]))
-            await post_cards(deps, client, place, report, exposes_tokens=False, estimates=estimates, probed=probed)
+            await post_cards(deps, client, place, answer, exposes_tokens=False)
             return
-    await post_ephemeral_cards(deps, respond, team, channel, report, estimates, probed)
+    await post_ephemeral_cards(deps, respond, Place(team, channel, None), answer)
 
 
 async def answer_probe(deps: Deps, respond: Respond, request: Request) -> None:
     """``/jwtcheck probe [service]``: read the service's clock now, from its probe_url's Date header."""
     words = request.text.split()
-    name = words[1] if len(words) > 1 else request.service
-    try:
-        service = deps.services.pick(name) if deps.services else None
-    except ConfigError:
-        service = None
-    if service is None or service.probe_url is None:
-        known = sorted(s.name for s in deps.services.services.values() if s.probe_url) if deps.services else []
+    service = deps.chat.probed_service(words[1] if len(words) > 1 else request.service)
+    if service is None:
+        known = deps.chat.probed_services()
         hint = f" Services with one: {', '.join(known)}." if known else ""
         await respond(text=escape(f"⚠️ No probe_url is configured for that service.{hint}"), response_type="ephemeral")
         return
-    measured = await deps.clocks.service_clock(service, fresh=True)
-    await respond(text=f"🕒 {escape(service_note(measured))}", response_type="ephemeral")
+    await respond(text=f"🕒 {escape(await deps.chat.probe(service))}", response_type="ephemeral")
 
 
-async def post_cards(
-    deps: Deps,
-    client: AsyncWebClient,
-    place: Place,
-    report: Report,
-    *,
-    exposes_tokens: bool,
-    estimates: Estimates | None = None,
-    probed: str | None = None,
-) -> None:
-    messages = await _render(
-        deps,
-        report,
-        MAX_CARDS,
-        place,
-        exposes_tokens=exposes_tokens,
-        ephemeral=False,
-        estimates=estimates or {},
-        probed=probed,
-    )
+async def post_cards(deps: Deps, client: AsyncWebClient, place: Place, answer: Answer, *, exposes_tokens: bool) -> None:
+    messages = await deps.chat.make_cards(answer, place, MAX_CARDS, exposes_tokens=exposes_tokens, ephemeral=False)
     for message in messages:
         await _slack(
             deps,
@@ -214,26 +191,8 @@ async def post_cards(
         deps.metrics.cards.labels("posted").inc()
 
 
-async def post_ephemeral_cards(
-    deps: Deps,
-    respond: Respond,
-    team: str,
-    channel: str,
-    report: Report,
-    estimates: Estimates | None = None,
-    probed: str | None = None,
-) -> None:
-    place = Place(team, channel, None)
-    for message in await _render(
-        deps,
-        report,
-        MAX_EPHEMERAL_CARDS,
-        place,
-        exposes_tokens=False,
-        ephemeral=True,
-        estimates=estimates or {},
-        probed=probed,
-    ):
+async def post_ephemeral_cards(deps: Deps, respond: Respond, place: Place, answer: Answer) -> None:
+    for message in await deps.chat.make_cards(answer, place, MAX_EPHEMERAL_CARDS, exposes_tokens=False, ephemeral=True):
         await respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
         deps.metrics.cards.labels("ephemeral").inc()
 
@@ -242,14 +201,9 @@ async def update_card(
     deps: Deps, client: AsyncWebClient, respond: Respond, state: CardState, body: dict[str, Any]
 ) -> None:
     """Re-render a card after a click: ``chat.update`` of the bot's own message, or the click's
-    ``response_url`` for an ephemeral card. Re-rendering is idempotent, so a repeated click is harmless."""
-    state.revision += 1
-    votes = await deps.cards.votes(state.team, state.workaround_ids)
-    diagnosis = state.restore(deps.knowledge)
-    options = _options(state, votes)
-    message = render_card(diagnosis, deps.clock().timestamp(), deps.knowledge, options)
-    await deps.cards.save(state)
-    if state.ephemeral:
+    ``response_url`` for an ephemeral card."""
+    state, message = await deps.chat.redraw(state)
+    if state.options.ephemeral:
         await respond(text=message.text, blocks=message.blocks, replace_original=True)
     else:
         channel = (body.get("channel") or {}).get("id") or state.channel
@@ -260,99 +214,9 @@ async def update_card(
     deps.metrics.cards.labels("updated").inc()
 
 
-def is_live(diagnosis: Diagnosis, now: float) -> bool:
-    """A token still worth stealing: readable and not expired, or unreadable (a JWE) and so unknown."""
-    token = diagnosis.token
-    if diagnosis.source is not Source.TOKEN or token is None:
-        return False
-    if token.kind == "jwe":
-        return True
-    if token.claims is None:
-        return False
-    exp = token.claims.get("exp")
-    if exp is None:
-        return True
-    return isinstance(exp, int | float) and not isinstance(exp, bool) and exp > now
-
-
-async def _render(
-    deps: Deps,
-    report: Report,
-    limit: int,
-    place: Place,
-    *,
-    exposes_tokens: bool,
-    ephemeral: bool,
-    estimates: Estimates,
-    probed: str | None = None,
-) -> list[Message]:
-    """The cards (and a summary for the rest), with their state saved first so any replica can take a click."""
-    now = report.evaluated_at.timestamp()
-    states: list[CardState] = []
-    for diagnosis in report.diagnoses[:limit]:
-        note, leeway = clock_note(diagnosis, estimates)
-        if probed and involves_time(diagnosis):
-            note = f"{note} {probed}" if note else probed
-        states.append(
-            CardState.new(
-                place.team,
-                place.channel,
-                diagnosis,
-                now,
-                thread_ts=place.thread_ts,
-                ephemeral=ephemeral,
-                live_token_warning=exposes_tokens and is_live(diagnosis, now),
-                clock_note=note,
-                measured_leeway=leeway,
-            )
-        )
-    votes = {}
-    for state in states:
-        votes[state.card_id] = await deps.cards.votes(state.team, state.workaround_ids)
-        await deps.cards.save(state)
-    return render_cards(
-        report, deps.knowledge, lambda index, _: _options(states[index], votes[states[index].card_id]), max_cards=limit
-    )
-
-
-def _options(state: CardState, votes: dict[str, dict[str, int]]) -> CardOptions:
-    return CardOptions(
-        card_id=state.card_id,
-        expanded_library=state.expanded_library,
-        votes=votes,
-        live_token_warning=state.live_token_warning,
-        revision=state.revision,
-        ephemeral=state.ephemeral,
-        clock_note=state.clock_note,
-        measured_leeway=state.measured_leeway,
-    )
-
-
-async def _probe_if_time(deps: Deps, request: Request, report: Report) -> str | None:
-    """When a diagnosis involves time and the service has a probe_url, what its clock says (cached a minute)."""
-    if deps.services is None or not any(involves_time(d) for d in report.diagnoses):
-        return None
-    try:
-        service = deps.services.pick(request.service)
-    except ConfigError:
-        return None
-    if service is None or service.probe_url is None:
-        return None
-    return service_note(await deps.clocks.service_clock(service))
-
-
-async def _diagnose(deps: Deps, text: str, expectations: Expectations, keys: KeyConfig | None) -> Report:
-    report = await deps.service.diagnose(text, expectations, deps.clock(), limit=SCAN_LIMIT, keys=keys)
-    for diagnosis in report.diagnoses:
-        for cause in diagnosis.causes or ():
-            deps.metrics.diagnoses.labels(cause.id.value).inc()
-        if not diagnosis.causes:
-            deps.metrics.diagnoses.labels("none").inc()
-    return report
-
-
-async def _thread_messages(deps: Deps, client: AsyncWebClient, channel: str, thread_ts: str) -> list[tuple[str, str]]:
-    """The thread's messages (not the bot's) with their ts, for a mention that holds no token itself."""
+async def _thread_messages(deps: Deps, client: AsyncWebClient, channel: str, thread_ts: str) -> list[tuple[str, float]]:
+    """The thread's messages (not the bot's), unescaped, with the instant Slack stamped each: for a mention
+    that holds no token itself."""
     try:
         replies = await _slack(
             deps,
@@ -362,13 +226,14 @@ async def _thread_messages(deps: Deps, client: AsyncWebClient, channel: str, thr
     except SlackApiError:
         return []
     return [
-        (unescape_slack(str(message.get("text") or "")), str(message.get("ts") or thread_ts))
+        (unescape_slack(str(message.get("text") or "")), _seconds(str(message.get("ts") or thread_ts)))
         for message in replies.get("messages") or []
         if not message.get("bot_id") and message.get("user") != deps.identity.user_id
     ]
 
 
 def _seconds(ts: str) -> float:
+    """A Slack ``ts`` (``1795899990.000100``) as epoch seconds on Slack's clock."""
     try:
         return float(ts)
     except ValueError:

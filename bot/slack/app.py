@@ -53,8 +53,8 @@ def warm_up(deps: Deps) -> None:
     while acks wait: the error-message catalogue and one diagnosis through every code path."""
     from datetime import UTC, datetime
 
-    from bot.diagnosis.engine import diagnose_text
-    from bot.diagnosis.model import Expectations
+    from bot.diagnosis import Expectations
+    from bot.pipeline import diagnose_text
 
     diagnose_text(
         "eyJhbGciOiJub25lIn0.eyJleHAiOjF9. Signature has expired",

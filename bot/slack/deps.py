@@ -1,23 +1,16 @@
-"""What every listener needs, built once per app: store, service, knowledge, tasks, metrics, identity."""
+"""What every listener needs, built once per app: the chat services, tasks, metrics and the bot's identity."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from bot.chat.answer import Chat
 from bot.config import ServicesConfig
 from bot.knowledge import Knowledge
-from bot.service import DiagnosisService
-from bot.slack.clocks import ClockBook
+from bot.render import blocks
 from bot.slack.metrics import Metrics
-from bot.slack.state import CardStore, Claims
 from bot.slack.tasks import TaskTracker
 from bot.store import Store
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -37,17 +30,15 @@ class Deps:
     services: ServicesConfig | None
     metrics: Metrics = field(default_factory=Metrics)
     tasks: TaskTracker = field(default_factory=TaskTracker)
-    clock: Callable[[], datetime] = utc_now
     identity: Identity = field(default_factory=Identity)
-    service: DiagnosisService = field(init=False)
-    claims: Claims = field(init=False)
-    cards: CardStore = field(init=False)
-    clocks: ClockBook = field(init=False)
+    chat: Chat = field(init=False)  # diagnosis service, claims, cards, clock book: the platform-neutral part
 
     def __post_init__(self) -> None:
-        self.service = DiagnosisService(
-            self.store, self.knowledge, on_cache=lambda result: self.metrics.cache.labels(result).inc()
+        self.chat = Chat(
+            self.store,
+            self.knowledge,
+            self.services,
+            renderer=blocks,  # Block Kit
+            on_cache=lambda result: self.metrics.cache.labels(result).inc(),
+            on_diagnosis=lambda cause: self.metrics.diagnoses.labels(cause).inc(),
         )
-        self.claims = Claims(self.store)
-        self.cards = CardStore(self.store)
-        self.clocks = ClockBook(self.store)

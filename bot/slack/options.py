@@ -1,7 +1,8 @@
 """Options typed after the text of ``/jwtcheck`` or a mention: ``aud=… iss=… alg=… leeway=… service=…``.
 
 Whole words only, so a token or a URL inside the text is never taken for an option. Values may come
-wrapped by Slack (``<https://login.acme.test/>``) and are unwrapped.
+wrapped by Slack (``<https://login.acme.test/>``) and are unwrapped. The text left to diagnose and every
+value come out with Slack's escaping undone.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.config import ConfigError, ServicesConfig
-from bot.diagnosis.model import Expectations
-from bot.diagnosis.scan import unescape_slack
+from bot.diagnosis import Expectations
 from bot.keys.config import KeyConfig
+from bot.slack.text import unescape_slack
 
 _OPTION = re.compile(r"^(aud|iss|alg|require|leeway|skew|service)=(\S+)$", re.IGNORECASE)
 _SLACK_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
@@ -70,7 +71,7 @@ class Request:
 
 
 def parse_request(text: str) -> Request:
-    """Split user text into the text to diagnose and the options around it."""
+    """Split user text, as Slack sends it, into the text to diagnose (unescaped) and the options around it."""
     text = _MENTION.sub(" ", text or "")
     words = text.split()
     if not words or (len(words) == 1 and words[0].lower() in HELP_WORDS):
@@ -95,7 +96,7 @@ def parse_request(text: str) -> Request:
         else:
             kept.append(word)
     return Request(
-        text="".join(kept).strip(),
+        text=unescape_slack("".join(kept).strip()),
         audiences=tuple(lists["aud"]),
         issuers=tuple(lists["iss"]),
         algorithms=tuple(lists["alg"]),

@@ -5,29 +5,26 @@ from __future__ import annotations
 import time
 import tomllib
 from datetime import UTC, datetime
+from typing import Any
 
 import jwt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.diagnosis.error_texts import (
-    CATALOGUE_PATH,
-    EXCERPT_LIMIT,
-    LINE_CAP,
-    MAX_MATCHES,
-    CatalogueError,
-    ErrorTextMatch,
-    default_catalogue,
-    find_error_texts,
-    load_catalogue,
-    regex_problem,
-)
+from bot.diagnosis import error_texts
+from bot.diagnosis.error_texts import EXCERPT_LIMIT, LINE_CAP, MAX_MATCHES, ErrorTextMatch
 from bot.diagnosis.model import CauseId, Library
 from bot.diagnosis.redact import contains_signature_like
+from bot.knowledge.catalogue import CATALOGUE_PATH, default_catalogue
 
 C = CauseId
 L = Library
+
+
+def find_error_texts(text: str, **options: Any) -> list[ErrorTextMatch]:
+    """The matcher with the packaged catalogue (the catalogue's own checks: tests/knowledge/test_catalogue.py)."""
+    return error_texts.find_error_texts(text, default_catalogue(), **options)
 
 
 def one(text: str, now: float | None = None) -> ErrorTextMatch:
@@ -125,7 +122,8 @@ REAL_MESSAGES = [
         L.GOLANG_JWT,
         [C.MALFORMED, C.ENCRYPTED_TOKEN],
     ),
-    ("token is expired by 1h2m3s", L.GOLANG_JWT, [C.EXPIRED, C.CLOCK_SKEW]),
+    ("token is expired by 1h2m3s", L.GOLANG_JWT, [C.EXPIRED]),  # an hour: beyond any clock skew
+    ("token is expired by 42s", L.GOLANG_JWT, [C.EXPIRED, C.CLOCK_SKEW]),
     ("validation failed: Token is expired", L.GOLANG_JWT, [C.EXPIRED, C.CLOCK_SKEW]),
     # Microsoft.IdentityModel
     (
@@ -302,16 +300,16 @@ def test_idx10223_with_both_times_computes_the_gap_and_mentions_dotnet_clock_ske
         "ValidTo (UTC): '11/20/2023 10:00:00', Current time (UTC): '11/20/2023 12:03:00'."
     )
     match = one(text)
-    expired = match.findings[0]
+    [expired] = match.findings  # two hours is far beyond any clock drift: expired only, no clock skew
     assert expired.cause is C.EXPIRED
     assert expired.evidence.reason == "times_in_message"
     assert expired.evidence.seconds_off == 7380
-    assert expired.evidence.leeway_needed == 7380
-    assert "ClockSkew of 300 s is already included" in expired.evidence.detail
+    # the message prints whole seconds, truncated: the gap was 7380 s or up to a second more
+    assert expired.evidence.leeway_needed == 7381
+    assert "the default ClockSkew of 300 s refuses a gap that large too" in expired.evidence.detail
+    assert "already included" not in expired.evidence.detail
+    assert "far beyond any clock skew" in expired.evidence.detail
     assert "2 h 3 min" in expired.evidence.detail
-    # two hours is far beyond any clock drift: skew is kept, but as an unlikely cause
-    skew = next(f for f in match.findings if f.cause is C.CLOCK_SKEW)
-    assert skew.likelihood <= 0.1
 
 
 def test_idx10223_small_gap_keeps_clock_skew_plausible_and_reads_the_6x_wording() -> None:
@@ -353,7 +351,7 @@ def test_spring_www_authenticate_header_with_now_says_how_long_ago_exp_was() -> 
     now = datetime(2023, 11, 20, 13, 0, tzinfo=UTC).timestamp()
     match = one(header, now=now)
     assert match.library is L.SPRING_SECURITY
-    assert causes(match) == [C.EXPIRED, C.CLOCK_SKEW]
+    assert causes(match) == [C.EXPIRED]  # three hours before now: expired whatever the clocks say
     evidence = match.findings[0].evidence
     assert evidence.reason == "time_in_message"
     assert "2023-11-20T10:00:00Z" in evidence.detail and "3 h before now" in evidence.detail
@@ -555,67 +553,6 @@ def test_random_text_never_raises(parts: list[str], now: float | None) -> None:
 @given(st.text())
 def test_arbitrary_unicode_never_raises(text: str) -> None:
     find_error_texts(text)
-
-
-# ------------------------------------------------------------------------------ catalogue validation
-
-GOOD_ENTRY = """
-[[pattern]]
-id = "x.one"
-library = "pyjwt"
-needle = "Signature has expired"
-regex = 'Signature has expired'
-causes = { expired = 0.7 }
-explain = "Expired."
-examples = ["Signature has expired"]
-"""
-
-
-def test_the_packaged_catalogue_loads() -> None:
-    catalogue = default_catalogue()
-    assert len(catalogue.patterns) > 100
-    assert {p.library for p in catalogue.patterns} == {*Library, None}
-
-
-def test_a_minimal_catalogue_loads() -> None:
-    assert load_catalogue(GOOD_ENTRY).patterns[0].causes == ((C.EXPIRED, 0.7),)
-
-
-@pytest.mark.parametrize(
-    ("change", "complaint"),
-    [
-        (("expired = 0.7", "expird = 0.7"), "unknown cause id 'expird'"),
-        (('library = "pyjwt"', 'library = "pyjwtt"'), "unknown library 'pyjwtt'"),
-        (("regex = 'Signature has expired'", "regex = 'Signature (has expired'"), "does not compile"),
-        (("regex = 'Signature has expired'", "regex = '(?:a+)+Signature has expired'"), "unbounded quantifier"),
-        (("regex = 'Signature has expired'", "regex = '(?:a{1,5}){1,5}Signature has expired'"), "inside a repeated"),
-        (("regex = 'Signature has expired'", "regex = '(?:a|aa){1,5}Signature has expired'"), "alternation inside"),
-        (("regex = 'Signature has expired'", "regex = '(?P<when>x)?Signature has expired'"), "unknown regex group"),
-        (('needle = "Signature has expired"', 'needle = "has \\"expired"'), "needle may not contain"),
-        (('examples = ["Signature has expired"]', 'examples = ["Signature was expired"]'), "does not match"),
-        (("expired = 0.7", "expired = 1.5"), "likelihood of expired"),
-        (('explain = "Expired."', 'explain = "Expired."\nsurprise = 1'), "unknown keys ['surprise']"),
-    ],
-)
-def test_a_bad_entry_is_refused_with_a_clear_error(change: tuple[str, str], complaint: str) -> None:
-    old, new = change
-    assert old in GOOD_ENTRY
-    with pytest.raises(CatalogueError, match=r"x\.one") as error:
-        load_catalogue(GOOD_ENTRY.replace(old, new))
-    assert complaint in str(error.value)
-
-
-def test_duplicate_ids_and_broken_toml_are_refused() -> None:
-    with pytest.raises(CatalogueError, match="used twice"):
-        load_catalogue(GOOD_ENTRY + GOOD_ENTRY)
-    with pytest.raises(CatalogueError, match="not valid TOML"):
-        load_catalogue("[[pattern]\n")
-
-
-def test_regex_problem_accepts_linear_shapes() -> None:
-    assert regex_problem(r"IDX10223: (?:a{0,5})?b{2}[^'\n]{1,200}(?=x)") is None
-    assert regex_problem(r"a.*b") is not None
-    assert regex_problem(r"(a)\1") is not None
 
 
 def test_the_validators_own_clock_reading_is_kept_as_evidence() -> None:

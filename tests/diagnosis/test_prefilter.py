@@ -13,22 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.diagnosis import engine, prefilter
-from bot.diagnosis.engine import diagnose_text, scan_text
-from bot.diagnosis.error_texts import (
-    ANCHORS,
-    CATALOGUE_PATH,
-    ErrorTextMatch,
-    _candidate_lines,
-    anchor_of,
-    default_catalogue,
-    find_error_texts,
-    load_catalogue,
-)
+from bot.diagnosis import prefilter, scan
+from bot.diagnosis.error_texts import ErrorTextMatch, _candidate_lines, find_error_texts
 from bot.diagnosis.model import Diagnosis, Expectations
 from bot.diagnosis.prefilter import LiteralSet, gate_of, hyperscan_available
 from bot.diagnosis.redact import TOKEN_START, TOKEN_STARTS
-from bot.diagnosis.scan import STARTS, TokenCandidate, find_tokens, unescape_slack
+from bot.diagnosis.scan import STARTS, TokenCandidate, find_tokens
+from bot.knowledge import default_catalogue
+from bot.pipeline import diagnose_text
 from tests.support.tokens import NOW, make_token, raw_token
 
 LITERALS = ["eyJ", "ewo", "oken", "key", "key ", "JW", "Jwt:", "(alg)", "a", "padding", "verif", "val"]
@@ -227,22 +219,6 @@ def test_threads_scanning_at_once_each_get_the_right_answer() -> None:
     assert [anything for _, anything in results] == [bool(found) for found in expected]
 
 
-def test_every_needle_of_the_catalogue_has_an_anchor_from_the_list() -> None:
-    """A needle outside ANCHORS would still be found (it is its own anchor), but it would cost every
-    message a pass of its own: add an anchor for it."""
-    catalogue = default_catalogue()
-    orphans = [needle for needle in catalogue.by_needle if anchor_of(needle) not in ANCHORS]
-    assert orphans == []
-    grouped = [needle for needles in catalogue.anchors.values() for needle in needles]
-    assert sorted(grouped) == sorted(catalogue.by_needle)  # each needle under exactly one anchor
-    assert all(anchor in needle for anchor, needles in catalogue.anchors.items() for needle in needles)
-
-
-def test_the_packaged_catalogue_passes_every_check_the_start_skips() -> None:
-    checked = load_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"), checked=True)
-    assert checked.patterns == default_catalogue().patterns
-
-
 FRAGMENTS = st.sampled_from(
     [
         "jwt expired",
@@ -281,23 +257,21 @@ def test_the_anchor_prefilter_keeps_every_candidate_line(parts: list[str]) -> No
 @pytest.mark.parametrize("prefilter_of", ["default", "anchors"])
 @settings(max_examples=200, deadline=None)
 @given(parts=st.lists(st.one_of(FRAGMENTS, st.text(max_size=12)), max_size=30))
-def test_scan_text_finds_what_a_scan_without_prefilter_finds(prefilter_of: str, parts: list[str]) -> None:
-    """Whichever set scan_text scans every message with (the needles with hyperscan, the anchors with Python),
-    it finds every token and error text that looking everywhere finds."""
+def test_scan_finds_what_a_scan_without_prefilter_finds(prefilter_of: str, parts: list[str]) -> None:
+    """Whichever set scan() looks for in every message (the needles with hyperscan, the anchors with Python),
+    it finds every token (the first of each) and error text that looking everywhere finds."""
     text = "".join(parts)
     catalogue = default_catalogue()
     if prefilter_of == "anchors":
         catalogue = dataclasses.replace(catalogue, prefilter=catalogue.anchor_set)
-    plain = unescape_slack(text)
+    tokens = {candidate.token: candidate for candidate in reversed(find_tokens(text, has_start=True))}
     everything: list[TokenCandidate | ErrorTextMatch] = [
-        *find_tokens(plain, has_start=True),
-        *find_error_texts(plain, now=0.0, anchors=list(catalogue.anchors)),
+        *tokens.values(),
+        *find_error_texts(text, catalogue, now=0.0, anchors=list(catalogue.anchors)),
     ]
     expected = sorted(everything, key=lambda item: item.start)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "default_catalogue", lambda: catalogue)
-        found, _, omitted = scan_text(text, 0.0)
-    assert (found, omitted) == (expected, 0)
+    found = scan(text, catalogue, at=0.0)
+    assert (list(found.items), found.omitted) == (expected, 0)
 
 
 def test_the_prefilter_is_the_needles_with_hyperscan_else_the_anchors() -> None:
@@ -330,15 +304,16 @@ def test_the_token_prefilter_never_hides_a_token(parts: list[str]) -> None:
     ],
 )
 def test_chat_holds_nothing_to_diagnose(text: str) -> None:
-    assert scan_text(text, 0.0) == ([], None, 0)
+    assert scan(text, default_catalogue(), at=0.0) == ((), None, 0)
 
 
-def test_scan_text_finds_tokens_and_error_texts_behind_the_prefilter() -> None:
+def test_scan_finds_tokens_and_error_texts_behind_the_prefilter() -> None:
     token = make_token()
-    found, library, _ = scan_text(f"see {token}\nTokenExpiredError: jwt expired", 0.0)
-    assert [type(item).__name__ for item in found] == ["TokenCandidate", "ErrorTextMatch"]
-    assert library is not None
-    assert find_error_texts("TokenExpiredError: jwt expired", anchors=[]) == []  # the caller said: no anchor
+    found = scan(f"see {token}\nTokenExpiredError: jwt expired", default_catalogue(), at=0.0)
+    assert [type(item).__name__ for item in found.items] == ["TokenCandidate", "ErrorTextMatch"]
+    assert found.library is not None
+    # the caller said: no anchor
+    assert find_error_texts("TokenExpiredError: jwt expired", default_catalogue(), anchors=[]) == []
 
 
 def test_a_token_start_hidden_behind_a_json_escape_in_a_claim_is_still_redacted() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.diagnosis.scan import find_tokens, unescape_slack
+from bot.diagnosis.scan import find_tokens
 from tests.support.tokens import make_token, raw_token
 
 TOKEN = make_token()
@@ -70,10 +70,6 @@ def test_keeps_a_truncated_token_so_it_can_be_called_malformed() -> None:
 @pytest.mark.parametrize("text", ["eyes.on.it", "keep an eye.on.the logs", "see e.g. this", "ew.gross.stuff"])
 def test_ignores_words_that_merely_look_dotted(text: str) -> None:
     assert find_tokens(text) == []
-
-
-def test_slack_escapes_are_undone_before_scanning() -> None:
-    assert unescape_slack("a &lt;b&gt; &amp;lt;") == "a <b> &lt;"
 
 
 def test_megabytes_of_token_like_text_scan_in_linear_time() -> None:

@@ -13,10 +13,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from bot.diagnosis.engine import diagnose_text, diagnose_token, examine_token
+from bot.diagnosis import examine
 from bot.diagnosis.model import CauseId, Diagnosis, Expectations, SignatureStatus, Verdict
 from bot.diagnosis.signature import KeyResolution, TrustedKey, describe_key
 from bot.knowledge import default_knowledge
+from bot.pipeline import diagnose_text, diagnose_token
 from bot.render.json import diagnosis_to_dict, report_to_dict
 from bot.render.text import render_report
 from tests.keys.support import (
@@ -295,7 +296,7 @@ def test_no_signature_or_secret_leaves_the_engine() -> None:
     ]
     for token in tokens:
         for keys in (from_jwks(trusted(key, "k-2026")), secret(SECRET), failed()):
-            facts = examine_token(token, EXPECT, keys)
+            facts = examine(token, EXPECT, keys)
             report = diagnose_text(token, EXPECT, NOW, keys=lambda _, k=keys: k)
             outputs = [
                 repr(facts),

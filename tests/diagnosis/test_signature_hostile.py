@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.diagnosis.engine import examine_token
+from bot.diagnosis import examine
 from bot.diagnosis.model import Expectations, SignatureStatus
 from bot.keys.fetch import FetchError
 from bot.keys.jwks import parse_jwks
@@ -50,7 +50,7 @@ def test_any_header_and_signature_get_an_outcome(
     if kid is not None:
         header["kid"] = kid
     token = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims()).encode())}.{b64(signature)}"
-    facts = examine_token(token, Expectations(algorithms=("RS256",)), RESOLUTIONS[which])
+    facts = examine(token, Expectations(algorithms=("RS256",)), RESOLUTIONS[which])
     assert facts.signature in set(SignatureStatus)
     assert facts.signature is not SignatureStatus.VERIFIED
     if len(signature) >= 8:
@@ -92,7 +92,7 @@ def test_any_jwks_document_is_keys_or_a_named_failure(document: Any) -> None:
     for key in keys:
         assert set(key.jwk) <= {"kty", "kid", "alg", "use", "n", "e", "crv", "x", "y"}
         assert all(isinstance(value, str) for value in key.jwk.values())
-    examine_token(
+    examine(
         f"{b64(json.dumps({'alg': 'RS256', 'kid': 'k'}).encode())}.{b64(b'{}')}.{b64(b'x' * 256)}",
         Expectations(),
         from_jwks(token, *keys),

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.diagnosis.engine import examine_token
+from bot.diagnosis import examine
 from bot.diagnosis.model import CauseId, Expectations, SignatureStatus
 from bot.diagnosis.signature import TrustedKey
 from bot.keys.config import KeyConfig
@@ -31,7 +31,7 @@ async def test_a_hostile_token_makes_no_request_to_the_places_it_names(issuer: K
     config = KeyConfig(discovery=issuer.url("/.well-known/openid-configuration"), allow_http=True, issuers=(ISSUER,))
     keyring = Keyring(limits=FAST)
     resolution = await keyring.resolve(config, attacker.url("/k"))
-    facts = examine_token(token, Expectations(issuers=(ISSUER,)), resolution)
+    facts = examine(token, Expectations(issuers=(ISSUER,)), resolution)
     assert facts.signature is SignatureStatus.INVALID
     assert {f.cause for f in facts.findings} >= {CauseId.UNKNOWN_KID, CauseId.ISSUER_MISMATCH}
     assert attacker.requests == []
@@ -43,7 +43,7 @@ async def test_every_source_is_asked_and_a_failing_one_does_not_hide_a_key_that_
     config = KeyConfig(jwks_uri=issuer.slow("/slow", 30), static_keys=(static,), allow_http=True)
     resolution = await Keyring(limits=FAST).resolve(config, "k-2026")
     assert [f.reason for f in resolution.failures] == ["timeout"]
-    facts = examine_token(sign(rsa_key(), "RS256"), Expectations(), resolution)
+    facts = examine(sign(rsa_key(), "RS256"), Expectations(), resolution)
     assert facts.signature is SignatureStatus.VERIFIED
     assert facts.signature_detail == "verified with the key in keys/orders.pem"
 
@@ -51,7 +51,7 @@ async def test_every_source_is_asked_and_a_failing_one_does_not_hide_a_key_that_
 async def test_a_down_source_completes_with_the_failure_named(issuer: KeyServer) -> None:
     config = KeyConfig(jwks_uri=issuer.trickle("/keys", 30), allow_http=True)
     resolution = await Keyring(limits=FAST).resolve(config, "k-2026")
-    facts = examine_token(
+    facts = examine(
         sign(rsa_key(), "RS256", kid="k-2026", payload=claims(aud="x")),
         Expectations(audiences=("orders-api",)),
         resolution,
@@ -79,7 +79,7 @@ async def test_each_algorithm_verifies_against_a_served_jwks(issuer: KeyServer, 
     config = KeyConfig(jwks_uri=issuer.json("/jwks", served), allow_http=True)
     kid = {"RS256": "k-rsa", "PS256": "k-rsa", "ES256": "k-ec", "EdDSA": "k-ed"}[alg]
     resolution = await Keyring(limits=FAST).resolve(config, kid)
-    facts = examine_token(sign(private(), alg, kid=kid), Expectations(), resolution)
+    facts = examine(sign(private(), alg, kid=kid), Expectations(), resolution)
     assert facts.signature is SignatureStatus.VERIFIED
     assert facts.signature_detail == f"verified with key {kid} from 127.0.0.1:{issuer.port}"
 
@@ -87,5 +87,5 @@ async def test_each_algorithm_verifies_against_a_served_jwks(issuer: KeyServer, 
 async def test_an_hs256_token_verifies_with_the_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ORDERS_JWT_SECRET", SECRET)
     resolution = await Keyring().resolve(KeyConfig(hmac_secret_env="ORDERS_JWT_SECRET"), None)
-    facts = examine_token(make_token(), Expectations(), resolution)
+    facts = examine(make_token(), Expectations(), resolution)
     assert facts.signature is SignatureStatus.VERIFIED

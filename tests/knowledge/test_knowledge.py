@@ -303,7 +303,7 @@ BROKEN = [
     ),
     pytest.param(
         _replace("\n[card]\n", "\n[card\n"),
-        "(file): cannot be read as TOML",
+        "not valid TOML",
         id="not-toml",
     ),
 ]
@@ -311,13 +311,15 @@ BROKEN = [
 
 @pytest.mark.parametrize(("mutate", "expected"), BROKEN)
 def test_broken_card_names_file_and_key(tmp_path: Path, mutate: Callable[[str], str], expected: str) -> None:
-    (tmp_path / "broken.toml").write_text(mutate(SEED.read_text(encoding="utf-8")), encoding="utf-8")
+    text = mutate(SEED.read_text(encoding="utf-8"))
+    (tmp_path / "broken.toml").write_text(text, encoding="utf-8")
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge(tmp_path)
-    assert f"broken.toml: {expected}" in str(caught.value) or any(
-        line.startswith("broken.toml: ") and expected in line for line in caught.value.problems
-    )
+    found = [m for p in caught.value.problems if (m := re.match(rf"broken\.toml:(\d+): {re.escape(expected)}", p))]
+    assert found, caught.value.problems
     assert all("\n" not in problem for problem in caught.value.problems)
+    line = text.splitlines()[int(found[0].group(1)) - 1]  # the line of the key, or of its table when missing
+    assert "TOML" in expected or any(part in line for part in expected.split(": ")[0].split(".")[-2:]), line
 
 
 def test_duplicate_ids_across_files(tmp_path: Path) -> None:
@@ -326,10 +328,12 @@ def test_duplicate_ids_across_files(tmp_path: Path) -> None:
     (tmp_path / "b.toml").write_text(text.replace("api/jwt-claims", "api/other-claims"), encoding="utf-8")
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge(tmp_path)
-    assert "b.toml: workarounds.clock_leeway: duplicate workaround id 'clock_leeway' (also in a.toml)" in (
-        caught.value.problems
-    )
-    assert "b.toml: dead_ends.edit_claims: duplicate dead end id 'edit_claims' (also in a.toml)" in (
+    lines = text.splitlines()
+    workaround, dead_end = lines.index("[workarounds.clock_leeway]") + 1, lines.index("[dead_ends.edit_claims]") + 1
+    assert (
+        f"b.toml:{workaround}: workarounds.clock_leeway: duplicate workaround id 'clock_leeway' (also in a.toml)"
+    ) in caught.value.problems
+    assert f"b.toml:{dead_end}: dead_ends.edit_claims: duplicate dead end id 'edit_claims' (also in a.toml)" in (
         caught.value.problems
     )
 
@@ -339,7 +343,7 @@ def test_conflicting_cause_text_across_files(tmp_path: Path) -> None:
     (tmp_path / "a.toml").write_text(text, encoding="utf-8")
     second = _copy_with_new_ids(text, "b_").replace('title = "Token expired"', 'title = "Expired"')
     (tmp_path / "b.toml").write_text(second, encoding="utf-8")
-    with pytest.raises(KnowledgeError, match=r"b\.toml: causes\.expired: differs from the same cause in a\.toml"):
+    with pytest.raises(KnowledgeError, match=r"b\.toml:\d+: causes\.expired: differs from the same cause in a\.toml"):
         load_knowledge(tmp_path)
 
 

@@ -58,7 +58,7 @@ FORBIDDEN = re.compile(r"<[!@#]|<https?:|<mailto:", re.IGNORECASE)
 
 
 def diagnose(text: str, expectations: Expectations = EXPECT) -> Report:
-    from bot.diagnosis.engine import diagnose_text
+    from bot.pipeline import diagnose_text
 
     return diagnose_text(text, expectations, NOW, knowledge=KNOWLEDGE)
 
@@ -317,14 +317,24 @@ def test_expanded_card_says_when_a_fix_has_no_snippet_for_the_library() -> None:
 # --- other verdicts ----------------------------------------------------------------------------------
 
 
-def test_valid_token_card() -> None:
+def test_a_token_with_nothing_wrong_but_no_key_is_not_called_valid() -> None:
     report = diagnose(make_token())
     message = card(report.diagnoses[0])
-    assert message.blocks[0]["text"]["text"] == "✅ Token valid"
+    assert message.blocks[0]["text"]["text"] == "🔎 No problem found, but signature not checked"
     why = block_text(message.blocks[1])
-    assert "Signature not checked (no key configured)." in why
+    assert "Signature not checked (no key configured)." in why and "aud=… iss=…" in why
     assert not buttons(message)
     assert "Don't bother" not in json.dumps(message.blocks)
+
+
+def test_valid_token_card_once_audience_issuer_and_signature_are_checked() -> None:
+    from bot.diagnosis.signature import HmacSecret, KeyResolution
+    from bot.pipeline import diagnose_text
+
+    secret = KeyResolution(secrets=(HmacSecret("S", SECRET),))
+    report = diagnose_text(make_token(), EXPECT, NOW, knowledge=KNOWLEDGE, keys=lambda _raw: secret)
+    message = card(report.diagnoses[0])
+    assert message.blocks[0]["text"]["text"] == "✅ Token valid"
 
 
 def test_error_text_card_shows_the_escaped_excerpt_and_library() -> None:
@@ -637,7 +647,10 @@ def test_no_signature_even_when_upstream_text_carries_a_whole_token() -> None:
 
 def test_summary_line() -> None:
     report = diagnose(" ".join([skew_token(), make_token(claims(exp=T - 9999)), make_token()]))
-    assert render_summary_line(report) == "3 tokens checked: 2 refused (clock skew, expired), 1 valid"
+    assert render_summary_line(report) == (
+        "3 tokens checked: 2 refused (clock skew, expired), "
+        "1 with no problem found (audience, issuer or signature not checked)"
+    )
     mixed = diagnose(f"{make_token()} jwt.exceptions.InvalidAudienceError: Audience doesn't match")
     assert render_summary_line(mixed).startswith("1 token and 1 error message checked: 1 refused (")
     assert render_summary_line(replace(report, diagnoses=())).startswith("No JWT")

@@ -95,7 +95,7 @@ async def make_bot(slack: MockSlack, redis_url: str, redis_raw: Any) -> AsyncIte
     async def start(**changes: Any) -> Bot:
         settings = settings_for(slack, changes.pop("redis_url", redis_url), **changes)
         runtime = Runtime(settings)
-        runtime.deps.clock = lambda: NOW  # the instant the test tokens are made for
+        runtime.deps.chat.clock = lambda: NOW  # the instant the test tokens are made for
         assert await runtime.check_auth()
         runner = web.AppRunner(runtime.web_app, access_log=None)
         await runner.setup()

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+import redis.asyncio as aioredis
+
 from bot.render.blocks import parse_show_fix_value, parse_vote_value
+from bot.slack.listeners.actions.gone import OTHER_VERSION
 from tests.slack.conftest import Bot, BotFactory
 from tests.support.slack_api import MockSlack
 from tests.support.slack_requests import message
@@ -114,3 +119,41 @@ async def test_forged_button_values_are_ignored(bot: Bot, slack: MockSlack) -> N
         assert (await bot.click("jwtcheck_show_fix:0", value, response="forged")).status == 200
     await bot.settle()
     assert slack.of("chat.update") == []
+
+
+LEGACY = json.loads((Path(__file__).parents[1] / "store" / "legacy_cards.json").read_text(encoding="utf-8"))
+
+
+async def test_a_card_the_previous_version_posted_still_takes_clicks(
+    bot: Bot, slack: MockSlack, redis_raw: aioredis.Redis
+) -> None:
+    """A deploy in the middle of an incident: the cards already in the channel keep working."""
+    old = json.loads(LEGACY["skew"])  # expanded on PyJWT, revision 2
+    await redis_raw.set(f"jwtcheck:card:{old['card_id']}", LEGACY["skew"], ex=600)
+    await bot.click("jwtcheck_show_fix:1", f"{old['card_id']}|express-jwt", message_ts=old["ts"])
+    await bot.settle()
+    [update] = slack.of("chat.update")
+    blocks = json.dumps(update.params["blocks"])
+    assert update.params["ts"] == old["ts"] and f"jc-{old['card_id']}-r3-" in blocks
+    assert "expressjwt(" in blocks and "🕒" in json.dumps(update.params["blocks"], ensure_ascii=False)
+    fixed = button(update.params["blocks"], "This fixed it")
+    await bot.click(fixed["action_id"], fixed["value"], message_ts=old["ts"])
+    await bot.settle()
+    assert "1 of 1 here" in json.dumps(slack.of("chat.update")[-1].params["blocks"])
+    stored = await redis_raw.get(f"jwtcheck:card:{old['card_id']}")
+    assert stored is not None and json.loads(stored)[0] == "card/1"  # saved again, in this version's layout
+
+
+@pytest.mark.parametrize("stored", ['["card/2", "0a1b2c3d4e5f6071", "T00000001", "CINCIDENT"]', "{damaged"])
+async def test_a_card_another_version_wrote_is_refused_with_a_clear_answer(
+    bot: Bot, slack: MockSlack, redis_raw: aioredis.Redis, stored: str
+) -> None:
+    await redis_raw.set("jwtcheck:card:0a1b2c3d4e5f6071", stored, ex=600)
+    await bot.click("jwtcheck_show_fix:0", "0a1b2c3d4e5f6071|pyjwt", response="old")
+    await bot.click("jwtcheck_vote:1:fixed", "0a1b2c3d4e5f6071|clock_leeway|fixed", response="old2")
+    await bot.settle()
+    for name in ("response:old", "response:old2"):
+        [answer] = slack.of(name)
+        assert answer.params["text"] == OTHER_VERSION and answer.params["response_type"] == "ephemeral"
+    assert slack.of("chat.update") == []
+    assert await redis_raw.hvals("jwtcheck:votes:T00000001:clock_leeway") == []

@@ -8,18 +8,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from bot.config import ServicesConfig, load_services
-from bot.diagnosis.engine import diagnose_text
-from bot.diagnosis.model import Expectations
-from bot.knowledge import default_knowledge
-from bot.store import RedisStore
 from tests.slack.conftest import Bot, BotFactory
 from tests.support.date_server import DateServer
 from tests.support.slack_api import MockSlack
 from tests.support.slack_requests import message
-from tests.support.tokens import NOW, T, claims, make_token
+from tests.support.tokens import T, claims, make_token
 
 
 def clock_lines(slack: MockSlack) -> list[str]:
@@ -125,20 +120,3 @@ async def test_an_absurd_iat_is_no_clock_evidence_and_still_gets_its_card(bot: B
     await bot.settle()
     [card] = slack.of("chat.postMessage")
     assert "wrong JSON type" in card.params["text"] and clock_lines(slack) == [""]
-
-
-async def test_damaged_rows_of_clock_evidence_in_redis_are_skipped(
-    redis_store: RedisStore, redis_raw: aioredis.Redis
-) -> None:
-    from bot.slack.clocks import ClockBook
-
-    book = ClockBook(redis_store)
-    report = diagnose_text(
-        make_token(claims(iat=T + 70, nbf=T + 70, exp=T + 3670)), Expectations(), NOW, knowledge=default_knowledge()
-    )
-    first = await book.record("T1", "C1", report, T - 10)
-    [key] = await redis_raw.keys("*clock:T1:C1:*")
-    await redis_raw.rpush(key, "not json", "[1, 2", '3, "x"]', '{"a": 1}', "[]", "null")
-    second = await book.record("T1", "C1", report, T - 5)
-    [(issuer, estimate)] = second.items()
-    assert issuer in first and estimate.observations == 2 and estimate.lower >= first[issuer].lower

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.diagnosis.checks import CheckContext, CheckResult, result
 from bot.diagnosis.checks.values import show
+from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Finding
 
 _NOT_CHECKED = result(skipped=["algorithm (no allowed algorithms given)"])
@@ -18,7 +19,7 @@ def check_algorithm(context: CheckContext) -> CheckResult:
             f"alg is {show(alg)}: the token is unsigned, so anyone could have written it; validators reject it "
             "unless told to accept unsigned tokens, which they must never be"
         )
-        return result([Finding(CauseId.ALG_NONE, Evidence("alg", "unsigned", detail), 0.95)])
+        return result([Finding(CauseId.ALG_NONE, Evidence("alg", Reason.UNSIGNED, detail), 0.95)])
     allowed = context.expectations.algorithms
     if not allowed:
         return _NOT_CHECKED
@@ -30,5 +31,5 @@ def check_algorithm(context: CheckContext) -> CheckResult:
             "; an HMAC-signed token sent to a service that uses public keys is either a misconfigured issuer "
             "or a key-confusion forgery attempt (signing with the public key as an HMAC secret)"
         )
-        return result([Finding(CauseId.ALGORITHM_NOT_ALLOWED, Evidence("alg", "hs_rs_confusion", detail), 0.85)])
-    return result([Finding(CauseId.ALGORITHM_NOT_ALLOWED, Evidence("alg", "not_allowed", detail), 0.7)])
+        return result([Finding(CauseId.ALGORITHM_NOT_ALLOWED, Evidence("alg", Reason.HS_RS_CONFUSION, detail), 0.85)])
+    return result([Finding(CauseId.ALGORITHM_NOT_ALLOWED, Evidence("alg", Reason.NOT_ALLOWED, detail), 0.7)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.diagnosis.checks import NOTHING, CheckContext, CheckResult, result
 from bot.diagnosis.checks.values import kind_of, one_of, show
+from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Finding, JSONValue
 
 KEYCLOAK_DEFAULT_AUDIENCES = frozenset({"account", "realm-management", "broker"})
@@ -29,7 +30,7 @@ def check_audience(context: CheckContext) -> CheckResult:
         return result([_missing(claims, expected)])
     if not _is_audience_shape(aud):
         detail = f"aud is {kind_of(aud)} ({show(aud)}); it must be a string or an array of strings"
-        return result([Finding(CauseId.INVALID_CLAIM_TYPE, Evidence("aud", "wrong_type", detail), 0.85)])
+        return result([Finding(CauseId.INVALID_CLAIM_TYPE, Evidence("aud", Reason.WRONG_TYPE, detail), 0.85)])
     actual = [aud] if isinstance(aud, str) else [item for item in aud if isinstance(item, str)]  # type: ignore[union-attr]
     if any(item in expected for item in actual):
         return result()
@@ -50,9 +51,9 @@ def _missing(claims: dict[str, JSONValue] | object, expected: tuple[str, ...]) -
             f"the token has no aud but a client_id ({show(client_id)}){matches}: Cognito access tokens name the "
             "app in client_id, not aud; validate client_id for these tokens"
         )
-        return Finding(CauseId.MISSING_CLAIM, Evidence("aud", "client_id_instead_of_aud", detail), 0.8)
+        return Finding(CauseId.MISSING_CLAIM, Evidence("aud", Reason.CLIENT_ID_INSTEAD_OF_AUD, detail), 0.8)
     detail = f"the token has no aud claim; the validator expects {one_of(expected)}"
-    return Finding(CauseId.MISSING_CLAIM, Evidence("aud", "missing", detail), 0.8)
+    return Finding(CauseId.MISSING_CLAIM, Evidence("aud", Reason.MISSING, detail), 0.8)
 
 
 def _mismatch(claims: object, actual: list[str], expected: tuple[str, ...]) -> Finding:
@@ -67,7 +68,7 @@ def _mismatch(claims: object, actual: list[str], expected: tuple[str, ...]) -> F
             "'account' and 'realm-management' are Keycloak's default audiences: add an audience mapper for "
             "this API to the client scope"
         )
-    reason = "near_miss" if len(reasons) > 1 else "mismatch"
+    reason = Reason.NEAR_MISS if len(reasons) > 1 else Reason.MISMATCH
     return Finding(CauseId.AUDIENCE_MISMATCH, Evidence("aud", reason, "; ".join(reasons)), 0.8)
 
 

@@ -13,6 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from bot.diagnosis.checks import CheckContext, CheckResult, result
 from bot.diagnosis.checks.values import kind_of, one_of, show
+from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Finding
 
 _ENTRA_V1 = re.compile(r"https://sts\.windows\.net/([0-9a-fA-F-]{36})/?$")
@@ -30,17 +31,17 @@ def check_issuer(context: CheckContext) -> CheckResult:
     iss = context.claims.get("iss")
     if iss is None:
         detail = f"the token has no iss claim; the validator expects {one_of(expected)}"
-        return result([Finding(CauseId.MISSING_CLAIM, Evidence("iss", "missing", detail), 0.8)])
+        return result([Finding(CauseId.MISSING_CLAIM, Evidence("iss", Reason.MISSING, detail), 0.8)])
     if not isinstance(iss, str):
         detail = f"iss is {kind_of(iss)} ({show(iss)}); it must be a string"
-        return result([Finding(CauseId.INVALID_CLAIM_TYPE, Evidence("iss", "wrong_type", detail), 0.85)])
+        return result([Finding(CauseId.INVALID_CLAIM_TYPE, Evidence("iss", Reason.WRONG_TYPE, detail), 0.85)])
     if iss in expected:
         return result()
     notes = [note for want in expected if (note := explain_issuer_difference(iss, want))]
     detail = f"iss is {show(iss)}; the validator expects {one_of(expected)}"
     if notes:
         detail += "; " + "; ".join(notes[:2])
-    reason = "near_miss" if notes else "mismatch"
+    reason = Reason.NEAR_MISS if notes else Reason.MISMATCH
     return result([Finding(CauseId.ISSUER_MISMATCH, Evidence("iss", reason, detail), 0.8)])
 
 

@@ -7,6 +7,7 @@ is reported once, with its Cognito or ID-token explanation.
 from __future__ import annotations
 
 from bot.diagnosis.checks import CheckContext, CheckResult, result
+from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Finding
 
 
@@ -20,7 +21,7 @@ def check_required_claims(context: CheckContext) -> CheckResult:
     findings = [
         Finding(
             CauseId.MISSING_CLAIM,
-            Evidence(name, "missing", f"the token has no {name} claim, which the validator requires"),
+            Evidence(name, Reason.MISSING, f"the token has no {name} claim, which the validator requires"),
             0.75,
             f"no {name}",
         )

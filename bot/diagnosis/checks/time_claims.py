@@ -1,7 +1,14 @@
 """exp, nbf and iat: expiry, clock skew, milliseconds, strings and absurd values.
 
-Boundaries follow the libraries: a token is expired when ``now >= exp + leeway`` (PyJWT, jsonwebtoken),
-not yet valid when ``nbf > now + leeway``, issued in the future when ``iat > now + leeway``.
+Boundaries follow the libraries (checked against PyJWT, jsonwebtoken and jose in tests/oracle): each
+reads its clock in whole seconds, so ``now`` here is too. A token is expired when ``now >= exp +
+leeway``, not yet valid when ``nbf > now + leeway``, issued in the future when ``int(iat) > now +
+leeway`` (only PyJWT checks iat, and it truncates the claim). What a particular library does beyond
+that (its default leeway, whether it reads iat, numeric strings…) is not said here: the knowledge base's
+table of library behaviour says it (``bot/knowledge/libraries.py``).
+
+An exp in milliseconds, or an nbf or iat before 1970, refuses nothing (every validator accepts the
+token): they are warnings.
 
 Skew versus plain expiry: an exp that passed by no more than the skew window beyond the leeway fits
 both. Within the first minute a drifting clock is the likelier story (tokens are rarely used in the
@@ -17,6 +24,7 @@ from datetime import datetime
 from bot.diagnosis.checks import CheckContext, CheckResult, result
 from bot.diagnosis.checks.values import kind_of, show
 from bot.diagnosis.decode import UnrepresentableNumber
+from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Finding, JSONValue
 from bot.diagnosis.timefmt import MAX_TIMESTAMP, format_duration, format_relative, format_utc
 
@@ -50,15 +58,12 @@ def _read_numeric_date(name: str, value: JSONValue) -> tuple[float | None, list[
         return None, [_out_of_range(name, value)]
     if isinstance(value, bool) or value is None or isinstance(value, list | dict):
         detail = f"{name} is {kind_of(value)} ({show(value)}); it must be a NumericDate, a number of seconds"
-        return None, [Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, "wrong_type", detail), 0.85)]
+        return None, [Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, Reason.WRONG_TYPE, detail), 0.85)]
     if isinstance(value, str):
         if _NUMERIC_STRING.fullmatch(value):
             number = float(value)
-            detail = (
-                f"{name} is the string {show(value)}, not a number: PyJWT accepts it, but jsonwebtoken, "
-                "jose and Spring reject it; emit a JSON number"
-            )
-            return number, [Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, "numeric_string", detail), 0.8)]
+            detail = f"{name} is the string {show(value)}, not a number (a NumericDate is a JSON number); emit a number"
+            return number, [Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, Reason.NUMERIC_STRING, detail), 0.8)]
         return None, [_date_string(name, value)]
     try:
         number = float(value)
@@ -72,15 +77,15 @@ def _read_numeric_date(name: str, value: JSONValue) -> tuple[float | None, list[
 def _judge(name: str, seconds: float, context: CheckContext) -> list[Finding]:
     if seconds >= MILLISECONDS_FROM:
         return [_milliseconds(name, seconds, context.now)]
-    if seconds < 0:
-        return [_out_of_range(name, seconds)]
+    if seconds < 0 and name != "exp":
+        return [_before_1970(name, seconds)]
     if name == "exp":
         return _judge_exp(seconds, context)
-    return _judge_not_before(name, seconds, context)
+    return _judge_not_before(name, math.trunc(seconds) if name == "iat" else seconds, context)
 
 
 def _judge_exp(exp: float, context: CheckContext) -> list[Finding]:
-    now, leeway, window = context.now, context.expectations.leeway, context.expectations.skew_window
+    now, leeway, window = math.floor(context.now), context.expectations.leeway, context.expectations.skew_window
     past = now - exp
     overshoot = past - leeway
     if overshoot < 0:
@@ -88,24 +93,26 @@ def _judge_exp(exp: float, context: CheckContext) -> list[Finding]:
     needed = math.floor(past) + 1
     gap = format_duration(past)
     when = f"exp {format_utc(exp)} passed {gap} ago"
-    if exp < DURATION_BELOW:
+    if 0 <= exp < DURATION_BELOW:
         detail = (
             f"exp is {exp:g}, which is {format_utc(exp)}: it looks like a lifetime in seconds "
             "(expiresIn) written where an absolute timestamp belongs"
         )
-        evidence = Evidence("exp", "duration_not_timestamp", detail, overshoot, None)
+        evidence = Evidence("exp", Reason.DURATION_NOT_TIMESTAMP, detail, overshoot, None)
         return [Finding(CauseId.EXPIRED, evidence, 0.9, "exp holds a lifetime, not a timestamp")]
     if overshoot > window:
         detail = f"{when}; that is far beyond any clock skew"
-        evidence = Evidence("exp", "passed", detail, overshoot, needed)
+        evidence = Evidence("exp", Reason.PASSED, detail, overshoot, needed)
         return [Finding(CauseId.EXPIRED, evidence, 0.9, f"expired {gap} ago")]
     skew_first = overshoot <= SKEW_IS_LIKELIER_WITHIN
-    expired = Evidence("exp", "passed", f"{when}; a leeway of {needed} s would accept it", overshoot, needed)
+    expired = Evidence(
+        "exp", Reason.PASSED, f"{when}; only a leeway of at least {needed} s would accept it", overshoot, needed
+    )
     skew = Evidence(
         "exp",
-        "passed_within_skew_window",
+        Reason.PASSED_WITHIN_SKEW_WINDOW,
         f"exp passed only {gap} ago: a validator clock running {gap} fast "
-        f"would reject a token that is still valid; a leeway of {needed} s accepts it",
+        f"would reject a token that is still valid; this token needs a leeway of at least {needed} s",
         overshoot,
         needed,
     )
@@ -117,51 +124,54 @@ def _judge_exp(exp: float, context: CheckContext) -> list[Finding]:
 
 
 def _judge_not_before(name: str, instant: float, context: CheckContext) -> list[Finding]:
-    now, leeway, window = context.now, context.expectations.leeway, context.expectations.skew_window
+    now, leeway, window = math.floor(context.now), context.expectations.leeway, context.expectations.skew_window
     ahead = instant - now
     overshoot = ahead - leeway
     if overshoot <= 0:
         return []
     needed = math.ceil(ahead)
-    checked_by = (
-        "PyJWT and golang-jwt (WithIssuedAt) reject this; jsonwebtoken, Spring and .NET do not check iat"
-        if name == "iat"
-        else "every validator rejects this"
-    )
     if overshoot <= window:
         gap = format_duration(ahead)
         detail = (
             f"{name} is {gap} in the future ({format_utc(instant)}) by this clock: the issuer's "
-            f"clock is about {gap} ahead of the validator's; a leeway of {needed} s accepts it "
-            f"({checked_by})"
+            f"clock is about {gap} ahead of the validator's; this token needs a leeway of at least {needed} s"
         )
-        evidence = Evidence(name, "in_future_within_skew_window", detail, overshoot, needed)
+        evidence = Evidence(name, Reason.IN_FUTURE_WITHIN_SKEW_WINDOW, detail, overshoot, needed)
         return [Finding(CauseId.CLOCK_SKEW, evidence, 0.8, f"issuer about {gap} ahead")]
     cause = CauseId.NOT_YET_VALID if name == "nbf" else CauseId.ISSUED_IN_FUTURE
     detail = (
         f"{name} is {format_relative(instant, now)} ({format_utc(instant)}): too far ahead for clock skew; "
-        f"the issuer set it wrong ({checked_by})"
+        "the issuer set it wrong"
     )
     summary = f"{name} {format_relative(instant, now)}"
-    return [Finding(cause, Evidence(name, "in_future", detail, overshoot, needed), 0.75, summary)]
+    return [Finding(cause, Evidence(name, Reason.IN_FUTURE, detail, overshoot, needed), 0.75, summary)]
 
 
 def _milliseconds(name: str, value: float, now: float) -> Finding:
-    divisor, unit = (1000.0, "milliseconds") if value < MICROSECONDS_FROM else (1_000_000.0, "microseconds")
+    divisor, unit = (1000.0, Reason.MILLISECONDS) if value < MICROSECONDS_FROM else (1_000_000.0, Reason.MICROSECONDS)
     as_seconds = value / divisor
     consequence = {
-        "exp": "read as seconds it never expires in practice, which hides the real lifetime",
-        "nbf": "read as seconds it lies thousands of years ahead, so every validator rejects it",
-        "iat": "read as seconds it lies thousands of years ahead, so PyJWT rejects it as issued in the future",
+        "exp": "read as seconds it never expires in practice: validators accept it, and the real lifetime is lost",
+        "nbf": "read as seconds it lies thousands of years ahead, so a validator refuses the token as not yet valid",
+        "iat": "read as seconds it lies thousands of years ahead, so a validator that checks iat refuses the token",
     }[name]
     meant = f"as {unit} it is {format_utc(as_seconds)} ({format_relative(as_seconds, now)})"
     detail = f"{name} is {value:.0f}, which looks like {unit} since the epoch: {meant}; {consequence}"
-    return Finding(CauseId.MILLISECONDS_TIMESTAMP, Evidence(name, unit, detail), 0.9, f"{name} is in {unit}")
+    evidence = Evidence(name, unit, detail)
+    return Finding(CauseId.MILLISECONDS_TIMESTAMP, evidence, 0.9, f"{name} is in {unit}", warning=name == "exp")
+
+
+def _before_1970(name: str, seconds: float) -> Finding:
+    detail = (
+        f"{name} is {seconds:g}, before 1970: an instant long past, so it refuses nothing, but the issuer "
+        "that wrote it is worth a look"
+    )
+    return Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, Reason.OUT_OF_RANGE, detail), 0.3, warning=True)
 
 
 def _out_of_range(name: str, value: JSONValue | float) -> Finding:
     detail = f"{name} is {show(value)}, which is no instant at all (NumericDate must be seconds between 1970 and 9999)"
-    return Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, "out_of_range", detail), 0.85)
+    return Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, Reason.OUT_OF_RANGE, detail), 0.85)
 
 
 def _date_string(name: str, value: str) -> Finding:
@@ -171,4 +181,4 @@ def _date_string(name: str, value: str) -> Finding:
         parsed = None
     hint = f" (as a NumericDate that would be {int(parsed.timestamp())})" if parsed and parsed.tzinfo else ""
     detail = f"{name} is the string {show(value)}; it must be a NumericDate, a number of seconds since the epoch{hint}"
-    return Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, "date_string", detail), 0.85)
+    return Finding(CauseId.INVALID_CLAIM_TYPE, Evidence(name, Reason.DATE_STRING, detail), 0.85)

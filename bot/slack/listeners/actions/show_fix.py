@@ -9,10 +9,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.cards import CardGone
 from bot.render.blocks import parse_show_fix_value
 from bot.slack.answer import update_card
 from bot.slack.deps import Deps
-from bot.slack.listeners.actions.expired import card_expired
+from bot.slack.listeners.actions.gone import card_gone
 
 
 def show_fix_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
@@ -30,9 +31,9 @@ def show_fix_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
 async def _expand(
     deps: Deps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any], card_id: str, library: str
 ) -> None:
-    state = await deps.cards.load(card_id)
-    if state is None:
-        await card_expired(respond)
+    state = await deps.chat.cards.load(card_id)
+    if isinstance(state, CardGone):
+        await card_gone(respond, state)
         return
-    state.expanded_library = None if state.expanded_library == library else library
-    await update_card(deps, client, respond, state, body)
+    expanded = None if state.options.expanded_library == library else library
+    await update_card(deps, client, respond, state.with_options(expanded_library=expanded), body)

@@ -10,10 +10,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.cards import CardGone
 from bot.render.blocks import parse_vote_value
 from bot.slack.answer import update_card
 from bot.slack.deps import Deps
-from bot.slack.listeners.actions.expired import card_expired
+from bot.slack.listeners.actions.gone import card_gone
 
 
 def vote_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
@@ -39,10 +40,10 @@ async def _record(
     workaround_id: str,
     choice: str,
 ) -> None:
-    state = await deps.cards.load(card_id)
-    if state is None:
-        await card_expired(respond)
+    state = await deps.chat.cards.load(card_id)
+    if isinstance(state, CardGone):
+        await card_gone(respond, state)
         return
     if workaround_id in state.workaround_ids:
-        await deps.cards.vote(state.team, workaround_id, user, choice)
+        await deps.chat.cards.vote(state.team, workaround_id, user, choice)
     await update_card(deps, client, respond, state, body)

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.diagnosis.engine import diagnose_text
 from bot.diagnosis.model import CauseId, Expectations, Library, Report, Source, Verdict
 from bot.knowledge import default_knowledge
-from bot.render.json import diagnosis_from_dict, diagnosis_to_dict, report_to_dict
+from bot.pipeline import diagnose_text
+from bot.render.json import report_to_dict
 from bot.render.text import render_report
 from tests.support.tokens import AUDIENCE, ISSUER, NOW, T, claims, make_token, raw_token, signature_of
 
@@ -31,7 +31,7 @@ CASES: list[tuple[CauseId, str]] = [
     (CauseId.CLOCK_SKEW, make_token(claims(nbf=T + 70, iat=T + 70))),
     (CauseId.NOT_YET_VALID, make_token(claims(nbf=T + 86400, exp=T + 90000))),
     (CauseId.ISSUED_IN_FUTURE, make_token(claims(iat=T + 7200, exp=T + 9000))),
-    (CauseId.MILLISECONDS_TIMESTAMP, make_token(claims(exp=(T + 600) * 1000))),
+    (CauseId.MILLISECONDS_TIMESTAMP, make_token(claims(nbf=(T - 600) * 1000))),
     (CauseId.INVALID_CLAIM_TYPE, make_token(claims(aud=42))),
     (CauseId.MISSING_CLAIM, make_token(claims(sub=None))),
     (CauseId.AUDIENCE_MISMATCH, make_token(claims(aud="billing-api"))),
@@ -97,9 +97,12 @@ def test_tokens_and_error_texts_come_in_order_of_appearance() -> None:
     ]
 
 
-def test_slack_escaped_text_is_understood() -> None:
+def test_slack_escaped_text_is_understood_once_the_slack_edge_unescapes_it() -> None:
+    from bot.slack.text import unescape_slack
+
     text = f"&lt;{make_token(claims(exp=T - 7200))}&gt; and\nIDX10214: Audience validation failed. Audiences: 'x'"
-    assert [d.cause_ids[0] for d in diagnose(text).diagnoses] == [CauseId.EXPIRED, CauseId.AUDIENCE_MISMATCH]
+    report = diagnose(unescape_slack(text))
+    assert [d.cause_ids[0] for d in report.diagnoses] == [CauseId.EXPIRED, CauseId.AUDIENCE_MISMATCH]
 
 
 def test_the_signature_never_appears_in_any_output() -> None:
@@ -138,10 +141,14 @@ def test_limit_counts_what_was_left_out() -> None:
     assert len(report.diagnoses) == 3 and report.omitted == 4
 
 
-def test_a_diagnosis_survives_a_round_trip_through_its_json() -> None:
+def test_a_diagnosis_survives_a_round_trip_through_the_storage_codec() -> None:
+    from bot.render.blocks import CardOptions
+    from bot.store.codec import CardFields, decode_card, encode_card
+
     [diagnosis] = diagnose(make_token(claims(exp=T - 20))).diagnoses
-    again = diagnosis_from_dict(json.loads(json.dumps(diagnosis_to_dict(diagnosis))), default_knowledge())
-    assert again == diagnosis
+    card = CardFields("T1", "C1", float(T), None, None, CardOptions(card_id="0123456789abcdef"), diagnosis)
+    again = decode_card(encode_card(card), default_knowledge())
+    assert again is not None and again.diagnosis == diagnosis
 
 
 def test_nothing_to_diagnose_gives_no_diagnoses() -> None:
@@ -174,11 +181,11 @@ def _leaves(value: Any) -> list[Any]:
 
 
 def test_the_json_document_follows_the_contract() -> None:
-    report = diagnose(f"{make_token(claims(exp=T - 20))}\nSignature has expired")
+    report = diagnose(f"{make_token(claims(exp=T - 20))}\nSignature has expired\n{make_token(claims(sub='u2'))}")
     document = json.loads(json.dumps(report_to_dict(report, default_knowledge())))
     assert document["schema"] == "jwtcheck/diagnosis@1"
     assert document["evaluated_at"] == "2026-11-28T21:00:00Z"
-    token, error = document["diagnoses"]
+    token, error, _ = document["diagnoses"]
     assert set(token) >= {"source", "token", "library", "verdict", "causes", "workarounds", "dead_ends", "signature"}
     assert token["source"] == "token" and token["signature"] == "not_checked" and token["verdict"] == "invalid"
     assert set(token["token"]) >= {"redacted", "fingerprint", "header", "claims"}
@@ -189,4 +196,40 @@ def test_the_json_document_follows_the_contract() -> None:
     assert {"id", "title", "fail_rate"} <= set(token["dead_ends"][0])
     assert error["source"] == "error_text" and error["token"] is None and error["library"] == "pyjwt"
     assert error["verdict"] == "invalid"
+    assert token["checked"] == ["format", "algorithm", "audience", "issuer", "required_claims", "times"]
+    assert token["warnings"] == []
     assert all(leaf is None or isinstance(leaf, str | int | float | bool) for leaf in _leaves(document))
+
+
+def test_a_token_and_the_error_it_drew_pasted_together_are_one_card() -> None:
+    report = diagnose(f"{make_token(claims(exp=T - 20))}\nSignature has expired")
+    [diagnosis] = report.diagnoses
+    assert diagnosis.source is Source.TOKEN and diagnosis.library is Library.PYJWT
+    assert diagnosis.error_text is not None and "Signature has expired" in diagnosis.error_text
+    assert diagnosis.cause_ids == (CauseId.CLOCK_SKEW, CauseId.EXPIRED)
+
+
+def test_an_error_text_that_says_more_than_the_token_keeps_its_own_card() -> None:
+    report = diagnose(f"{make_token()}\nSignature has expired")
+    assert [d.source for d in report.diagnoses] == [Source.TOKEN, Source.ERROR_TEXT]
+
+
+def test_what_the_error_text_says_was_expected_judges_the_token_beside_it() -> None:
+    text = (
+        f"{make_token(claims(aud='api://orders-api'))}\nUnauthorizedError: jwt audience invalid. expected: orders-api"
+    )
+    [diagnosis] = diagnose(text, Expectations()).diagnoses
+    assert diagnosis.cause_ids == (CauseId.AUDIENCE_MISMATCH,)
+    assert diagnosis.expected_from == ("audience 'orders-api' from the express-jwt error text beside the token",)
+    assert diagnosis.error_text is not None
+
+
+def test_an_audience_given_by_the_user_wins_over_the_error_text() -> None:
+    text = f"{make_token(claims(aud='orders-api'))}\nUnauthorizedError: jwt audience invalid. expected: billing-api"
+    report = diagnose(text, Expectations(audiences=("orders-api",)))
+    assert report.diagnoses[0].expected_from == () and not report.diagnoses[0].causes
+
+
+def test_expectations_are_learned_only_beside_a_single_token() -> None:
+    text = f"{make_token()} {make_token(claims(sub='u2'))}\njwt audience invalid. expected: billing-api"
+    assert all(d.expected_from == () for d in diagnose(text, Expectations()).diagnoses)

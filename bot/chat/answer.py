@@ -1,0 +1,225 @@
+"""The answer to a chat message, whatever the platform: diagnose, measure the clocks, make the cards.
+
+:class:`Chat` is built once per app. An edge (``bot/slack/answer.py``) turns its platform's payloads
+into text (its escaping undone), expectations and a :class:`Place`, calls these, and posts the
+messages they return; it keeps only its platform's calls, error codes and ways of answering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.chat.cards import CardState, CardStore
+from bot.chat.claims import Claims
+from bot.chat.clocks import ClockBook, Estimates, clock_note, involves_time, probe_note
+from bot.config import ConfigError, Service, ServicesConfig
+from bot.diagnosis import Diagnosis, Expectations, Report, Source
+from bot.keys.config import KeyConfig
+from bot.knowledge import Knowledge
+from bot.render.blocks import CardOptions, Message
+from bot.service import DiagnosisService
+from bot.store import Store
+
+SCAN_LIMIT = 50  # items diagnosed in one message or thread (the rest are counted)
+Thread = Callable[[], Awaitable[Sequence[tuple[str, float]]]]
+"""The messages of a thread, each with the instant the platform stamped it (epoch seconds)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where the cards go: a workspace, a channel, and a thread (None for an answer only the asker sees)."""
+
+    team: str
+    channel: str
+    thread_ts: str | None
+
+
+class CardRenderer(Protocol):
+    """How the edge's platform draws cards: ``bot.render.blocks`` (Block Kit) for Slack."""
+
+    def render_cards(
+        self,
+        report: Report,
+        knowledge: Knowledge,
+        options_for: Callable[[int, Diagnosis], CardOptions],
+        max_cards: int = 5,
+    ) -> list[Message]: ...
+
+    def render_card(self, diagnosis: Diagnosis, now: float, knowledge: Knowledge, options: CardOptions) -> Message: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a message holds and what the evidence says of the clocks: what its cards are made from."""
+
+    report: Report
+    estimates: Estimates  # the clock estimates the report's evidence sharpened, by clock
+    probed: str | None = None  # what a probe of the service's clock found, for the cards of time diagnoses
+
+
+class Chat:
+    """The chat-neutral services an edge answers with: diagnosis service, claims, cards and clock book.
+
+    ``renderer`` draws the cards in the edge's platform's format; ``on_cache`` is told ``hit`` or ``miss``
+    at each facts-cache lookup, and ``on_diagnosis`` each cause id diagnosed (``none`` for a diagnosis
+    without one): the edge's metrics.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        knowledge: Knowledge,
+        services: ServicesConfig | None,
+        *,
+        renderer: CardRenderer,
+        clock: Callable[[], datetime] = utc_now,
+        on_cache: Callable[[str], None] | None = None,
+        on_diagnosis: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.knowledge = knowledge
+        self.services = services
+        self.clock = clock
+        self.renderer = renderer
+        self.service = DiagnosisService(store, knowledge, on_cache=on_cache)
+        self.claims = Claims(store)
+        self.cards = CardStore(store, knowledge)
+        self.clocks = ClockBook(store)
+        self._on_diagnosis = on_diagnosis
+
+    async def answer(
+        self,
+        place: Place,
+        text: str,
+        expectations: Expectations,
+        keys: KeyConfig | None,
+        *,
+        service: str | None = None,
+        seen_at: float | None = None,
+        seen_resolution: float = 0.0,
+        thread: Thread | None = None,
+    ) -> Answer:
+        """Diagnose ``text``, seen at ``seen_at`` on the platform's clock (None: unknown), and record what its
+        tokens say of their issuers' clocks. When it holds nothing and ``thread`` is given, the thread's
+        messages are diagnosed instead. A time diagnosis probes ``service``'s clock, if it has a probe_url."""
+        report = await self.diagnose(text, expectations, keys)
+        estimates: Estimates = {}
+        if report.diagnoses:
+            if seen_at is not None:
+                estimates = await self.clocks.record(place.team, place.channel, report, seen_at, seen_resolution)
+        elif thread is not None:
+            found: list[Diagnosis] = []
+            for message, message_seen_at in await thread():
+                seen = await self.diagnose(message, expectations, keys)
+                estimates.update(await self.clocks.record(place.team, place.channel, seen, message_seen_at))
+                found.extend(seen.diagnoses)
+            report = Report(
+                report.evaluated_at, expectations, tuple(found[:SCAN_LIMIT]), max(0, len(found) - SCAN_LIMIT)
+            )
+        return Answer(report, estimates, await self._probe_if_time(service, report))
+
+    async def diagnose(self, text: str, expectations: Expectations, keys: KeyConfig | None) -> Report:
+        report = await self.service.diagnose(text, expectations, self.clock(), limit=SCAN_LIMIT, keys=keys)
+        if self._on_diagnosis is not None:
+            for diagnosis in report.diagnoses:
+                for cause in diagnosis.causes:
+                    self._on_diagnosis(cause.id.value)
+                if not diagnosis.causes:
+                    self._on_diagnosis("none")
+        return report
+
+    async def make_cards(
+        self, answer: Answer, place: Place, limit: int, *, exposes_tokens: bool, ephemeral: bool
+    ) -> list[Message]:
+        """The cards (and a summary of the rest), their state saved first so any replica can take a click.
+
+        ``exposes_tokens``: the tokens were pasted where others see them, so a live one gets a warning.
+        """
+        report = answer.report
+        now = report.evaluated_at.timestamp()
+        states: list[CardState] = []
+        for diagnosis in report.diagnoses[:limit]:
+            note, leeway = clock_note(diagnosis, answer.estimates)
+            if answer.probed and involves_time(diagnosis):
+                note = f"{note} {answer.probed}" if note else answer.probed
+            states.append(
+                CardState.new(
+                    place.team,
+                    place.channel,
+                    diagnosis,
+                    now,
+                    thread_ts=place.thread_ts,
+                    ephemeral=ephemeral,
+                    live_token_warning=exposes_tokens and is_live(diagnosis, now),
+                    clock_note=note,
+                    measured_leeway=leeway,
+                )
+            )
+        drawn = []
+        for state in states:
+            votes = await self.cards.votes(state.team, state.workaround_ids)
+            await self.cards.save(state)
+            drawn.append(replace(state.options, votes=votes))
+        return self.renderer.render_cards(report, self.knowledge, lambda index, _: drawn[index], max_cards=limit)
+
+    async def redraw(self, state: CardState) -> tuple[CardState, Message]:
+        """A card again after a click, with the workspace's votes; saved under a new revision (fresh block
+        ids). Drawing is idempotent, so a repeated click is harmless."""
+        state = state.with_options(revision=state.options.revision + 1)
+        votes = await self.cards.votes(state.team, state.workaround_ids)
+        message = self.renderer.render_card(
+            state.diagnosis, self.clock().timestamp(), self.knowledge, replace(state.options, votes=votes)
+        )
+        await self.cards.save(state)
+        return state, message
+
+    def probed_service(self, name: str | None) -> Service | None:
+        """The service ``name`` names (or the only one), when it has a probe_url."""
+        if self.services is None:
+            return None
+        try:
+            service = self.services.pick(name)
+        except ConfigError:
+            return None
+        return service if service is not None and service.probe_url is not None else None
+
+    def probed_services(self) -> list[str]:
+        """The services with a probe_url, by name."""
+        if self.services is None:
+            return []
+        return sorted(s.name for s in self.services.services.values() if s.probe_url)
+
+    async def probe(self, service: Service) -> str:
+        """The service's clock read now from its probe_url, in words."""
+        return probe_note(await self.clocks.service_clock(service, fresh=True))
+
+    async def _probe_if_time(self, name: str | None, report: Report) -> str | None:
+        """When a diagnosis involves time and the service has a probe_url, what its clock says (cached a minute)."""
+        if self.services is None or not any(involves_time(d) for d in report.diagnoses):
+            return None
+        service = self.probed_service(name)
+        if service is None:
+            return None
+        return probe_note(await self.clocks.service_clock(service))
+
+
+def is_live(diagnosis: Diagnosis, now: float) -> bool:
+    """A token still worth stealing: readable and not expired, or unreadable (a JWE) and so unknown."""
+    token = diagnosis.token
+    if diagnosis.source is not Source.TOKEN or token is None:
+        return False
+    if token.kind == "jwe":
+        return True
+    if token.claims is None:
+        return False
+    exp = token.claims.get("exp")
+    if exp is None:
+        return True
+    return isinstance(exp, int | float) and not isinstance(exp, bool) and exp > now

@@ -1,0 +1,322 @@
+"""The second step: judge what :func:`bot.diagnosis.scan.scan` found, as of one instant. Pure.
+
+Like PyJWT's ``_validate_claims``, every check runs in one fixed order, listed once:
+
+1. decode the header and the payload without trusting them (a token that cannot be read is
+   ``malformed``; an encrypted one stops here);
+2. the algorithm, 3. the audience, 4. the issuer, 5. the required claims (the static checks);
+6. the signature, with the keys the service's key sources resolved beforehand;
+7. exp, nbf and iat, against the instant.
+
+Steps 1-6 do not depend on the instant: :func:`examine` runs them and returns :class:`TokenFacts`,
+which a caller may cache and hand back to :func:`judge` (``facts=``); step 7 runs at every judgement,
+so a cached "valid" never outlives ``exp``. Every problem is reported, not only the first, merged
+into one Cause per cause id and ranked. Nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from bot.diagnosis.checks import NOTHING, Check, CheckContext
+from bot.diagnosis.checks.algorithm import check_algorithm
+from bot.diagnosis.checks.audience import check_audience
+from bot.diagnosis.checks.issuer import check_issuer
+from bot.diagnosis.checks.required import check_required_claims
+from bot.diagnosis.checks.time_claims import check_time_claims
+from bot.diagnosis.checks.values import show
+from bot.diagnosis.decode import DecodedToken, decode_token
+from bot.diagnosis.error_texts import ErrorTextMatch
+from bot.diagnosis.ids import CauseId, Checked, Library, Reason, SignatureStatus, Source, Verdict
+from bot.diagnosis.model import (
+    Cause,
+    Diagnosis,
+    Evidence,
+    Expectations,
+    Finding,
+    JSONValue,
+    Report,
+    TokenView,
+)
+from bot.diagnosis.redact import REDACTION_MARKER, fingerprint, redact_text, redacted_form
+from bot.diagnosis.scan import Found, TokenCandidate
+from bot.diagnosis.signature import NOT_CONFIGURED, KeyResolution, SignatureOutcome, check_signature
+
+STATIC_CHECKS: tuple[Check, ...] = (check_algorithm, check_audience, check_issuer, check_required_claims)
+SIGNATURE_NOT_CHECKED = "signature (no key configured)"
+NO_CAUSES: tuple[Cause, ...] = ()
+ERROR_TEXT_SIGNATURE = "no token in this text: only the error message was read"
+KeyLookup = Callable[[str], KeyResolution | None]
+"""For a raw token, what the configured key sources resolved for it (None: no key configured). It runs
+in memory and must not fetch: ``bot.keys`` resolves beforehand when a fetch is needed."""
+
+
+class TokenFacts(NamedTuple):
+    """Everything about a token that does not depend on the instant: safe to cache, no signature.
+
+    ``findings`` hold what steps 1-6 found; ``signature`` is the outcome of verifying with the resolved
+    keys (``not_checked`` when no key source is configured).
+    """
+
+    view: TokenView
+    findings: tuple[Finding, ...]
+    skipped: tuple[str, ...]
+    readable: bool  # header and claims decoded: the time checks can run
+    malformed: bool
+    signature: SignatureStatus = SignatureStatus.NOT_CHECKED
+    signature_detail: str = NOT_CONFIGURED.detail
+    keys_configured: bool = False
+
+
+def judge(
+    found: Found,
+    expectations: Expectations,
+    at: datetime,
+    *,
+    facts: Mapping[str, TokenFacts] | None = None,
+    keys: KeyLookup | None = None,
+    learned: tuple[str, ...] = (),
+) -> Report:
+    """One Diagnosis per item found, in order, as of ``at``.
+
+    ``facts`` are token facts the caller already has (a cache), by raw token; the other tokens are
+    examined here, with ``keys``. ``learned`` says which expectations came from an error text beside the
+    token (:func:`bot.diagnosis.expectations.learn`, run before the facts were fetched). The diagnoses
+    carry causes, not advice: ``bot.knowledge.advise`` adds the workarounds and dead ends.
+    """
+    now = at.timestamp()
+    diagnoses: list[Diagnosis] = []
+    for item in found.items:
+        if isinstance(item, TokenCandidate):
+            known = facts.get(item.token) if facts else None
+            if known is None:
+                known = examine(item.token, expectations, keys(item.token) if keys else None)
+            diagnosis = judge_token(known, expectations, now, position=item.start, library=found.library)
+            diagnoses.append(diagnosis._replace(expected_from=learned) if learned else diagnosis)
+        else:
+            diagnoses.append(judge_error_text(item))
+    return Report(at, expectations, one_incident(diagnoses), found.omitted)
+
+
+def one_incident(diagnoses: list[Diagnosis]) -> tuple[Diagnosis, ...]:
+    """A token and the error texts it drew, pasted together, are one incident: one diagnosis, with the
+    library and the message from the text and the times from the token. Only with one token, and only
+    when the token's own causes cover what the texts say (else the texts tell something the token does
+    not, and each keeps its own diagnosis)."""
+    tokens = [d for d in diagnoses if d.source is Source.TOKEN]
+    texts = [d for d in diagnoses if d.source is Source.ERROR_TEXT]
+    if len(tokens) != 1 or not texts:
+        return tuple(diagnoses)
+    [token] = tokens
+    if not token.causes or any(not set(text.cause_ids).issubset(token.cause_ids) for text in texts):
+        return tuple(diagnoses)
+    first = texts[0]
+    return (token._replace(error_text=first.error_text, validator_time=first.validator_time),)
+
+
+def examine(raw: str, expectations: Expectations, keys: KeyResolution | None = None) -> TokenFacts:
+    """Steps 1-6. The signature is verified here, from the raw token in memory, before anything is
+    redacted; only its outcome (a status, a sentence, findings) leaves this function."""
+    decoded = decode_token(raw)  # 1
+    findings: list[Finding] = list(decoded.problems)
+    skipped: list[str] = [] if keys is not None else [SIGNATURE_NOT_CHECKED]
+    readable = decoded.kind == "jws" and decoded.header is not None and decoded.claims is not None
+    if decoded.kind == "jwe" and decoded.header is not None:
+        findings.append(_encrypted(decoded))
+    elif readable:
+        assert decoded.header is not None and decoded.claims is not None
+        context = CheckContext(decoded.header, decoded.claims, expectations, 0.0)
+        for check in STATIC_CHECKS:  # 2-5
+            outcome = check(context)
+            if outcome is not NOTHING:  # most checks pass: nothing to add
+                findings.extend(outcome.findings)
+                skipped.extend(outcome.skipped)
+    signature: SignatureOutcome = NOT_CONFIGURED
+    if keys is not None:  # 6
+        signature = check_signature(decoded, keys, expectations)
+        findings.extend(signature.findings)
+    malformed = (
+        decoded.header is None
+        or (decoded.kind == "jws" and decoded.claims is None)
+        or (bool(findings) and any(finding.cause is CauseId.MALFORMED for finding in findings))
+    )
+    return TokenFacts(
+        _view(decoded),
+        tuple(findings),
+        tuple(skipped),
+        readable,
+        malformed,
+        signature.status,
+        signature.detail,
+        keys is not None,
+    )
+
+
+def judge_token(
+    facts: TokenFacts,
+    expectations: Expectations,
+    now: float,
+    *,
+    position: int = 0,
+    library: Library | None = None,
+) -> Diagnosis:
+    """Step 7 as of ``now`` (epoch seconds), on top of what :func:`examine` found."""
+    findings = facts.findings
+    view = facts.view
+    if facts.readable and view.header is not None and view.claims is not None:
+        timed = check_time_claims(CheckContext(view.header, view.claims, expectations, now)).findings  # 7
+        if timed:
+            findings = findings + timed
+    causes, warnings = merge_findings(findings), NO_CAUSES
+    if findings and any(finding.warning for finding in findings):
+        causes, warnings = _split_warnings(findings)
+    return Diagnosis(
+        source=Source.TOKEN,
+        position=position,
+        verdict=_verdict(facts, causes),
+        causes=causes,
+        token=view,
+        library=library,
+        signature=facts.signature,
+        signature_detail=facts.signature_detail,
+        skipped_checks=facts.skipped,
+        warnings=warnings,
+        checked=_checked(facts, expectations),
+    )
+
+
+def judge_error_text(match: ErrorTextMatch) -> Diagnosis:
+    """An error message is a refusal already made: its causes are what the message says."""
+    return Diagnosis(
+        source=Source.ERROR_TEXT,
+        position=match.start,
+        verdict=Verdict.INVALID,
+        causes=merge_findings(match.findings),
+        library=match.library,
+        error_text=match.excerpt,
+        validator_time=match.validator_time,
+        signature_detail=ERROR_TEXT_SIGNATURE,
+    )
+
+
+def merge_findings(findings: Iterable[Finding]) -> tuple[Cause, ...]:
+    """One Cause per cause id, with the evidence of every claim behind it, most likely first."""
+    if not findings:
+        return ()
+    if not isinstance(findings, tuple | list):
+        findings = tuple(findings)
+    if len(findings) == 1:
+        [only] = findings
+        return (_cause(only.cause, [only]),)
+    grouped: dict[CauseId, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.cause, []).append(finding)
+    causes = [_cause(cause_id, group) for cause_id, group in grouped.items()]
+    causes.sort(key=lambda cause: cause.likelihood, reverse=True)
+    return tuple(causes)
+
+
+def _split_warnings(findings: Sequence[Finding]) -> tuple[tuple[Cause, ...], tuple[Cause, ...]]:
+    """Causes (what refuses the token) and warnings (what refuses nothing). A warning whose cause id
+    also refuses the token through another claim is evidence of that cause, not a warning."""
+    refusing = {finding.cause for finding in findings if not finding.warning}
+    causes = merge_findings([finding for finding in findings if finding.cause in refusing])
+    warnings = merge_findings([finding for finding in findings if finding.cause not in refusing])
+    return causes, warnings
+
+
+_CHECKED: dict[tuple[bool, ...], tuple[Checked, ...]] = {}
+
+
+def _checked(facts: TokenFacts, expectations: Expectations) -> tuple[Checked, ...]:
+    """What this judgement checked. Memoised by what decides it: a handful of combinations in any run."""
+    signed = facts.signature is SignatureStatus.VERIFIED or facts.signature is SignatureStatus.INVALID
+    key = (
+        facts.readable,
+        bool(expectations.algorithms),
+        bool(expectations.audiences),
+        bool(expectations.issuers),
+        bool(expectations.required_claims),
+        signed,
+    )
+    checked = _CHECKED.get(key)
+    if checked is None:
+        ran = [Checked.FORMAT]
+        if facts.readable:
+            static = (Checked.ALGORITHM, Checked.AUDIENCE, Checked.ISSUER, Checked.REQUIRED_CLAIMS)
+            ran += [check for check, given in zip(static, key[1:5], strict=True) if given]
+            ran.append(Checked.TIMES)
+        if signed:
+            ran.append(Checked.SIGNATURE)
+        checked = _CHECKED[key] = tuple(ran)
+    return checked
+
+
+def default_title(cause_id: CauseId) -> str:
+    """A cause's title until the knowledge base gives its own (``bot.knowledge.advise``)."""
+    return cause_id.value.replace("_", " ").capitalize()
+
+
+def titled(title: str, detail: str | None) -> str:
+    """A cause's summary: its title, then the strongest finding's few words."""
+    return f"{title}: {detail}" if detail else title
+
+
+def _cause(cause_id: CauseId, group: Sequence[Finding]) -> Cause:
+    best = group[0] if len(group) == 1 else max(group, key=lambda f: (f.likelihood, f.evidence.seconds_off or 0.0))
+    evidence = (best.evidence,) if len(group) == 1 else tuple(dict.fromkeys(f.evidence for f in group))
+    summary = titled(default_title(cause_id), best.summary)
+    return Cause(cause_id, summary, evidence, max(f.likelihood for f in group), best.summary)
+
+
+def _encrypted(decoded: DecodedToken) -> Finding:
+    header = decoded.header or {}
+    detail = (
+        f"the token is encrypted (JWE, alg {show(header.get('alg'))}, enc {show(header.get('enc'))}): its claims "
+        "are readable only by the API that holds the decryption key. If the API expects a signed token, the "
+        "client asked for the wrong token (an identity provider issues an encrypted or opaque token when no "
+        "audience is requested)"
+    )
+    return Finding(CauseId.ENCRYPTED_TOKEN, Evidence(None, Reason.JWE, detail), 1.0, "claims cannot be read")
+
+
+def _verdict(facts: TokenFacts, causes: Sequence[Cause]) -> Verdict:
+    """With a key source configured, ``valid`` needs a verified signature; a cause always makes ``invalid``."""
+    if facts.malformed:
+        return Verdict.MALFORMED
+    if causes and any(cause.id is CauseId.ENCRYPTED_TOKEN for cause in causes):
+        return Verdict.UNVERIFIABLE
+    if causes or facts.signature is SignatureStatus.INVALID:
+        return Verdict.INVALID
+    if facts.keys_configured and facts.signature is not SignatureStatus.VERIFIED:
+        return Verdict.UNVERIFIABLE  # the key source failed: the claims are fine, the signature is unknown
+    return Verdict.VALID
+
+
+def _view(decoded: DecodedToken) -> TokenView:
+    segments = decoded.segments
+    redacted = redacted_form(segments) if len(segments) in (3, 5) else f"{segments[0]}.{REDACTION_MARKER}"
+    if not decoded.may_hold_tokens:  # the JSON texts hold no token start and no escape: nothing to redact
+        return TokenView(decoded.kind, redacted, fingerprint(decoded.raw), decoded.header, decoded.claims)
+    return TokenView(
+        decoded.kind, redacted, fingerprint(decoded.raw), _redact_json(decoded.header), _redact_json(decoded.claims)
+    )
+
+
+def _redact_json(value: dict[str, JSONValue] | None) -> dict[str, JSONValue] | None:
+    """Claims may carry other tokens (act, id_token_hint…): their signatures are hidden too."""
+    if value is None:
+        return value
+    return _redact_value(value)  # type: ignore[return-value]
+
+
+def _redact_value(value: JSONValue) -> JSONValue:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {key: _redact_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(item) for item in value]
+    return value

@@ -1,0 +1,87 @@
+"""The step after ``judge``: what to do about each diagnosis, what not to bother with, and where the
+named libraries would judge the token differently.
+
+The core judges without the knowledge base; this step adds each diagnosis's workarounds and dead ends
+(chosen by :meth:`Knowledge.advise`, memoised there), titles its causes as the data files do, and,
+where the libraries of the behaviour table part ways (``libraries.split``), says which accept the
+token and which refuse it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.diagnosis import Cause, CauseId, Diagnosis, Report, Source
+from bot.diagnosis.judge import titled
+from bot.diagnosis.model import Expectations
+from bot.knowledge.libraries import AUDIENCE_NOT_CONFIGURED, audience_split, describe_split, may_differ, split
+from bot.knowledge.model import Knowledge
+
+TIME_CAUSES = frozenset({"clock_skew", "expired", "not_yet_valid", "issued_in_future"})
+
+
+def advise(report: Report, knowledge: Knowledge) -> Report:
+    """``report`` with every diagnosis advised."""
+    now = report.evaluated_at.timestamp()
+    return report.with_diagnoses(
+        tuple(advise_one(diagnosis, knowledge, report.expectations, now) for diagnosis in report.diagnoses)
+    )
+
+
+def advise_one(diagnosis: Diagnosis, knowledge: Knowledge, expectations: Expectations, now: float) -> Diagnosis:
+    if diagnosis.source is Source.TOKEN:
+        diagnosis = where_libraries_differ(diagnosis, expectations, now)
+    if not diagnosis.causes and not diagnosis.warnings:
+        return diagnosis  # nothing wrong: no advice
+    titles = knowledge.titles
+    library = diagnosis.library
+    workarounds, dead_ends = knowledge.advise(diagnosis.cause_ids, library.value if library else None)
+    return diagnosis._replace(
+        causes=_titled(diagnosis.causes, titles),
+        warnings=_titled(diagnosis.warnings, titles),
+        workarounds=workarounds if diagnosis.causes else (),
+        dead_ends=dead_ends if diagnosis.causes else (),
+    )
+
+
+def where_libraries_differ(diagnosis: Diagnosis, expectations: Expectations, now: float) -> Diagnosis:
+    """Which named libraries accept the token and which refuse it, when they do not agree."""
+    token = diagnosis.token
+    if token is None or token.claims is None or token.header is None:
+        return diagnosis
+    at = diagnosis.judged_at if diagnosis.judged_at is not None else now
+    differ = may_differ(token.header, token.claims, expectations, at)
+    if not differ:
+        return diagnosis  # the common case: every library judges it alike (the invariant is tested)
+    if differ == AUDIENCE_NOT_CONFIGURED and not expectations.required_claims:
+        if diagnosis.causes:
+            return diagnosis  # they all refuse it, some for more reasons than others
+        aud, iss = token.claims["aud"], token.claims.get("iss")
+        outcomes = audience_split(
+            str(token.header["alg"]),
+            tuple(str(item) for item in aud) if isinstance(aud, list) else str(aud),
+            iss if isinstance(iss, str) else None,
+            expectations,
+        )
+    else:
+        # A card about time only speaks of the time checks: then libraries whose other checks are not
+        # recorded (.NET, say) still say whether their clock skew accepts the token.
+        timely = bool(diagnosis.causes) and all(cause.id.value in TIME_CAUSES for cause in diagnosis.causes)
+        outcomes = split(token.header, token.claims, expectations, at, checks={"time"} if timely else None)
+    known = {name: outcome for name, outcome in outcomes.items() if outcome.status != "unknown"}
+    statuses = {outcome.status for outcome in known.values()}
+    if statuses != {"accepted", "refused"}:
+        return diagnosis
+    return diagnosis._replace(
+        libraries=tuple((name, "accepts" if o.status == "accepted" else "refuses") for name, o in known.items()),
+        libraries_differ=describe_split(known),
+    )
+
+
+def _titled(causes: tuple[Cause, ...], titles: Mapping[CauseId, str]) -> tuple[Cause, ...]:
+    return tuple(
+        Cause(cause.id, titled(titles[cause.id], cause.detail), cause.evidence, cause.likelihood, cause.detail)
+        if cause.id in titles
+        else cause
+        for cause in causes
+    )

@@ -1,0 +1,35 @@
+"""Session fixtures of the oracle suite: the installed libraries (installed here when missing) and the comparison.
+
+Locally, when the libraries cannot be installed (no Node, no registry), the oracle tests are skipped with the
+reason; under CI (env ``CI``) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.oracle.compare import Comparison, TextRow, compare
+from tests.oracle.paths import OraclePaths, OracleUnavailable, ensure_installed
+
+
+@pytest.fixture(scope="session")
+def oracle_paths() -> OraclePaths:
+    try:
+        return ensure_installed()
+    except OracleUnavailable as problem:
+        reason = f"the oracle libraries are not available: {problem}"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def comparison(oracle_paths: OraclePaths) -> Comparison:
+    return compare(oracle_paths)
+
+
+@pytest.fixture(scope="session")
+def text_rows(comparison: Comparison) -> dict[str, TextRow]:
+    return {row.id: row for row in comparison.text_rows()}
