@@ -1202,23 +1202,33 @@ __all__ = [
 
 # ------------------------------------------------------------------------------ the common case, fast
 
-AGREEMENT_MARGIN = 301.0
-"""Seconds around ``now`` within which a whole-second exp or nbf may be judged differently: the table's
-largest default leeway (.NET's ClockSkew, 300 s) plus a second of clock resolution."""
+CLOCK_RESOLUTION = 1.0  # whole seconds, read as the claim or as now: libraries part ways within a second
+
+
+@functools.lru_cache(maxsize=64)
+def _largest_leeway(libraries: tuple[str, ...] | None, leeway: float) -> float:
+    table = default_libraries()
+    names = list(table) if libraries is None else [name for name in libraries if name in table]
+    return max((leeway or table[name].leeway.default for name in names), default=leeway)
 
 
 AUDIENCE_NOT_CONFIGURED = "audience_not_configured"
 
 
 def may_differ(
-    header: Mapping[str, Any] | None, claims: Mapping[str, Any], expectations: Expectations, now: float
+    header: Mapping[str, Any] | None,
+    claims: Mapping[str, Any],
+    expectations: Expectations,
+    now: float,
+    *,
+    libraries: tuple[str, ...] | None = None,
 ) -> bool | str:
     """Whether the named libraries *may* judge this token differently; False means they all agree.
 
     :func:`split` runs every library's model (a few hundred µs); most tokens of a big log are plainly
     valid, long expired or for another audience, which every library judges alike. Invariant, held by
     a property test against :func:`split` (tests/knowledge/test_libraries.py): when this returns
-    False, no two libraries in the table give opposite answers (accepted vs refused).
+    False, no two of ``libraries`` (default: every library in the table) give opposite answers.
 
     Returns :data:`AUDIENCE_NOT_CONFIGURED` when the only reason is a token with ``aud`` judged with no
     audience configured (the commonest case in chat, where nobody said what the API expects): then the
@@ -1226,7 +1236,13 @@ def may_differ(
     """
     if not header or not isinstance(header.get("alg"), str):
         return True
-    margin = AGREEMENT_MARGIN + expectations.leeway
+    # An exp or nbf further from now than the largest leeway in force (plus the clock's resolution) is
+    # judged alike by every library: on the same side of every boundary.
+    margin = _largest_leeway(libraries, expectations.leeway) + CLOCK_RESOLUTION
+    second = math.floor(now)
+    exp, nbf = claims.get("exp"), claims.get("nbf")
+    if (type(exp) is int and exp < second - margin - 1) or (type(nbf) is int and nbf > second + margin + 1):
+        return False  # every library checks exp and nbf: they all refuse it, whatever else they think
     for name in TIME_CLAIMS:
         if name not in claims:
             continue
@@ -1255,19 +1271,28 @@ def may_differ(
 
 
 def audience_split(
-    alg: str, aud: str | tuple[str, ...], iss: str | None, expectations: Expectations
+    alg: str,
+    aud: str | tuple[str, ...],
+    iss: str | None,
+    expectations: Expectations,
+    *,
+    libraries: tuple[str, ...] | None = None,
 ) -> dict[str, Outcome]:
     """:func:`split` of a token that holds only this ``aud`` (and ``iss``), memoised: a channel's tokens
     share them. Valid for any token for which :func:`may_differ` returns AUDIENCE_NOT_CONFIGURED and
     that every library otherwise accepts (tested against :func:`split` in tests/knowledge)."""
-    return dict(_audience_split(alg, aud, iss, expectations))
+    return dict(_audience_split(alg, aud, iss, expectations, libraries))
 
 
 @functools.lru_cache(maxsize=256)
 def _audience_split(
-    alg: str, aud: str | tuple[str, ...], iss: str | None, expectations: Expectations
+    alg: str,
+    aud: str | tuple[str, ...],
+    iss: str | None,
+    expectations: Expectations,
+    libraries: tuple[str, ...] | None,
 ) -> tuple[tuple[str, Outcome], ...]:
     claims: dict[str, Any] = {"aud": list(aud) if isinstance(aud, tuple) else aud}
     if iss is not None:
         claims["iss"] = iss
-    return tuple(split({"alg": alg}, claims, expectations, 0.0).items())
+    return tuple(split({"alg": alg}, claims, expectations, 0.0, libraries=libraries).items())

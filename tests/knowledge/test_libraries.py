@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.diagnosis.model import Expectations
+from bot.knowledge.advise import NAMED
 from bot.knowledge.libraries import (
     AUDIENCE_NOT_CONFIGURED,
     LIBRARIES_PATH,
@@ -657,15 +658,21 @@ _CLAIM_VALUES = st.one_of(
     issuers=st.sampled_from([(), ("https://login.acme.test/",), ("https://login.acme.test/", "https://b.test/")]),
     leeway=st.sampled_from([0.0, 30.0]),
     now=st.floats(min_value=NOW - 1, max_value=NOW + 1),
+    libraries=st.sampled_from([None, NAMED]),
 )
 def test_when_may_differ_says_no_every_library_gives_the_same_answer(
-    claims: dict[str, Any], audiences: tuple[str, ...], issuers: tuple[str, ...], leeway: float, now: float
+    claims: dict[str, Any],
+    audiences: tuple[str, ...],
+    issuers: tuple[str, ...],
+    leeway: float,
+    now: float,
+    libraries: tuple[str, ...] | None,
 ) -> None:
     expectations = Expectations(audiences=audiences, issuers=issuers, algorithms=("HS256",), leeway=leeway)
     header = {"alg": "HS256"}
-    if may_differ(header, claims, expectations, now):
+    if may_differ(header, claims, expectations, now, libraries=libraries):
         return
-    outcomes = split(header, claims, expectations, now)
+    outcomes = split(header, claims, expectations, now, libraries=libraries)
     answers = {outcome.status for outcome in outcomes.values()} - {"unknown"}
     assert len(answers) <= 1, {name: outcome.status for name, outcome in outcomes.items()}
 

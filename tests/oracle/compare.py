@@ -52,6 +52,14 @@ class Row:
     def jwtcheck_agrees(self) -> bool:
         return self.consensus is not None and self.consensus == self.jwtcheck.accepted
 
+    def names_the_split(self) -> bool:
+        """Where the libraries split, jwtcheck's JSON says so (``libraries``), with each of the three on the
+        side it took: the on-call engineer learns that their library may answer otherwise."""
+        diagnoses = (self.jwtcheck.document or {}).get("diagnoses") or [{}]
+        said = diagnoses[0].get("libraries") or {}
+        expected = {library: "accepts" if answer.accepted else "refuses" for library, answer in self.libraries.items()}
+        return all(said.get(library) == side for library, side in expected.items())
+
     def explain(self) -> str:
         said = "; ".join(f"{library}: {answer.short()}" for library, answer in self.libraries.items())
         return (

@@ -51,6 +51,7 @@ def render(comparison: Comparison, started: float) -> str:
         f"  jwtcheck agrees: {same} ({_pct(same, len(agreed))})",
         f"  jwtcheck disagrees: {len(disagreements)}",
         f"the libraries split: {len(splits)}",
+        f"  jwtcheck's JSON names each library's side: {sum(row.names_the_split() for row in splits)}",
         "per library, jwtcheck's verdict matches the library's decision (valid = accept), over all scenarios:",
     ]
     for library in LIBRARIES:

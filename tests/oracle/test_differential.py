@@ -62,3 +62,11 @@ def test_jwtcheck_agrees_where_the_three_libraries_agree(comparison: Comparison)
             lines.append(f"-- {group} ({len(explained)})")
             lines.extend(explained)
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def test_where_the_libraries_split_jwtcheck_says_which_accept_and_which_refuse(comparison: Comparison) -> None:
+    silent = [row for row in comparison.splits() if not row.names_the_split()]
+    if silent:
+        lines = [f"jwtcheck does not name each library's side on {len(silent)} of {len(comparison.splits())} splits:"]
+        lines.extend(row.explain() for row in silent)
+        pytest.fail("\n".join(lines), pytrace=False)
