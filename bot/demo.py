@@ -66,6 +66,10 @@ SAMPLES: tuple[Sample, ...] = (
     Sample(
         "Bad signature: PyJWT error text", text="jwt.exceptions.InvalidSignatureError: Signature verification failed"
     ),
+    Sample(  # RFC 6749's example access token: opaque, and shown only as its first 4 characters and its length
+        "Opaque access token (no audience requested)",
+        text="curl -H 'Authorization: Bearer 2YotnFZFEjr1zCsicMWpAA' https://api.acme.test/orders",
+    ),
 )
 
 

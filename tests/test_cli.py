@@ -211,7 +211,7 @@ def test_snippets_reach_the_terminal_and_json_filled_in() -> None:
     text = f"{make_token(claims(nbf=T + 70))}\nUnauthorizedError: jwt not active"
     for extra in ([], ["--json"]):
         _, out, _ = run([text, "--at", AT, *extra])
-        assert "{{" not in out and "clockTolerance: 80" in out
+        assert "{{" not in out and "clockTolerance: 70" in out  # nbf 70 s ahead: the card's one figure
 
 
 def test_demo_json_covers_every_cause_id() -> None:
@@ -385,3 +385,61 @@ def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
     process.stdout.close()  # like `jwtcheck demo | head -1`
     stderr = process.stderr.read()
     assert process.wait(timeout=60) in (0, 141) and b"Traceback" not in stderr
+
+
+# --- a refusal that names no claim, and an opaque token ----------------------------------------------
+
+OPAQUE = "2YotnFZFEjr1zCsicMWpAA"  # RFC 6749's example access token
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "401 Unauthorized: JWT claims validation failed",
+        "invalid_token",
+        'WWW-Authenticate: Bearer error="invalid_token"',
+    ],
+)
+def test_the_seed_headline_gets_a_triage_answer_not_nothing_to_diagnose(text: str) -> None:
+    code, out, err = run([text, "--at", AT])
+    assert code == 1 and err == ""
+    assert out.startswith("REFUSED error text (names no claim): first check Audience (aud) mismatch")
+    assert "\nNext steps\n" in out and "logging.level.org.springframework.security=TRACE" in out
+    assert "pbpaste | jwtcheck" in out and "(90% success)" in out
+    code, out, _ = run([text, "--at", AT, "--json"])
+    [diagnosis] = json.loads(out)["diagnoses"]
+    assert code == 1 and diagnosis["source"] == "error_text" and diagnosis["library"] is None
+    assert diagnosis["causes"][0]["id"] == "audience_mismatch" and len(diagnosis["next_steps"]) == 9
+
+
+def test_chat_that_mentions_a_refusal_is_still_nothing_to_diagnose() -> None:
+    code, out, err = run(["our JWT validation failed again after the deploy"])
+    assert code == 2 and out == "" and err.startswith("jwtcheck: nothing to diagnose")
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"], ["--summary"], ["--summary", "--json"], ["--at-log"]])
+def test_an_opaque_token_is_called_opaque_and_never_printed(extra: list[str]) -> None:
+    code, out, err = run([*extra], stdin=f"curl -H 'Authorization: Bearer {OPAQUE}' https://api.acme.test/orders\n")
+    assert code == 1 and err == ""
+    assert OPAQUE not in out and OPAQUE[4:] not in out
+    assert "opaque" in out.lower()
+    if extra == []:
+        assert out.startswith("UNVERIFIABLE token: Opaque access token, not a JWT")
+        assert "  token        2Yot… (22 chars)\n" in out
+    if extra == ["--json"]:
+        [diagnosis] = json.loads(out)["diagnoses"]
+        assert diagnosis["token"]["kind"] == "opaque" and diagnosis["token"]["redacted"] == "2Yot… (22 chars)"
+        assert diagnosis["verdict"] == "unverifiable" and diagnosis["causes"][0]["id"] == "opaque_token"
+
+
+def test_the_parallel_json_path_judges_opaque_tokens_and_generic_refusals_alike() -> None:
+    lines = [f"Authorization: Bearer tok{n:05d}Zq9xYw8vUt" if n % 2 else "HTTP 401: invalid_token" for n in range(1100)]
+    text = "\n".join(lines) + "\n"
+    one = run(["--json", "--jobs", "1", "--at", AT], stdin=text)
+    many = run(["--json", "--jobs", "3", "--at", AT], stdin=text)  # 1000 items: judged in two parts
+    assert one == many and one[0] == 1
+    diagnoses = json.loads(one[1])["diagnoses"]
+    assert len(diagnoses) == 500 + 500  # error lines and opaque tokens are each kept up to 500 a text
+    assert {d["token"]["kind"] for d in diagnoses if d["token"]} == {"opaque"}
+    assert all(len(d["next_steps"]) == 9 for d in diagnoses if d["source"] == "error_text")
+    assert "tok00001Zq9x" not in one[1]

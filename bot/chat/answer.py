@@ -14,12 +14,13 @@ from typing import Protocol
 
 from bot.chat.cards import CardState, CardStore
 from bot.chat.claims import Claims
-from bot.chat.clocks import ClockBook, Estimates, clock_note, involves_time, probe_note
+from bot.chat.clocks import ClockBook, Estimates, clock_note, clock_reading, involves_time, probe_note
 from bot.config import ConfigError, Service, ServicesConfig
 from bot.diagnosis import Diagnosis, Expectations, Report, Source
 from bot.keys.config import KeyConfig
 from bot.knowledge import Knowledge
 from bot.render.blocks import CardOptions, Message
+from bot.render.snippets import fit_for
 from bot.service import DiagnosisService
 from bot.store import Store
 
@@ -62,6 +63,8 @@ class Answer:
     report: Report
     estimates: Estimates  # the clock estimates the report's evidence sharpened, by clock
     probed: str | None = None  # what a probe of the service's clock found, for the cards of time diagnoses
+    keys: KeyConfig | None = None  # the service's key sources: the snippets name its JWKS URL, its secret's variable
+    seen_at: float | None = None  # when the platform stamped the message (None: unknown, or a thread's messages)
 
 
 class Chat:
@@ -111,19 +114,21 @@ class Chat:
         messages are diagnosed instead. A time diagnosis probes ``service``'s clock, if it has a probe_url."""
         report = await self.diagnose(text, expectations, keys)
         estimates: Estimates = {}
+        seen = seen_at
         if report.diagnoses:
             if seen_at is not None:
                 estimates = await self.clocks.record(place.team, place.channel, report, seen_at, seen_resolution)
         elif thread is not None:
             found: list[Diagnosis] = []
+            seen = None  # each message of the thread was seen at its own instant
             for message, message_seen_at in await thread():
-                seen = await self.diagnose(message, expectations, keys)
-                estimates.update(await self.clocks.record(place.team, place.channel, seen, message_seen_at))
-                found.extend(seen.diagnoses)
+                diagnosed = await self.diagnose(message, expectations, keys)
+                estimates.update(await self.clocks.record(place.team, place.channel, diagnosed, message_seen_at))
+                found.extend(diagnosed.diagnoses)
             report = Report(
                 report.evaluated_at, expectations, tuple(found[:SCAN_LIMIT]), max(0, len(found) - SCAN_LIMIT)
             )
-        return Answer(report, estimates, await self._probe_if_time(service, report))
+        return Answer(report, estimates, await self._probe_if_time(service, report), keys, seen)
 
     async def diagnose(self, text: str, expectations: Expectations, keys: KeyConfig | None) -> Report:
         report = await self.service.diagnose(text, expectations, self.clock(), limit=SCAN_LIMIT, keys=keys)
@@ -144,9 +149,22 @@ class Chat:
         """
         report = answer.report
         now = report.evaluated_at.timestamp()
+        window = report.expectations.leeway + report.expectations.skew_window  # beyond it no lead is skew
+        keys = answer.keys
         states: list[CardState] = []
         for diagnosis in report.diagnoses[:limit]:
-            note, leeway = clock_note(diagnosis, answer.estimates)
+            # One leeway figure per card, computed once (bot.diagnosis.leeway): this token's own need and
+            # what its issuer's clock evidence needs; the note, the fix's title and every snippet show it.
+            reading = clock_reading(diagnosis, answer.estimates, answer.seen_at, window)
+            fit = fit_for(
+                diagnosis,
+                report.expectations,
+                self.knowledge,
+                jwks_url=keys.jwks_uri if keys is not None else None,
+                secret_env=keys.hmac_secret_env if keys is not None else None,
+                evidence_needs=(reading.need,) if reading is not None else (),
+            )
+            note = clock_note(reading, fit.leeway)
             if answer.probed and involves_time(diagnosis):
                 note = f"{note} {answer.probed}" if note else answer.probed
             states.append(
@@ -159,7 +177,7 @@ class Chat:
                     ephemeral=ephemeral,
                     live_token_warning=exposes_tokens and is_live(diagnosis, now),
                     clock_note=note,
-                    measured_leeway=leeway,
+                    fit=fit,
                 )
             )
         drawn = []
@@ -211,11 +229,12 @@ class Chat:
 
 
 def is_live(diagnosis: Diagnosis, now: float) -> bool:
-    """A token still worth stealing: readable and not expired, or unreadable (a JWE) and so unknown."""
+    """A token still worth stealing: readable and not expired, or unreadable (a JWE, an opaque access
+    token) and so unknown."""
     token = diagnosis.token
     if diagnosis.source is not Source.TOKEN or token is None:
         return False
-    if token.kind == "jwe":
+    if token.kind != "jws":
         return True
     if token.claims is None:
         return False

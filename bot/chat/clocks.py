@@ -5,8 +5,10 @@ A chat platform stamps messages with its own well-synchronised clock (Slack's ``
 iat is later than the message that carried it was issued by a clock running ahead, and an error message
 that says "Current time" later than its own message comes from a validator running ahead. Observations
 are kept per channel and clock in the store (a day, no signatures: only bounds and instants), so cards
-in a busy incident channel get sharper as evidence accumulates. This module computes; ``bot.render.clocks``
-words the note.
+in a busy incident channel get sharper as evidence accumulates. A token that cannot be skew (its times set
+wrong, a time in milliseconds) is kept with its reason but never counted (``bot.diagnosis.clock``), and the
+cards say so. This module computes; ``bot.render.clocks`` words the note, with the card's one leeway figure
+(``bot.diagnosis.leeway``).
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from bot.diagnosis.clock import (
     THIS_HOST,
     ClockEstimate,
     Observation,
+    clock_evidence,
     estimate,
-    issuer_and_iat,
     issuer_label,
     leeway_to_accept,
     token_seen,
     validator_time_seen,
 )
+from bot.diagnosis.leeway import LeewayFigure
 from bot.keys.probe import ProbeFailure
-from bot.render.clocks import issuer_note, probe_failure_note, service_note, validator_note
+from bot.render.clocks import issuer_note, kept_out_note, probe_failure_note, service_note, validator_note
 from bot.store import Store
 from bot.store.codec import decode_observation, decode_observations, encode_observation
 
@@ -48,16 +51,18 @@ class ClockBook:
     ) -> Estimates:
         """Add what this report's tokens say about their issuers' clocks; the estimate per issuer.
 
-        One store round trip per clock: an atomic append that returns the clock's rows.
+        A token that cannot be skew is recorded with the reason it is kept out (its card, and the later
+        cards of its issuer, say so). One store round trip per clock: an atomic append that returns the
+        clock's rows.
         """
         found: dict[str, list[Observation]] = {}
+        window = report.expectations.leeway + report.expectations.skew_window  # beyond it no lead is skew
         for diagnosis in report.diagnoses:
-            issued = issuer_and_iat(diagnosis)
+            issued = clock_evidence(diagnosis, seen_at, window)
             if issued is not None:
-                issuer, iat = issued
-                found.setdefault(issuer, []).append(
-                    token_seen(issuer_label(issuer), iat, seen_at, seen_resolution=seen_resolution)
-                )
+                issuer, iat, kept_out = issued
+                seen = token_seen(issuer_label(issuer), iat, seen_at, seen_resolution=seen_resolution)
+                found.setdefault(issuer, []).append(seen._replace(kept_out=kept_out) if kept_out else seen)
             validator = _validator(diagnosis)
             if validator is not None and diagnosis.validator_time is not None:
                 found.setdefault(validator, []).append(
@@ -87,41 +92,60 @@ class ClockBook:
 
 
 class ClockReading(NamedTuple):
-    """What a card's 🕒 note says: the clock the evidence shows running ahead, whose it is, and (for a
-    token's issuer) the leeway that accepts its tokens, which the card's snippets carry."""
+    """What a card's 🕒 note speaks of: the clock the evidence shows running ahead (or whose estimate this
+    card's token was kept out of), whose it is, and (for a token's issuer) the leeway the evidence needs to
+    accept its tokens, which raises the card's one recommended figure."""
 
     estimate: ClockEstimate
     validator: bool  # the validator's clock (its error text printed its time), else the token's issuer
-    leeway: int | None
+    need: int | None  # what the evidence needs, in whole seconds (a need, not the figure to set)
+    kept_out: str = ""  # why this card's own token is kept out of the estimate ("" when it counts)
+    lead: float | None = None  # how far ahead of its message this card's token was stamped (None: unknown)
 
 
 def involves_time(diagnosis: Diagnosis) -> bool:
     return any(cause.id in TIME_CAUSES for cause in diagnosis.causes)
 
 
-def clock_reading(diagnosis: Diagnosis, estimates: Estimates) -> ClockReading | None:
-    """The clock this diagnosis's card speaks of, when the evidence shows it running ahead (and agrees)."""
+def clock_reading(
+    diagnosis: Diagnosis, estimates: Estimates, seen_at: float | None = None, skew_window: float | None = None
+) -> ClockReading | None:
+    """The clock this diagnosis's card speaks of: when the evidence shows it running ahead (and agrees),
+    or when this card's own token was kept out of its issuer's estimate. ``seen_at`` (when the token was
+    seen) and ``skew_window`` tell a token kept out for its iat alone, or as an outlier."""
     validator = _validator(diagnosis)
     if validator is not None and diagnosis.validator_time is not None:
         judged = estimates.get(validator)
         if judged is None or not judged.ahead or not judged.consistent:
             return None
         return ClockReading(judged, True, None)
-    issued = issuer_and_iat(diagnosis)
+    issued = clock_evidence(diagnosis, seen_at, skew_window)
     found = estimates.get(issued[0]) if issued else None
-    if found is None or not found.ahead or not found.consistent:
+    if found is None or issued is None:
         return None
-    return ClockReading(found, False, leeway_to_accept(found))
+    _, iat, kept_out = issued
+    lead = iat - seen_at if seen_at is not None else None
+    if not kept_out and lead is not None:  # an outlier: this message's reading, left out by the estimate
+        kept_out = next((o.kept_out for o in found.kept_out if o.at == seen_at and o.lower >= lead - 2), "")
+    running_ahead = found.ahead and found.consistent
+    if not running_ahead and not kept_out:
+        return None
+    return ClockReading(found, False, leeway_to_accept(found) if running_ahead else None, kept_out, lead)
 
 
-def clock_note(diagnosis: Diagnosis, estimates: Estimates) -> tuple[str | None, int | None]:
-    """The card's 🕒 note about the clock running ahead, and the leeway for its snippets (or Nones)."""
-    reading = clock_reading(diagnosis, estimates)
+def clock_note(reading: ClockReading | None, leeway: LeewayFigure | None) -> str | None:
+    """The card's 🕒 note about the clock running ahead (and this token, if it was kept out), with the
+    card's one leeway figure."""
     if reading is None:
-        return None, None
+        return None
     if reading.validator:
-        return validator_note(reading.estimate), None
-    return issuer_note(reading.estimate, reading.leeway), reading.leeway
+        return validator_note(reading.estimate)
+    notes = []
+    if reading.kept_out:
+        notes.append(kept_out_note(reading.estimate.clock, reading.kept_out, reading.lead))
+    if reading.estimate.ahead and reading.estimate.consistent:
+        notes.append(issuer_note(reading.estimate, leeway))
+    return " ".join(notes) or None
 
 
 def probe_note(measured: ClockEstimate | ProbeFailure) -> str:

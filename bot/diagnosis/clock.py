@@ -9,6 +9,13 @@ the same reference are intersected, so more evidence can only narrow the estimat
 Whole-second stamps (iat, a Date header, a log line) truncate the reading: a stamp ``s`` means the
 clock read somewhere in ``[s, s + resolution)``. The bounds below account for that, so they are
 never tighter than the evidence allows.
+
+Only readings that can be clock skew feed an estimate. A token judged ``issued_in_future`` or
+``not_yet_valid`` (too far ahead for skew: the issuer set it wrong), one with a timestamp in
+milliseconds, or one whose iat lies beyond the skew window, is *kept out*: recorded with the reason
+(``Observation.kept_out``), so a card can say so, but never intersected. So is an *outlier*: a reading
+that puts a clock far further ahead than two or more others that agree it is ahead. One wrong token
+then cannot poison an issuer's estimate for the day.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from bot.diagnosis.ids import CauseId
 from bot.diagnosis.model import Diagnosis, Source
 from bot.diagnosis.timefmt import as_timestamp, format_duration, format_utc, is_representable
 
@@ -26,6 +34,11 @@ SLACK = "Slack"
 THIS_HOST = "this host"
 SIGNIFICANT_SECONDS = 2.0  # below this, a clock is as good as synchronised (stamp resolution, latency)
 _ROUNDING = 1e-6  # epoch seconds as floats lose about 2e-7 s: widen every bound by more than that
+OUTLIER_SECONDS = 60.0  # a reading this far beyond what the others agree on is kept out
+# Why an observation is kept out of its clock's estimate (``Observation.kept_out``); "" feeds it.
+TOO_FAR = "too_far"  # further ahead than clock skew goes: a time set wrong
+MILLISECONDS = "milliseconds"  # a token with a timestamp in milliseconds
+OUTLIER = "outlier"  # far beyond the other readings of the same clock (decided by ``estimate``)
 
 
 class Observation(NamedTuple):
@@ -39,6 +52,7 @@ class Observation(NamedTuple):
     upper: float
     at: float  # when it was observed, on the reference clock
     kind: str  # "token", "error_text", "date_header", "log_line"
+    kept_out: str = ""  # why it cannot be skew (TOO_FAR, MILLISECONDS, OUTLIER); "" when it counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +65,7 @@ class ClockEstimate:
     kinds: tuple[str, ...]
     first_at: float
     last_at: float
+    kept_out: tuple[Observation, ...] = ()  # readings of this clock that cannot be skew, each with its reason
 
     @property
     def consistent(self) -> bool:
@@ -97,6 +112,8 @@ class ClockEstimate:
 
     def _evidence(self) -> str:
         noun = {"token": "token", "error_text": "error message", "date_header": "Date header", "log_line": "log line"}
+        if not self.observations:
+            return "no reading that can be skew"
         kinds = [noun.get(kind, kind) for kind in self.kinds]
         what = (
             f"{self.observations} {kinds[0]}{'s' if self.observations != 1 else ''}"
@@ -159,53 +176,104 @@ def issuer_label(issuer: str) -> str:
 
 
 def issuer_and_iat(diagnosis: Diagnosis) -> tuple[str, float] | None:
-    """A token diagnosis's issuer and its iat as an instant, when both are readable: a clock reading."""
+    """A token diagnosis's issuer and its iat as an instant, when both are readable and the token can be
+    skew evidence (see :func:`clock_evidence` for the tokens kept out, and why)."""
+    found = clock_evidence(diagnosis)
+    return (found[0], found[1]) if found is not None and not found[2] else None
+
+
+def clock_evidence(
+    diagnosis: Diagnosis, seen_at: float | None = None, skew_window: float | None = None
+) -> tuple[str, float, str] | None:
+    """A token diagnosis's issuer, its iat as an instant, and why it cannot be skew evidence ("" when it
+    can): it has a time in milliseconds, its nbf was judged set wrong (``not_yet_valid``), or its iat lies
+    further ahead than clock skew goes: more than ``skew_window`` after ``seen_at`` when both are given,
+    else as judged (``issued_in_future``). None when the token has no readable issuer or iat."""
     token = diagnosis.token
     if diagnosis.source is not Source.TOKEN or token is None or token.claims is None:
         return None
     iss, seconds = token.claims.get("iss"), as_timestamp(token.claims.get("iat"))
-    if not isinstance(iss, str) or not iss or seconds is None:
+    if not isinstance(iss, str) or not iss or seconds is None or not is_representable(seconds):
         return None
-    return (iss, seconds) if is_representable(seconds) else None
+    causes = {cause.id for cause in (*diagnosis.causes, *diagnosis.warnings)}
+    if CauseId.MILLISECONDS_TIMESTAMP in causes:
+        return iss, seconds, MILLISECONDS
+    if CauseId.NOT_YET_VALID in causes:
+        return iss, seconds, TOO_FAR
+    if seen_at is not None and skew_window is not None:
+        too_far = seconds - seen_at > skew_window
+    else:
+        too_far = CauseId.ISSUED_IN_FUTURE in causes
+    return iss, seconds, TOO_FAR if too_far else ""
 
 
 def estimate(observations: Iterable[Observation]) -> list[ClockEstimate]:
-    """Intersect the observations of each (clock, reference) pair; the most off clock first."""
+    """Intersect the observations of each (clock, reference) pair that can be skew; the most off clock
+    first. A clock whose readings were all kept out still gets an estimate (no bounds, no observations)
+    that names them."""
     grouped: dict[tuple[str, str], list[Observation]] = {}
     for observation in observations:
-        if math.isfinite(observation.lower) or math.isfinite(observation.upper):
+        if observation.kept_out or math.isfinite(observation.lower) or math.isfinite(observation.upper):
             grouped.setdefault((observation.clock, observation.reference), []).append(observation)
-    estimates = [
-        ClockEstimate(
-            clock=clock,
-            reference=reference,
-            lower=max(o.lower for o in group),
-            upper=min(o.upper for o in group),
-            observations=len(group),
-            kinds=tuple(dict.fromkeys(o.kind for o in group)),
-            first_at=min(o.at for o in group),
-            last_at=max(o.at for o in group),
-        )
-        for (clock, reference), group in grouped.items()
-    ]
+    estimates = [_estimate(clock, reference, group) for (clock, reference), group in grouped.items()]
     estimates.sort(key=lambda e: -_distance_from_zero(e))
     return estimates
 
 
+def _estimate(clock: str, reference: str, group: list[Observation]) -> ClockEstimate:
+    used = [o for o in group if not o.kept_out]
+    kept_out = tuple(o for o in group if o.kept_out) if len(used) != len(group) else ()
+    lowers = [o.lower for o in used]
+    if len(lowers) >= 3:
+        ranked = sorted(lowers)
+        if ranked[-3] >= SIGNIFICANT_SECONDS and ranked[-1] - ranked[-2] > OUTLIER_SECONDS:  # rare: look closer
+            outliers = _outliers(used)
+            used = [o for o in used if o not in outliers]
+            lowers = [o.lower for o in used]
+            kept_out += tuple(o._replace(kept_out=OUTLIER) for o in outliers)
+    if not used:
+        return ClockEstimate(
+            clock, reference, -math.inf, math.inf, 0, (), min(o.at for o in group), max(o.at for o in group), kept_out
+        )
+    return ClockEstimate(
+        clock=clock,
+        reference=reference,
+        lower=max(lowers),
+        upper=min(o.upper for o in used),
+        observations=len(used),
+        kinds=tuple(dict.fromkeys(o.kind for o in used)),
+        first_at=min(o.at for o in used),
+        last_at=max(o.at for o in used),
+        kept_out=kept_out,
+    )
+
+
+def _outliers(used: list[Observation]) -> tuple[Observation, ...]:
+    """The readings that put the clock more than OUTLIER_SECONDS further ahead than the highest of two or
+    more others that agree it runs ahead. (A lower bound lower than the rest contradicts nothing: that
+    token was simply seen later. One far higher than several agreeing readings is a wrong time.)"""
+    ranked = sorted(used, key=lambda o: -o.lower)
+    found: list[Observation] = []
+    while len(ranked) >= 3:
+        top, others = ranked[0], ranked[1:]
+        ahead = [o.lower for o in others if o.lower >= SIGNIFICANT_SECONDS]
+        if len(ahead) < 2 or top.lower - max(ahead) <= OUTLIER_SECONDS:
+            break
+        found.append(top)
+        ranked = others
+    return tuple(found)
+
+
 def leeway_to_accept(issuer: ClockEstimate, validator: ClockEstimate | None = None) -> int | None:
-    """The leeway (whole seconds) under which the validator accepts tokens stamped by this issuer's
-    clock, from the evidence so far. None when the issuer shows no lead."""
+    """The leeway (whole seconds) the evidence so far needs for the validator to accept tokens stamped by
+    this issuer's clock: a need, not a recommendation (``bot.diagnosis.leeway`` turns it into the figure
+    to set). None when the issuer shows no lead."""
     lead = issuer.lower - (
         validator.upper if validator is not None and validator.reference == issuer.reference else 0.0
     )
     if not math.isfinite(lead) or lead < SIGNIFICANT_SECONDS:
         return None
-    return round_leeway(lead)
-
-
-def round_leeway(seconds: float) -> int:
-    """A leeway to configure for a measured need: rounded up to 10 s, one step of margin, at least 30 s."""
-    return max(30, int(math.ceil(seconds / 10.0) * 10 + 10))
+    return math.ceil(lead - _ROUNDING)
 
 
 def advice(estimates: Iterable[ClockEstimate]) -> list[str]:

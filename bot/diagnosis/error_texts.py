@@ -525,6 +525,9 @@ def _match_line(
         return None
     if not all(pattern.fallback for _, pattern in hits):
         hits = [(found, pattern) for found, pattern in hits if not pattern.fallback]
+    elif any(pattern.library is not None for _, pattern in hits):
+        # only fallbacks: a library's (a class name, an error code) says more than a generic refusal's
+        hits = [(found, pattern) for found, pattern in hits if pattern.library is not None]
     hits.sort(key=lambda hit: hit[0].start())
     library: Library | None = None
     per_hit: list[tuple[Finding, ...]] = []

@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+from bot.diagnosis.error_texts import ErrorTextMatch
 from bot.diagnosis.model import Expectations
-from bot.diagnosis.scan import Found, TokenCandidate
+from bot.diagnosis.scan import Found
 
 MAX_SECONDS = 86400.0 * 366
 """The largest leeway or skew window anyone may set, in any front door or config file."""
@@ -66,7 +67,7 @@ def learn(found: Found, expectations: Expectations) -> Learned:
     audiences, issuers = list(expectations.audiences), list(expectations.issuers)
     notes: list[str] = []
     for item in found.items:
-        if isinstance(item, TokenCandidate) or not item.expected:
+        if not isinstance(item, ErrorTextMatch) or not item.expected:
             continue
         where = f"from the {item.library.value} error text" if item.library else "from the error text"
         for claim, values in item.expected:

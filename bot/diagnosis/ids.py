@@ -29,6 +29,7 @@ class CauseId(StrEnum):
     ISSUER_MISMATCH = "issuer_mismatch"
     SIGNATURE_INVALID = "signature_invalid"
     UNKNOWN_KID = "unknown_kid"
+    OPAQUE_TOKEN = "opaque_token"  # an opaque (reference) access token where a JWT is expected
 
 
 class Library(StrEnum):
@@ -88,7 +89,7 @@ class Reason(StrEnum):
     Grouped by the step that finds it; each value is documented in README's JSON contract section.
     """
 
-    # The token's shape (cause ``malformed``, or ``encrypted_token`` for ``jwe``)
+    # The token's shape (cause ``malformed``; ``encrypted_token`` for ``jwe``, ``opaque_token`` for ``opaque``)
     TOO_LARGE = "too_large"  # over the size the decoder reads
     SEGMENT_COUNT = "segment_count"  # neither 3 (JWS) nor 5 (JWE) dot-separated segments
     BAD_SEGMENT = "bad_segment"  # a segment is not base64url
@@ -99,6 +100,7 @@ class Reason(StrEnum):
     MISSING_SIGNATURE = "missing_signature"  # a signed alg with an empty signature segment
     BAD_SIGNATURE_ENCODING = "bad_signature_encoding"
     JWE = "jwe"  # an encrypted token: its claims cannot be read
+    OPAQUE = "opaque"  # not a JWT at all: an opaque access token (no dots), cause ``opaque_token``
 
     # A claim's presence and type
     MISSING = "missing"  # a required claim is absent

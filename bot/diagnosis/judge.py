@@ -41,7 +41,7 @@ from bot.diagnosis.model import (
     TokenView,
 )
 from bot.diagnosis.redact import REDACTION_MARKER, fingerprint, redact_text, redacted_form
-from bot.diagnosis.scan import Found, TokenCandidate
+from bot.diagnosis.scan import Found, OpaqueCandidate, TokenCandidate
 from bot.diagnosis.signature import NOT_CONFIGURED, KeyResolution, SignatureOutcome, check_signature
 
 STATIC_CHECKS: tuple[Check, ...] = (check_algorithm, check_audience, check_issuer, check_required_claims)
@@ -95,6 +95,8 @@ def judge(
                 known = examine(item.token, expectations, keys(item.token) if keys else None)
             diagnosis = judge_token(known, expectations, now, position=item.start, library=found.library)
             diagnoses.append(diagnosis._replace(expected_from=learned) if learned else diagnosis)
+        elif isinstance(item, OpaqueCandidate):
+            diagnoses.append(judge_opaque(item, library=found.library))
         else:
             diagnoses.append(judge_error_text(item))
     return Report(at, expectations, one_incident(diagnoses), found.omitted)
@@ -104,8 +106,9 @@ def one_incident(diagnoses: list[Diagnosis]) -> tuple[Diagnosis, ...]:
     """A token and the error texts it drew, pasted together, are one incident: one diagnosis, with the
     library and the message from the text and the times from the token. Only with one token, and only
     when the token's own causes cover what the texts say (else the texts tell something the token does
-    not, and each keeps its own diagnosis)."""
-    tokens = [d for d in diagnoses if d.source is Source.TOKEN]
+    not, and each keeps its own diagnosis). An opaque token is not a JWT: it keeps its own diagnosis
+    and is not counted among the tokens."""
+    tokens = [d for d in diagnoses if d.source is Source.TOKEN and not is_opaque(d)]
     texts = [d for d in diagnoses if d.source is Source.ERROR_TEXT]
     if len(tokens) != 1 or not texts:
         return tuple(diagnoses)
@@ -113,7 +116,9 @@ def one_incident(diagnoses: list[Diagnosis]) -> tuple[Diagnosis, ...]:
     if not token.causes or any(not set(text.cause_ids).issubset(token.cause_ids) for text in texts):
         return tuple(diagnoses)
     first = texts[0]
-    return (token._replace(error_text=first.error_text, validator_time=first.validator_time),)
+    merged = token._replace(error_text=first.error_text, validator_time=first.validator_time)
+    opaque = [d for d in diagnoses if is_opaque(d)]
+    return tuple(sorted([merged, *opaque], key=lambda d: d.position)) if opaque else (merged,)
 
 
 def examine(raw: str, expectations: Expectations, keys: KeyResolution | None = None) -> TokenFacts:
@@ -165,25 +170,34 @@ def judge_token(
     """Step 7 as of ``now`` (epoch seconds), on top of what :func:`examine` found."""
     findings = facts.findings
     view = facts.view
+    warned = False
     if facts.readable and view.header is not None and view.claims is not None:
         timed = check_time_claims(CheckContext(view.header, view.claims, expectations, now)).findings  # 7
         if timed:
             findings = findings + timed
-    causes, warnings = merge_findings(findings), NO_CAUSES
-    if findings and any(finding.warning for finding in findings):
+            warned = any(finding.warning for finding in timed)  # only the time checks warn
+    if warned:
         causes, warnings = _split_warnings(findings)
+    else:
+        causes, warnings = merge_findings(findings), NO_CAUSES
+    # Positional, in the model's field order: built once per token, and keywords cost a third more.
     return Diagnosis(
-        source=Source.TOKEN,
-        position=position,
-        verdict=_verdict(facts, causes),
-        causes=causes,
-        token=view,
-        library=library,
-        signature=facts.signature,
-        signature_detail=facts.signature_detail,
-        skipped_checks=facts.skipped,
-        warnings=warnings,
-        checked=_checked(facts, expectations),
+        Source.TOKEN,
+        position,
+        _verdict(facts, causes),
+        causes,
+        view,
+        library,
+        facts.signature,
+        facts.signature_detail,
+        facts.skipped,
+        None,  # error_text
+        None,  # validator_time
+        None,  # judged_at
+        (),  # workarounds
+        (),  # dead_ends
+        warnings,
+        _checked(facts, expectations),
     )
 
 
@@ -199,6 +213,48 @@ def judge_error_text(match: ErrorTextMatch) -> Diagnosis:
         validator_time=match.validator_time,
         signature_detail=ERROR_TEXT_SIGNATURE,
     )
+
+
+OPAQUE_SIGNATURE = "an opaque token has no signature to check: only its issuer can say whether it is valid"
+
+
+def judge_opaque(item: OpaqueCandidate, *, library: Library | None = None) -> Diagnosis:
+    """An opaque access token where a JWT was expected: not a JWT, so no claim of it can be read or checked.
+
+    The diagnosis carries what may be shown of it (``item.shown``), never its value.
+    """
+    where = "after Bearer" if item.marker == "Bearer" else "in access_token"
+    what = (
+        f"{item.shown} {where} has no dots: it is an opaque access token, not a JWT, most often because the "
+        "token request named no audience (or resource) for this API"
+    )
+    why = (
+        "the usual reasons: Auth0 returns an opaque token, good only for its /userinfo, when the request has no "
+        "audience; RFC 8707 issuers take resource; Okta's org authorization server and Entra ID without the API's "
+        "scope issue tokens for their own APIs, to be treated as opaque; or the authorization server issues "
+        "reference tokens by design, to be checked by introspection (RFC 7662). No claim of it can be read here, "
+        "and a JWT validator refuses it before checking any (PyJWT: Not enough segments; jsonwebtoken: jwt "
+        "malformed; Microsoft.IdentityModel: IDX14100, there are no dots)"
+    )
+    findings = (
+        Finding(CauseId.OPAQUE_TOKEN, Evidence(None, Reason.OPAQUE, what), 1.0, "no claims to read"),
+        Finding(CauseId.OPAQUE_TOKEN, Evidence(None, Reason.OPAQUE, why), 1.0),
+    )
+    return Diagnosis(
+        source=Source.TOKEN,
+        position=item.start,
+        verdict=Verdict.UNVERIFIABLE,
+        causes=merge_findings(findings),
+        token=TokenView("opaque", item.shown, item.fingerprint, None, None),
+        library=library,
+        signature_detail=OPAQUE_SIGNATURE,
+        checked=(Checked.FORMAT,),
+    )
+
+
+def is_opaque(diagnosis: Diagnosis) -> bool:
+    """Whether the diagnosis is of an opaque token (not a JWT)."""
+    return diagnosis.token is not None and diagnosis.token.kind == "opaque"
 
 
 def merge_findings(findings: Iterable[Finding]) -> tuple[Cause, ...]:

@@ -9,6 +9,10 @@ its snippet tells the on-call engineer nothing. So there are two numbers, each l
   small range's low end; or None, when the evidence needs more than any safe leeway (above the small
   range, or above the skew window, whichever is lower). Then the card says "beyond any safe leeway:
   fix the clock" instead of a number.
+
+``own`` is the token's own need when it has one (from its clock-skew evidence): the only need a card
+shows as a number, labelled "this token needs a leeway of at least N s". What the clock evidence needs
+only raises the recommended figure.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from bot.diagnosis.model import Diagnosis
 
 STEP = 10  # a recommended leeway is a round number of seconds
 SKEW_CAUSES = frozenset({CauseId.CLOCK_SKEW})
+BEYOND_SAFE = "beyond any safe leeway: fix the clock"
+"""What a card says instead of a number when the evidence needs more than any safe leeway."""
 
 
 class SmallLeeway(NamedTuple):
@@ -32,8 +38,9 @@ class SmallLeeway(NamedTuple):
 
 
 class LeewayFigure(NamedTuple):
-    needed: int  # this token's (or this evidence's) own need, in whole seconds
+    needed: int  # what the token and the clock evidence need, in whole seconds (the larger)
     recommended: int | None  # the one figure to set; None: beyond any safe leeway, fix the clock
+    own: int | None = None  # this token's own need, when it has one
 
     @property
     def beyond_safe(self) -> bool:
@@ -45,13 +52,13 @@ def safe_limit(small: SmallLeeway, skew_window: float) -> int:
     return max(0, min(small.high, math.floor(skew_window)))
 
 
-def figure(needed: int, small: SmallLeeway, skew_window: float) -> LeewayFigure:
-    """The recommended value for a need of ``needed`` seconds."""
+def figure(needed: int, small: SmallLeeway, skew_window: float, own: int | None = None) -> LeewayFigure:
+    """The recommended value for a need of ``needed`` seconds (``own`` of them this token's)."""
     limit = safe_limit(small, skew_window)
     if needed > limit:
-        return LeewayFigure(needed, None)
+        return LeewayFigure(needed, None, own)
     rounded = max(small.low, math.ceil(needed / STEP) * STEP)
-    return LeewayFigure(needed, min(rounded, limit))
+    return LeewayFigure(needed, min(rounded, limit), own)
 
 
 def token_need(diagnosis: Diagnosis) -> int | None:
@@ -71,7 +78,8 @@ def card_figure(
 ) -> LeewayFigure | None:
     """The one figure for a card: the largest of the token's own need and what the clock evidence
     (kept observations of skew only) needs; None when neither says anything about leeway."""
-    needs = [need for need in (token_need(diagnosis), *evidence_needs) if need is not None and need >= 0]
+    own = token_need(diagnosis)
+    needs = [need for need in (own, *evidence_needs) if need is not None and need >= 0]
     if not needs:
         return None
-    return figure(max(needs), small, skew_window)
+    return figure(max(needs), small, skew_window, own)

@@ -89,9 +89,12 @@ class TokenView(NamedTuple):
     ``redacted`` is ``header.payload.`` plus a fixed marker (for a JWE: the protected header plus the
     marker). ``fingerprint`` is a truncated SHA-256 of the whole token, for caching and de-duplication.
     ``claims`` is None when the payload could not be read (a JWE, or a malformed payload).
+
+    An ``opaque`` access token (not a JWT: no dots) is itself a credential: ``redacted`` shows at most its
+    first four characters and its length (``2Yot… (22 chars)``), and it has no header and no claims.
     """
 
-    kind: Literal["jws", "jwe"]
+    kind: Literal["jws", "jwe", "opaque"]
     redacted: str
     fingerprint: str
     header: Mapping[str, JSONValue] | None
@@ -120,6 +123,9 @@ class Diagnosis(NamedTuple):
     expected_from: tuple[str, ...] = ()  # expectations learned from an error text beside the token, and where
     libraries: tuple[tuple[str, str], ...] = ()  # where named libraries differ: (library id, accepts|refuses)
     libraries_differ: str | None = None  # the same, said in a sentence with each library's own error
+    # What to do next where the evidence is thin (a generic refusal naming no claim and no library): how to
+    # get the validator's own error line, how to share the token safely. Added by the advise step.
+    next_steps: tuple[str, ...] = ()
 
     @property
     def cause_ids(self) -> tuple[CauseId, ...]:

@@ -1,9 +1,14 @@
 """The first step: find JWTs and known error messages in free text (Bearer headers, curl lines, JSON,
-logs, chat messages, terminal wraps).
+logs, chat messages, terminal wraps), and opaque access tokens where a JWT was expected.
 
 The token scan is linear in the text: one regular expression with possessive quantifiers and a
 look-behind, so there is one candidate start per run of base64url characters. The text is taken as it
 is: a chat edge undoes its own escaping before it calls :func:`scan`.
+
+An opaque token is looked for only where ``Bearer`` or ``access_token`` stands (the same one prefilter pass
+tells whether they do), with one bounded match there (:func:`bot.diagnosis.redact.find_opaque_values`).
+It is a credential: the scan keeps only what may be shown of it (its first four characters and its
+length) and its fingerprint, never its value.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from typing import NamedTuple
 from bot.diagnosis.error_texts import Catalogue, ErrorTextMatch, find_error_texts
 from bot.diagnosis.ids import Library
 from bot.diagnosis.prefilter import LiteralSet
-from bot.diagnosis.redact import TOKEN_START, TOKEN_STARTS
+from bot.diagnosis.redact import (
+    OPAQUE_MARKERS,
+    TOKEN_START,
+    TOKEN_STARTS,
+    find_opaque_values,
+    fingerprint,
+    opaque_shown,
+)
 
 # A token starts where a JSON object's base64url does (see redact.TOKEN_START), even glued to other
 # characters ("Bearer%20eyJ…"). Every attempt that starts succeeds and consumes its whole dotted run,
@@ -27,6 +39,11 @@ _CANDIDATE = re.compile(TOKEN_START + r"[A-Za-z0-9_\-]*+(?:\.[A-Za-z0-9_\-]*+)*+
 # ("ewo", "ewk", "ew0": one pass over the w's rather than three over o, k and 0).
 START_GATES = {start: "w" for start in TOKEN_STARTS if start.startswith("ew")}
 STARTS = LiteralSet(TOKEN_STARTS, gates=START_GATES)
+# Where an opaque token may stand; with the token starts, one set (the Python backend's gates: "B", "b" and
+# "_" are rarer in chat than any letter of the words).
+MARKERS = LiteralSet(OPAQUE_MARKERS, gates={"Bearer": "B", "bearer": "b", "BEARER": "B", "access_token": "_"})
+_TOKEN_LITERALS = STARTS.union(MARKERS)
+MAX_OPAQUE = 500  # opaque tokens kept per text (a log of them is not what they are looked for in)
 # A wrapped token's next line: token characters, after the indentation of YAML, kubectl or a quoted mail.
 _TOKEN_LINE = re.compile(r"[ \t]*+(?:>[ \t]*+)*+([A-Za-z0-9_\-.]++)")
 _MAX_WRAPPED_CHARS = 20 * 1024
@@ -38,18 +55,31 @@ class TokenCandidate:
     token: str
 
 
-Item = TokenCandidate | ErrorTextMatch
+@dataclass(frozen=True, slots=True)
+class OpaqueCandidate:
+    """An opaque access token where a JWT belongs: after ``Bearer`` or ``access_token``, no dots, 16 to 512
+    base64url or base64 characters. Its value is not kept: ``shown`` is what may be shown of it
+    (``2Yot… (22 chars)``), ``fingerprint`` identifies it, ``marker`` says where it stood."""
+
+    start: int
+    shown: str
+    fingerprint: str
+    marker: str  # "Bearer" or "access_token"
+
+
+Item = TokenCandidate | ErrorTextMatch | OpaqueCandidate
 
 
 class Found(NamedTuple):
     """What :func:`scan` found in one text, for :func:`bot.diagnosis.judge.judge`."""
 
-    items: tuple[Item, ...]  # tokens and error texts, in order of appearance
+    items: tuple[Item, ...]  # tokens, error texts and opaque tokens, in order of appearance
     library: Library | None  # the one library the error texts name, if exactly one
     omitted: int = 0  # items beyond the scan's limit
 
     @property
     def tokens(self) -> tuple[str, ...]:
+        """The JWTs (and JWEs) found: what is examined and cached. Opaque tokens are not among them."""
         return tuple(item.token for item in self.items if isinstance(item, TokenCandidate))
 
 
@@ -59,20 +89,22 @@ NOTHING_FOUND = Found((), None)
 def scan(text: str, catalogue: Catalogue, *, at: float | None = None, limit: int | None = None) -> Found:
     """Tokens and the catalogue's error texts in ``text``; ``at`` (epoch seconds) lets the evidence of an
     error text say how long ago a time it prints was; ``limit`` caps the items kept (the rest are counted)."""
-    # One pass for both questions: the token starts, and the catalogue's needles (or their anchors, with the
-    # pure-Python backend; see Catalogue.prefilter).
-    present = STARTS.union(catalogue.prefilter).present(text)
+    # One pass for every question: the token starts, the words an opaque token follows, and the catalogue's
+    # needles (or their anchors, with the pure-Python backend; see Catalogue.prefilter).
+    present = _TOKEN_LITERALS.union(catalogue.prefilter).present(text)
     if not present:
         return NOTHING_FOUND  # most messages: no token start, no error message
     hits = set(present)
     has_start = any(literal in STARTS for literal in present)
+    markers = [literal for literal in present if literal in MARKERS]
     # The anchors whose needles may be in the text; the other anchors' needles are not in it.
     anchors = [
         anchor for anchor, needles in catalogue.anchors.items() if anchor in hits or not hits.isdisjoint(needles)
     ]
     errors = find_error_texts(text, catalogue, now=at, anchors=anchors) if anchors else []
     tokens = _first_of_each(find_tokens(text, has_start=True)) if has_start else []
-    items: list[Item] = sorted([*tokens, *errors], key=lambda item: item.start)
+    opaque = find_opaque(text, markers) if markers else []
+    items: list[Item] = sorted([*tokens, *errors, *opaque], key=lambda item: item.start)
     omitted = 0
     if limit is not None and len(items) > limit:
         items, omitted = items[:limit], len(items) - limit
@@ -91,6 +123,31 @@ def _first_of_each(tokens: list[TokenCandidate]) -> list[TokenCandidate]:
             seen.add(candidate.token)
             first.append(candidate)
     return first
+
+
+def find_opaque(text: str, markers: list[str] | tuple[str, ...] = OPAQUE_MARKERS) -> list[OpaqueCandidate]:
+    """The opaque tokens after ``markers`` in ``text`` (each once, at its first place; at most MAX_OPAQUE).
+
+    A value with no digit or no letter is taken for a word or a placeholder (``Bearer YOUR_ACCESS_TOKEN``),
+    not a token."""
+    found: list[OpaqueCandidate] = []
+    seen: set[str] = set()
+    for value in find_opaque_values(text, markers):
+        raw = text[value.start : value.end]
+        if not _looks_random(raw):
+            continue
+        identity = fingerprint(raw)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        found.append(OpaqueCandidate(value.start, opaque_shown(raw), identity, value.marker))
+        if len(found) >= MAX_OPAQUE:
+            break
+    return found
+
+
+def _looks_random(value: str) -> bool:
+    return any(char.isdigit() for char in value) and any(char.isalpha() for char in value)
 
 
 def find_tokens(text: str, *, has_start: bool | None = None) -> list[TokenCandidate]:

@@ -4,7 +4,9 @@ named libraries would judge the token differently.
 The core judges without the knowledge base; this step adds each diagnosis's workarounds and dead ends
 (chosen by :meth:`Knowledge.advise`, memoised there), titles its causes as the data files do, and,
 where the libraries of the behaviour table part ways (``libraries.split``), says which accept the
-token and which refuse it.
+token and which refuse it. An error text in which no library was recognised (a generic refusal such as
+"JWT claims validation failed") also gets the next steps of ``data/error_texts/triage.toml``: how to get
+the validator's own error line, how to share the token safely.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.diagnosis.judge import titled
 from bot.diagnosis.model import Expectations
 from bot.knowledge.libraries import AUDIENCE_NOT_CONFIGURED, audience_split, describe_split, may_differ, split
 from bot.knowledge.model import Knowledge
+from bot.knowledge.triage import default_triage
 
 TIME_CAUSES = frozenset({"clock_skew", "expired", "not_yet_valid", "issued_in_future"})
 NAMED = ("pyjwt", "jsonwebtoken", "express-jwt", "jose", "spring-security")
@@ -45,7 +48,15 @@ def advise_one(diagnosis: Diagnosis, knowledge: Knowledge, expectations: Expecta
         warnings=_titled(diagnosis.warnings, titles),
         workarounds=workarounds if diagnosis.causes else (),
         dead_ends=dead_ends if diagnosis.causes else (),
+        next_steps=next_steps(diagnosis),
     )
+
+
+def next_steps(diagnosis: Diagnosis) -> tuple[str, ...]:
+    """The triage steps for an error text that names no library (its causes are only ranked), else none."""
+    if diagnosis.source is Source.ERROR_TEXT and diagnosis.library is None and diagnosis.causes:
+        return default_triage().lines
+    return ()
 
 
 def where_libraries_differ(diagnosis: Diagnosis, expectations: Expectations, now: float) -> Diagnosis:

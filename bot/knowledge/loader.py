@@ -7,9 +7,11 @@ collected and raised together as one ``KnowledgeError``.
 
 A card file has these top-level tables (see ``data/jwt-claims-validation-failed.toml``):
 ``card`` (the source card's facts and its library versions), ``other_libraries`` (libraries outside
-the card that have snippets), ``causes.<cause id>``, ``workarounds.<id>`` (with
-``snippets.<library id>``) and ``dead_ends.<id>``. Several files may describe the same cause, as
-long as they describe it identically.
+the card that have snippets), ``leeway`` (what a small clock leeway is: ``small = [low, high]``),
+``snippets`` (``defaults`` for the placeholders, the key style of each algorithm, each library's key
+styles), ``causes.<cause id>``, ``workarounds.<id>`` (with ``snippets.<library id>``) and
+``dead_ends.<id>`` (with ``reasons.<cause id>``: why it fails for that cause in particular). Several
+files may describe the same cause, leeway or snippet value, as long as they describe it identically.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ import functools
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from bot.datafiles import DataFile, DataFileError, problem, read_toml
+from bot.diagnosis.advice import TITLE_PLACEHOLDERS, fill, placeholders
 from bot.diagnosis.ids import CauseId, Library
 from bot.knowledge.model import (
     ANY_LIBRARY,
-    PLACEHOLDER,
+    KEY_STYLES,
     PLACEHOLDER_NAMES,
     Card,
     CauseInfo,
@@ -34,7 +38,9 @@ from bot.knowledge.model import (
     Knowledge,
     LibraryVersion,
     RateSource,
+    SmallLeeway,
     Snippet,
+    SnippetData,
     Workaround,
 )
 
@@ -46,13 +52,19 @@ _LIBRARY_IDS = frozenset(lib.value for lib in Library)
 _SOURCES: frozenset[str] = frozenset({"card", "jwtcheck"})
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")
 
-_TOP_KEYS = frozenset({"card", "other_libraries", "causes", "workarounds", "dead_ends"})
+_TOP_KEYS = frozenset({"card", "other_libraries", "leeway", "snippets", "causes", "workarounds", "dead_ends"})
 _CARD_KEYS = frozenset({"id", "title", "domain", "category", "verification", "fix_rate", "root_cause", "versions"})
 _LIBRARY_KEYS = frozenset({"library", "display", "version"})
 _CAUSE_KEYS = frozenset({"title", "explanation"})
-_WORKAROUND_KEYS = frozenset({"title", "detail", "success_rate", "source", "causes", "snippets", "only_for"})
+_WORKAROUND_KEYS = frozenset(
+    {"title", "title_beyond", "detail", "success_rate", "source", "causes", "snippets", "only_for"}
+)
 _SNIPPET_KEYS = frozenset({"version", "language", "code", "note"})
-_DEAD_END_KEYS = frozenset({"title", "why", "fail_rate", "source", "causes", "same_as"})
+_DEAD_END_KEYS = frozenset({"title", "why", "fail_rate", "source", "causes", "same_as", "reasons"})
+_LEEWAY_KEYS = frozenset({"small"})
+_SNIPPETS_KEYS = frozenset({"defaults", "algorithms", "keys"})
+_DEFAULTS_REQUIRED = ("alg", "audience", "issuer", "jwks_url", "secret_env")  # the placeholders with no bar
+_STYLE_NAME = re.compile(r"[a-z][a-z_]*\Z")
 
 _MISSING = object()
 _Item = TypeVar("_Item", Workaround, DeadEnd)
@@ -194,6 +206,12 @@ class _Cards:
         self.workarounds: dict[str, tuple[Workaround, str]] = {}
         self.dead_ends: dict[str, tuple[DeadEnd, str]] = {}
         self.references: list[tuple[_File, str, str]] = []  # (file, key, workaround id)
+        self.small: tuple[SmallLeeway, str] | None = None  # and the file that said it
+        self.defaults: dict[str, tuple[str, str]] = {}  # placeholder -> (value, file)
+        self.algorithms: dict[str, tuple[str, str]] = {}  # alg -> (key style, file)
+        self.styles: dict[str, dict[str, dict[str, str]]] = {}  # library -> style -> name -> text
+        self.style_files: dict[tuple[str, str], str] = {}  # (library, style) -> file
+        self.uses: list[tuple[_File, str, str, set[str]]] = []  # (file, key, library, placeholders in code)
 
     def read(self, path: Path) -> None:
         file = _File(path, self.problems)
@@ -215,6 +233,8 @@ class _Cards:
             if known != version:
                 file.problem("other_libraries", f"library {library!r} differs from another file's entry")
         libraries.update({v.library: v for v in card.versions})
+        self._leeway(file, data)
+        self._snippet_data(file, data)
         self._causes(file, data)
         self._workarounds(file, data, card.id, libraries)
         self._dead_ends(file, data, card.id)
@@ -255,6 +275,83 @@ class _Cards:
                 items.append((item_id, key, table))
         return items
 
+    def _leeway(self, file: _File, data: Mapping[str, Any]) -> None:
+        table = file.table(data, "leeway", "leeway", required=False)
+        if not table:
+            return
+        file.keys(table, "leeway", _LEEWAY_KEYS)
+        small = table.get("small", _MISSING)
+        if small is _MISSING:
+            file.problem("leeway.small", "missing")
+            return
+        if (
+            not isinstance(small, list)
+            or len(small) != 2
+            or not all(type(item) is int for item in small)
+            or not 0 < small[0] <= small[1]
+        ):
+            file.problem("leeway.small", f"{small!r} is not [low, high], whole seconds with 0 < low <= high")
+            return
+        found = SmallLeeway(small[0], small[1])
+        if self.small is not None and self.small[0] != found:
+            file.problem("leeway.small", f"differs from the small leeway in {self.small[1]}")
+        elif self.small is None:
+            self.small = (found, file.name)
+
+    def _snippet_data(self, file: _File, data: Mapping[str, Any]) -> None:
+        table = file.table(data, "snippets", "snippets", required=False)
+        if not table:
+            return
+        file.keys(table, "snippets", _SNIPPETS_KEYS)
+        for name, value in file.table(table, "defaults", "snippets.defaults", required=False).items():
+            key = f"snippets.defaults.{name}"
+            if name not in PLACEHOLDER_NAMES or name in ("leeway", "alg_bits"):
+                file.problem(key, "not a placeholder with a default of the knowledge base's")
+            elif not isinstance(value, str) or not value or "{{" in value:
+                file.problem(key, "must be a non-empty string without placeholders")
+            else:
+                self._agree(file, key, self.defaults, name, value)
+        for style, algorithms in file.table(table, "algorithms", "snippets.algorithms", required=False).items():
+            key = f"snippets.algorithms.{style}"
+            if style not in KEY_STYLES or style == "jwks":
+                file.problem(key, f"not a key style an algorithm has (one of {sorted(set(KEY_STYLES) - {'jwks'})})")
+            elif not isinstance(algorithms, list) or not all(isinstance(a, str) and a for a in algorithms):
+                file.problem(key, "must be a list of algorithm names")
+            else:
+                for alg in algorithms:
+                    self._agree(file, key, self.algorithms, alg, style)
+        for library, styles in file.table(table, "keys", "snippets.keys", required=False).items():
+            where = f"snippets.keys.{library}"
+            if library not in _LIBRARY_IDS:
+                file.problem(where, f"unknown library {library!r}")
+                continue
+            if not isinstance(styles, dict):
+                file.problem(where, "must be a table of key styles")
+                continue
+            for style, names in styles.items():
+                key = f"{where}.{style}"
+                if style not in KEY_STYLES:
+                    file.problem(key, f"unknown key style (one of {list(KEY_STYLES)})")
+                elif not isinstance(names, dict) or not all(
+                    _STYLE_NAME.match(n) and isinstance(v, str) for n, v in names.items()
+                ):
+                    file.problem(key, "must be a table of placeholder names and their text")
+                elif (library, style) in self.style_files:
+                    if self.styles[library][style] != names:
+                        file.problem(key, f"differs from the same key style in {self.style_files[library, style]}")
+                else:
+                    clash = sorted(set(names) & PLACEHOLDER_NAMES)
+                    if clash:
+                        file.problem(key, f"{clash[0]!r} is filled from the card, not by a key style")
+                    self.styles.setdefault(library, {})[style] = dict(names)
+                    self.style_files[library, style] = file.name
+
+    @staticmethod
+    def _agree(file: _File, key: str, into: dict[str, tuple[str, str]], name: str, value: str) -> None:
+        known = into.setdefault(name, (value, file.name))
+        if known[0] != value:
+            file.problem(key, f"{name!r} differs from {known[1]}")
+
     def _causes(self, file: _File, data: Mapping[str, Any]) -> None:
         for cause_id, key, table in self._items(file, data, "causes"):
             if cause_id not in _CAUSE_IDS:
@@ -279,9 +376,18 @@ class _Cards:
             rate = file.rate(table, "success_rate", key)
             if source == "jwtcheck" and "success_rate" in table:
                 file.problem(f"{key}.success_rate", "jwtcheck entries carry no rate: rates come from a card")
+            title = file.text(table, "title", key, limit=TITLE_MAX)
+            named = placeholders(title)
+            for unknown in sorted(named - TITLE_PLACEHOLDERS):
+                file.problem(f"{key}.title", f"unknown placeholder {{{{{unknown}}}}} (a title may name {{{{leeway}}}})")
+            beyond = file.text(table, "title_beyond", key, required=bool(named), limit=TITLE_MAX)
+            if beyond and not named:
+                file.problem(f"{key}.title_beyond", "only for a title that names the {{leeway}}")
             workaround = Workaround(
                 id=item_id,
-                title=file.text(table, "title", key, limit=TITLE_MAX),
+                title=title,
+                title_template=title if named else "",
+                title_beyond=beyond if named else "",
                 detail=file.text(table, "detail", key),
                 success_rate=rate,
                 source=source,
@@ -310,9 +416,7 @@ class _Cards:
             if pinned is not None and version and version != pinned.version:
                 file.problem(f"{where}.version", f"{version!r} differs from the card's {pinned.version!r}")
             code = file.text(table, "code", where)
-            unknown = sorted({m.group(1) for m in PLACEHOLDER.finditer(code)} - PLACEHOLDER_NAMES)
-            if unknown:
-                file.problem(f"{where}.code", f"unknown placeholder {{{{{unknown[0]}|…}}}}")
+            self.uses.append((file, f"{where}.code", library, placeholders(code)))
             snippets[library] = Snippet(
                 library=library,
                 version=version or (pinned.version if pinned else ""),
@@ -331,6 +435,7 @@ class _Cards:
             same_as = file.text(table, "same_as", key, required=False) or None
             if same_as is not None:
                 self.references.append((file, f"{key}.same_as", same_as))
+            causes = file.causes(table, key)
             dead_end = DeadEnd(
                 id=item_id,
                 title=file.text(table, "title", key, limit=TITLE_MAX),
@@ -338,10 +443,29 @@ class _Cards:
                 fail_rate=file.rate(table, "fail_rate", key),
                 source=source,
                 card_id=card_id,
-                causes=file.causes(table, key),
+                causes=causes,
                 same_as=same_as,
+                reasons=self._reasons(file, table, key, causes),
             )
             self._add(file, key, self.dead_ends, dead_end, "dead end")
+
+    @staticmethod
+    def _reasons(
+        file: _File, dead_end: Mapping[str, Any], key: str, causes: tuple[CauseId, ...]
+    ) -> Mapping[CauseId, str]:
+        """``reasons.<cause id>``: why the dead end fails for that cause in particular (one of its causes)."""
+        reasons: dict[CauseId, str] = {}
+        table = file.table(dead_end, "reasons", f"{key}.reasons", required=False)
+        for cause, _ in table.items():
+            if cause not in _CAUSE_IDS:
+                file.problem(f"{key}.reasons.{cause}", f"unknown cause id {cause!r}")
+            elif CauseId(cause) not in causes:
+                file.problem(f"{key}.reasons.{cause}", "not one of this dead end's causes")
+            else:
+                why = file.text(table, cause, f"{key}.reasons")
+                if why:
+                    reasons[CauseId(cause)] = why
+        return MappingProxyType(reasons)
 
     @staticmethod
     def _add(file: _File, key: str, into: dict[str, tuple[_Item, str]], item: _Item, kind: str) -> None:
@@ -351,6 +475,28 @@ class _Cards:
             into[item.id] = (item, file.name)
 
     def check_across(self, directory: Path) -> None:
+        if self.small is None:
+            self.problems.append(problem(directory, "no card says what a small clock leeway is", key="leeway.small"))
+        for name in _DEFAULTS_REQUIRED:
+            if name not in self.defaults:
+                self.problems.append(
+                    problem(directory, "no card gives this placeholder's default", key=f"snippets.defaults.{name}")
+                )
+        alg = self.defaults.get("alg")
+        if alg is not None and alg[0] not in self.algorithms:
+            self.problems.append(
+                problem(directory, f"{alg[0]!r} has no key style in snippets.algorithms", key="snippets.defaults.alg")
+            )
+        for file, key, library, names in self.uses:
+            styles = self.styles.get(library, {})
+            known = {name for style in styles.values() for name in style}
+            unknown = sorted(names - PLACEHOLDER_NAMES - known)
+            if unknown:
+                file.problem(key, f"unknown placeholder {{{{{unknown[0]}|…}}}}")
+            for name in sorted((names & known) - PLACEHOLDER_NAMES):
+                for style in ("hmac", "public"):
+                    if name not in styles.get(style, {}):
+                        file.problem(key, f"{{{{{name}}}}} has no text in snippets.keys.{library}.{style}")
         for file, key, workaround_id in self.references:
             if workaround_id not in self.workarounds:
                 self.problems.append(file.data.problem(key, f"workaround {workaround_id!r} is not defined"))
@@ -373,15 +519,49 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     for path in paths:
         cards.read(path)
     cards.check_across(directory)
-    if cards.problems:
+    if cards.problems or cards.small is None:
         raise KnowledgeError(cards.problems)
+    small = cards.small[0]
+    data = _snippet_data(cards)
     return Knowledge(
         cards=cards.cards,
         causes={cause: cards.causes[cause][0] for cause in CauseId},
-        workarounds=[item for item, _ in cards.workarounds.values()],
+        workarounds=[_fitted(item, small, data) for item, _ in cards.workarounds.values()],
         dead_ends=[item for item, _ in cards.dead_ends.values()],
         extra_libraries=tuple(cards.other_libraries.values()),
+        small_leeway=small,
+        snippet_data=data,
     )
+
+
+def _snippet_data(cards: _Cards) -> SnippetData:
+    defaults = {name: value for name, (value, _) in cards.defaults.items()}
+    defaults["alg_bits"] = "".join(ch for ch in defaults.get("alg", "") if ch.isdigit())
+    styles = {
+        library: MappingProxyType(
+            {
+                style: MappingProxyType({**found.get("public", {}), **names} if style == "jwks" else dict(names))
+                for style, names in {**{"jwks": {}}, **found}.items()
+            }
+        )
+        for library, found in cards.styles.items()
+    }
+    return SnippetData(
+        defaults=MappingProxyType(defaults),
+        algorithms=MappingProxyType({alg: style for alg, (style, _) in cards.algorithms.items()}),
+        styles=MappingProxyType(styles),
+    )
+
+
+def _fitted(workaround: Workaround, small: SmallLeeway, data: SnippetData) -> Workaround:
+    """The workaround as every face shows it without a leeway figure (its title names the small range),
+    its snippets holding the knowledge base's defaults and their library's key styles."""
+    title = fill(workaround.title_template, {"leeway": f"{small.low}–{small.high}"}) or workaround.title
+    snippets = {
+        library: replace(snippet, defaults=data.defaults, styles=data.styles.get(library, MappingProxyType({})))
+        for library, snippet in workaround.snippets.items()
+    }
+    return replace(workaround, title=title, snippets=MappingProxyType(snippets))
 
 
 @functools.cache

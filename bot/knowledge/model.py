@@ -7,12 +7,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeAlias
 
-from bot.diagnosis.advice import ANY_LIBRARY, PLACEHOLDER, PLACEHOLDER_NAMES, DeadEnd, RateSource, Snippet, Workaround
+from bot.diagnosis.advice import (
+    ANY_LIBRARY,
+    KEY_STYLES,
+    PLACEHOLDER,
+    PLACEHOLDER_NAMES,
+    DeadEnd,
+    RateSource,
+    Snippet,
+    Workaround,
+)
 from bot.diagnosis.ids import CauseId
+from bot.diagnosis.leeway import SmallLeeway
 
 _VERIFICATION_WORDING = {
     "ai_generated": "AI-generated estimates",
@@ -55,6 +65,17 @@ class Card:
         return _VERIFICATION_WORDING.get(self.verification, f"{self.verification.replace('_', ' ')} rates")
 
 
+@dataclass(frozen=True, slots=True)
+class SnippetData:
+    """What fits a snippet to a token: the knowledge base's default for each placeholder (the example
+    audience, issuer, algorithm…), the key style of each algorithm (``hmac`` for HS256, ``public`` for
+    RS256…), and each library's key styles (``library → style → placeholder → text``)."""
+
+    defaults: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    algorithms: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    styles: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=lambda: MappingProxyType({}))
+
+
 Advice: TypeAlias = tuple[tuple[Workaround, ...], tuple[DeadEnd, ...]]
 MAX_REMEMBERED_ADVICE = 4096  # distinct (causes, library) combinations; real logs have a few dozen
 
@@ -81,6 +102,8 @@ class Knowledge:
         "dead_ends",
         "extra_libraries",
         "libraries",
+        "small_leeway",
+        "snippet_data",
         "titles",
         "workarounds",
     )
@@ -92,8 +115,13 @@ class Knowledge:
         workarounds: Sequence[Workaround],
         dead_ends: Sequence[DeadEnd],
         extra_libraries: Sequence[LibraryVersion] = (),
+        *,
+        small_leeway: SmallLeeway,
+        snippet_data: SnippetData | None = None,
     ) -> None:
         self.cards: tuple[Card, ...] = tuple(cards)
+        self.small_leeway = small_leeway  # what a "small" clock leeway is: a card recommends one in it, or none
+        self.snippet_data = snippet_data or SnippetData()
         self.causes: Mapping[CauseId, CauseInfo] = MappingProxyType(dict(causes))
         self.workarounds: Mapping[str, Workaround] = MappingProxyType({w.id: w for w in workarounds})
         self.dead_ends: Mapping[str, DeadEnd] = MappingProxyType({d.id: d for d in dead_ends})
@@ -169,6 +197,7 @@ class Knowledge:
 
 __all__ = [
     "ANY_LIBRARY",
+    "KEY_STYLES",
     "PLACEHOLDER",
     "PLACEHOLDER_NAMES",
     "Advice",
@@ -178,7 +207,9 @@ __all__ = [
     "Knowledge",
     "LibraryVersion",
     "RateSource",
+    "SmallLeeway",
     "Snippet",
+    "SnippetData",
     "Workaround",
     "percent",
 ]

@@ -30,6 +30,7 @@ from bot.diagnosis.checks.values import show
 from bot.diagnosis.model import (
     Cause,
     Diagnosis,
+    Expectations,
     JSONValue,
     Report,
     SignatureStatus,
@@ -40,7 +41,7 @@ from bot.diagnosis.redact import shorten_redacted
 from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc, is_representable
 from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, Snippet, Workaround, percent
 from bot.render.mrkdwn import clip, code_block, code_span, escape, safe, ulen
-from bot.render.snippets import snippet_code
+from bot.render.snippets import Fit, fit_for, fix_title, snippet_code
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block as SdkBlock
@@ -86,6 +87,7 @@ _CLAIM_MAX = 60
 _EXCERPT_MAX = 300
 _SNIPPET_CODE_MAX = 2400
 _DEAD_ENDS_SHOWN = 4
+_NEXT_STEP_MAX = 400
 
 _ICON = {Verdict.VALID: "✅", Verdict.INVALID: "⛔", Verdict.MALFORMED: "⛔", Verdict.UNVERIFIABLE: "⚠️"}
 _SIGNATURE_LABEL = {
@@ -122,7 +124,7 @@ class CardOptions:
     ephemeral: bool = False
     compact: bool = False
     clock_note: str | None = None  # measured evidence about whose clock is off (plain text, escaped here)
-    measured_leeway: int | None = None  # the leeway that accepts the tokens seen in this channel
+    fit: Fit | None = None  # the card's one leeway figure and what its snippets fit (None: the token alone)
 
     def __post_init__(self) -> None:
         if not self.card_id or len(self.card_id) > CARD_ID_MAX or VALUE_SEPARATOR in self.card_id:
@@ -227,6 +229,7 @@ class _Card:
         self.max_vote_rows = 2 if options.compact else 3
         self.fixes = diagnosis.workarounds[: self.max_fixes]
         self.expanded = self._expanded_library()
+        self.fit = options.fit if options.fit is not None else fit_for(diagnosis, Expectations(), knowledge)
 
     # header and fallback
 
@@ -241,6 +244,8 @@ class _Card:
         if d.verdict is Verdict.VALID:
             return f"{icon} Token valid"
         if d.source is Source.ERROR_TEXT:
+            if d.next_steps and summary:  # a generic refusal: its causes are ranked, not found
+                return f"{icon} JWT refused, no claim named: first check {summary}"
             return f"{icon} Error: {summary}" if summary else f"{icon} JWT error message recognised"
         lead = {
             Verdict.INVALID: "Token refused",
@@ -259,6 +264,8 @@ class _Card:
         out.append(_section(self._why(), "why"))
         if self.options.clock_note:
             out.append(_context([f"🕒 {safe(self.options.clock_note, 600)}"], "clock"))
+        if self.d.next_steps:
+            out.append(_section(self._next_steps(), "next"))
         out.extend(self._fixes())
         if self.d.dead_ends:
             out.append(_section(self._dead_ends(), "dead"))
@@ -328,6 +335,11 @@ class _Card:
                 detail = detail[len(prefix) :].lstrip(" :-—")
         return f"{label} ({safe(detail, 160)})." if detail else f"{label}."
 
+    def _next_steps(self) -> str:
+        """The next steps (our own data, escaped all the same), one bullet each."""
+        lines = ["*Next steps*", *(f"• {clip(escape(step), _NEXT_STEP_MAX)}" for step in self.d.next_steps)]
+        return clip("\n".join(lines), SECTION_TEXT_MAX)
+
     def _fixes(self) -> list[Block]:
         if not self.fixes:
             return []
@@ -359,7 +371,7 @@ class _Card:
         return blocks
 
     def _fix_line(self, number: int, workaround: Workaround) -> str:
-        parts = [f"*{number}.* {escape(workaround.title)}"]
+        parts = [f"*{number}.* {escape(fix_title(workaround, self.fit))}"]
         if workaround.success_rate is not None:
             parts.append(f"*{percent(workaround.success_rate)}*")
         fixed, total = self._votes(workaround.id)
@@ -397,7 +409,7 @@ class _Card:
         lines = [head]
         if workaround.detail:
             lines.append(clip(escape(workaround.detail), 280))
-        code = snippet_code(snippet, self.d, self.options.measured_leeway)
+        code = snippet_code(snippet, self.d, self.fit)
         lines.append(code_block(clip(escape(code), _SNIPPET_CODE_MAX)))
         if snippet.note:
             lines.append(f"_{clip(escape(snippet.note), 200)}_")
@@ -421,7 +433,8 @@ class _Card:
         claims = _claim_facts(token.claims, token.header, self.now)
         if claims:
             elements.append(claims)
-        elements.append(f"token {code_span(safe(shorten_redacted(token.redacted, 14, 12), 120))}")
+        shown = token.redacted if token.kind == "opaque" else shorten_redacted(token.redacted, 14, 12)
+        elements.append(f"token {code_span(safe(shown, 120))}")
         elements.append(f"fingerprint {safe(_short_fingerprint(token.fingerprint), 40)}")
         return _context([" · ".join(elements)], "facts")
 

@@ -10,7 +10,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.diagnosis.clock import SIGNIFICANT_SECONDS, THIS_HOST, ClockEstimate
+from bot.diagnosis.clock import MILLISECONDS, OUTLIER, SIGNIFICANT_SECONDS, THIS_HOST, ClockEstimate, Observation
+from bot.diagnosis.leeway import BEYOND_SAFE, LeewayFigure, figure
 from bot.diagnosis.timefmt import format_duration, format_utc
 
 _EVIDENCE_NOUNS = {
@@ -25,6 +26,8 @@ def describe_clock(item: ClockEstimate) -> str:
     """``login.acme.test's clock is at least 42 s ahead of Slack's (3 tokens, seen 12:00:05–12:03:10 UTC)``."""
     whose = f"{item.clock}'s clock"
     reference = _reference(item.reference)
+    if not item.observations:
+        return f"{whose}: no reading that can be skew ({_kept_out(item)})"
     if not item.consistent:
         verdict = "gave contradictory readings (did it jump?)"
     elif math.isfinite(item.lower) and math.isfinite(item.upper) and item.upper - item.lower <= 10:
@@ -56,20 +59,36 @@ def fix_steps(estimates: Iterable[ClockEstimate]) -> list[str]:
 # --- the terminal and the JSON document --------------------------------------------------------------
 
 
-def clock_lines(estimates: Sequence[ClockEstimate], leeway: int | None) -> list[str]:
+def clock_lines(estimates: Sequence[ClockEstimate], leeway: LeewayFigure | int | None) -> list[str]:
+    """The terminal's "Clocks" lines. ``leeway``: the figure for the issuers' tokens, or what the evidence
+    needs (``leeway_to_accept``), made a figure with the knowledge base's small range and the default
+    skew window."""
     if not estimates:
         return []
     lines = ["Clocks"]
     lines.extend(f"  {describe_clock(item)}" for item in estimates)
     steps = fix_steps(estimates)
-    if leeway is not None:
-        steps.append(f"Until then {_accepts(leeway, 'these')}.")
+    found = as_figure(leeway)
+    if found is not None and found.recommended is not None:
+        steps.append(f"Until then {_accepts(found.recommended, 'these')}.")
+    elif found is not None:
+        steps.append(f"A leeway for these tokens would be {BEYOND_SAFE}.")
     if steps:
         lines.append("  → " + " ".join(steps))
     return lines
 
 
-def clocks_to_dict(estimates: Sequence[ClockEstimate], leeway: int | None) -> dict[str, Any]:
+def as_figure(leeway: LeewayFigure | int | None, skew_window: float = 300.0) -> LeewayFigure | None:
+    """A need in seconds as the figure to show (the knowledge base's small range, the default window)."""
+    if leeway is None or isinstance(leeway, LeewayFigure):
+        return leeway
+    from bot.knowledge import default_knowledge
+
+    return figure(leeway, default_knowledge().small_leeway, skew_window)
+
+
+def clocks_to_dict(estimates: Sequence[ClockEstimate], leeway: LeewayFigure | int | None) -> dict[str, Any]:
+    found = as_figure(leeway)
     return {
         "estimates": [
             {
@@ -79,24 +98,49 @@ def clocks_to_dict(estimates: Sequence[ClockEstimate], leeway: int | None) -> di
                 "offset_at_most": _finite(item.upper),
                 "observations": item.observations,
                 "kinds": list(item.kinds),
+                "kept_out": [
+                    {"kind": o.kind, "reason": o.kept_out, "offset_at_least": _finite(o.lower), "at": o.at}
+                    for o in item.kept_out
+                ],
                 "summary": describe_clock(item),
             }
             for item in estimates
         ],
         "advice": fix_steps(estimates),
-        "leeway_to_accept": leeway,
+        "leeway_to_accept": found.recommended if found is not None else None,  # None too when beyond any safe
+        "leeway_needed": found.needed if found is not None else None,
     }
 
 
 # --- a chat card's note ------------------------------------------------------------------------------
 
 
-def issuer_note(issuer: ClockEstimate, leeway: int | None) -> str:
-    """The token's issuer runs ahead: by how much, and the leeway that accepts its tokens until NTP is fixed."""
+def issuer_note(issuer: ClockEstimate, leeway: LeewayFigure | None) -> str:
+    """The token's issuer runs ahead: by how much, and the card's one leeway figure, which accepts its
+    tokens until NTP is fixed (or that no safe leeway does)."""
     note = describe_clock(issuer) + "."
-    if leeway is not None:
-        note += f" Fix NTP on the issuer's hosts; until then {_accepts(leeway, 'its')}."
+    if leeway is not None and leeway.recommended is not None:
+        note += f" Fix NTP on the issuer's hosts; until then {_accepts(leeway.recommended, 'its')}."
+    elif leeway is not None:
+        note += f" Fix NTP on the issuer's hosts (a leeway for its tokens would be {BEYOND_SAFE})."
     return note
+
+
+def kept_out_note(issuer: str, reason: str, lead: float | None) -> str:
+    """This card's token cannot be skew evidence: it is kept out of its issuer's clock estimate (``lead``:
+    how far ahead of when it was seen its iat lies, when known)."""
+    if reason == MILLISECONDS:
+        why = "This token has a time in milliseconds"
+    elif lead is None or not math.isfinite(lead):
+        why = "This token's times lie too far ahead for clock skew"
+    elif reason == OUTLIER:
+        why = (
+            f"This token's iat is {format_duration(round(lead))} ahead of when it was seen, "
+            "far beyond the other readings"
+        )
+    else:
+        why = f"This token's iat is {format_duration(round(lead))} ahead of when it was seen: too far for clock skew"
+    return f"{why}, so it is kept out of {issuer}'s clock estimate."
 
 
 def validator_note(validator: ClockEstimate) -> str:
@@ -134,6 +178,7 @@ def _reference(reference: str) -> str:
 
 
 def _evidence(item: ClockEstimate) -> str:
+    kept = f"; {_kept_out(item)}" if item.kept_out else ""
     kinds = [_EVIDENCE_NOUNS.get(kind, kind) for kind in item.kinds]
     what = (
         f"{item.observations} {kinds[0]}{'s' if item.observations != 1 else ''}"
@@ -142,7 +187,28 @@ def _evidence(item: ClockEstimate) -> str:
     )
     first, last = format_utc(item.first_at), format_utc(item.last_at)
     when = first if first == last else f"{first[:-4]}–{last[11:]}"
-    return f"{what}, seen {when}"
+    return f"{what}, seen {when}{kept}"
+
+
+def _kept_out(item: ClockEstimate) -> str:
+    """``kept out: 1 token 3 h ahead (too far for clock skew)``: the readings left out, and why."""
+    by_reason: dict[str, list[Observation]] = {}
+    for observation in item.kept_out:
+        by_reason.setdefault(observation.kept_out, []).append(observation)
+    parts = []
+    for reason, group in by_reason.items():
+        noun = _EVIDENCE_NOUNS.get(group[0].kind, group[0].kind)
+        count = f"{len(group)} {noun}{'s' if len(group) != 1 else ''}"
+        if reason == MILLISECONDS:
+            parts.append(f"{count} with a time in milliseconds")
+            continue
+        lead = max(o.lower for o in group)
+        how_far = (
+            f" {'up to ' if len(group) > 1 else ''}{format_duration(round(lead))} ahead" if math.isfinite(lead) else ""
+        )
+        why = "far beyond the other readings" if reason == OUTLIER else "too far for clock skew"
+        parts.append(f"{count}{how_far} ({why})")
+    return "kept out: " + ", ".join(parts)
 
 
 def _seconds(value: float) -> str:

@@ -167,6 +167,7 @@ def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool) -> dict[str, Any]:
         ),
         "workarounds": _workarounds(diagnosis, library, shared),
         "dead_ends": _dead_ends(diagnosis.dead_ends, shared),
+        **({"next_steps": list(diagnosis.next_steps)} if diagnosis.next_steps else {}),
         "skipped_checks": list(diagnosis.skipped_checks),
     }
 

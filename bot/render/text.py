@@ -11,7 +11,7 @@ from bot.diagnosis.redact import shorten_redacted
 from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc
 from bot.knowledge import Knowledge, percent
 from bot.render.json import cause_counts
-from bot.render.snippets import snippet_code
+from bot.render.snippets import Fit, default_fit, fit_for, fix_title, snippet_code
 
 TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time")
 HEADLINE_CLAIMS = ("iss", "aud", "sub", "azp", "client_id", "scope", "exp", "nbf", "iat")
@@ -48,13 +48,35 @@ class Style:
         return self.paint(text, code)
 
 
-def render_report(report: Report, knowledge: Knowledge, style: Style = Style()) -> str:
+def render_report(
+    report: Report,
+    knowledge: Knowledge,
+    style: Style = Style(),
+    *,
+    jwks_url: str | None = None,
+    secret_env: str | None = None,
+    evidence_need: int | None = None,
+) -> str:
+    """The report on a terminal; each diagnosis's fixes and snippets fitted to the report's expectations
+    and the service's key sources (``jwks_url``, ``secret_env``: the names its snippets use).
+    ``evidence_need``: what the clock evidence needs (``bot.diagnosis.clock.leeway_to_accept``), which
+    raises every token's one leeway figure as it raises the "Clocks" lines' (pass them the same)."""
     now = report.evaluated_at.timestamp()
     blocks = []
     total = len(report.diagnoses)
     for index, diagnosis in enumerate(report.diagnoses, start=1):
         label = f"[{index}/{total}] " if total > 1 else ""
-        blocks.append(render_diagnosis(diagnosis, now, style, label))
+        fit = None
+        if diagnosis.workarounds:
+            fit = fit_for(
+                diagnosis,
+                report.expectations,
+                knowledge,
+                jwks_url=jwks_url,
+                secret_env=secret_env,
+                evidence_needs=(evidence_need,) if diagnosis.source is Source.TOKEN else (),
+            )
+        blocks.append(render_diagnosis(diagnosis, now, style, label, fit=fit))
     if report.omitted:
         blocks.append(f"… and {report.omitted} more not shown")
     if any(d.workarounds or d.dead_ends for d in report.diagnoses):
@@ -63,7 +85,9 @@ def render_report(report: Report, knowledge: Knowledge, style: Style = Style()) 
     return "\n\n".join(blocks) + "\n"
 
 
-def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str = "") -> str:
+def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str = "", *, fit: Fit | None = None) -> str:
+    """One diagnosis; ``fit`` (``bot.render.snippets.fit_for``) fits its fixes and snippets to what the API
+    expects and to the one leeway figure (without it: to the token alone)."""
     lines = [label + _headline(diagnosis, style)]
     if diagnosis.judged_at is not None:
         now = diagnosis.judged_at
@@ -93,21 +117,25 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
         for cause in diagnosis.warnings:
             lines.append(f"  - {printable(cause.summary)}  [{cause.id.value}]")
             lines.extend(f"     - {printable(item.detail)}" for item in cause.evidence)
+    if diagnosis.next_steps:
+        lines.append(style.bold("Next steps"))
+        lines.extend(f"  - {step}" for step in diagnosis.next_steps)
     if diagnosis.workarounds:
+        fit = fit if fit is not None else default_fit(diagnosis)
         lines.append(style.bold("What fixes it"))
         for number, workaround in enumerate(diagnosis.workarounds, start=1):
             rate = f"  ({percent(workaround.success_rate)} success)" if workaround.success_rate is not None else ""
-            lines.append(f"  {number}. {workaround.title}{rate}")
+            lines.append(f"  {number}. {fix_title(workaround, fit)}{rate}")
             snippet = workaround.snippets.get(diagnosis.library.value) if diagnosis.library else None
             if snippet is not None:
                 lines.append(style.dim(f"     {snippet.library} {snippet.version}:"))
-                code = snippet_code(snippet, diagnosis)
+                code = snippet_code(snippet, diagnosis, fit)
                 lines.extend(f"       {line}" for line in code.rstrip().splitlines())
     if diagnosis.dead_ends:
         lines.append(style.bold("Don't bother"))
         for dead_end in diagnosis.dead_ends:
             rate = f" ({percent(dead_end.fail_rate)} fail)" if dead_end.fail_rate is not None else ""
-            lines.append(f"  - {dead_end.title}{rate}: {dead_end.why}")
+            lines.append(f"  - {dead_end.title}{rate}: {dead_end.why_for(diagnosis.cause_ids)}")
     if diagnosis.verdict is Verdict.VALID and not diagnosis.fully_checked:
         lines.append(style.dim(how_to_check(diagnosis)))  # the headline said what was not checked
     else:
@@ -148,6 +176,8 @@ def _headline(diagnosis: Diagnosis, style: Style) -> str:
         return f"{label} in this {what}: checked {checked}; not checked: {unchecked}"
     verdict = style.verdict(diagnosis.verdict, _VERDICT_LABEL[diagnosis.verdict])
     top = diagnosis.top_cause
+    if diagnosis.next_steps and top:  # a generic refusal: its causes are ranked, not found
+        return f"{verdict} {what} (names no claim): first check {printable(top.summary)}"
     tail = f": {printable(top.summary)}" if top else ""
     return f"{verdict} {what}{tail}"
 

@@ -4,12 +4,16 @@ Three kinds of value, each a compact JSON array whose first item is its tag, ``"
 
 - ``facts/1``: a token's :class:`~bot.diagnosis.TokenFacts`, the cache of the checks that do not
   depend on the instant (``diag:…`` keys, :func:`encode_facts` / :func:`decode_facts`);
-- ``card/1``: a posted card's state for clicks (``card:…``, :func:`encode_card` / :func:`decode_card`):
+- ``card/3``: a posted card's state for clicks (``card:…``, :func:`encode_card` / :func:`decode_card`):
   where it was posted, its :class:`~bot.render.blocks.CardOptions` (votes excepted: they are read
   fresh) and its Diagnosis, whose workarounds and dead ends are kept by id and looked up again in the
-  Knowledge when read, so a knowledge update reaches old cards too;
-- ``clock/1``: one clock :class:`~bot.diagnosis.clock.Observation`, a row of a channel's clock book
+  Knowledge when read, so a knowledge update reaches old cards too. ``card/2`` (the options' last item
+  the measured leeway, not the card's :class:`~bot.render.snippets.Fit`) and ``card/1`` (the same, and
+  no diagnosis ``next_steps``) are still read: with no fit (drawn fitted to the token alone), no steps;
+- ``clock/2``: one clock :class:`~bot.diagnosis.clock.Observation`, a row of a channel's clock book
   (``clock:…``) or a probe reading (``probe:…``), :func:`encode_observation` / :func:`decode_observations`.
+  A reading that counts is written as ``clock/1`` (``clock/2`` without the reason a reading is kept out),
+  so that the version before reads it as before; one kept out as ``clock/2``, which that version skips.
 
 The version rule: a change to a layout bumps its kind's version, and a reader reads its own version
 and the older ones it still knows; anything else reads as ``None``: a cache miss for facts, a row
@@ -34,7 +38,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from bot.diagnosis import (
     Cause,
@@ -52,12 +56,17 @@ from bot.diagnosis import (
 )
 from bot.diagnosis.clock import SLACK, Observation
 from bot.diagnosis.ids import Checked
+from bot.diagnosis.leeway import LeewayFigure
 from bot.knowledge import Knowledge
 from bot.render.blocks import CardOptions
+from bot.render.snippets import Fit
 
 FACTS = "facts/1"
-CARD = "card/1"
-CLOCK = "clock/1"
+CARD = "card/3"
+CARD_V2 = "card/2"  # before CardOptions.fit (the measured leeway in its place): still read, with no fit
+CARD_V1 = "card/1"  # before Diagnosis.next_steps too: still read (with no next steps)
+CLOCK = "clock/2"
+CLOCK_V1 = "clock/1"  # before Observation.kept_out: still read (as counted)
 
 # The enums by value, for the readers: a dict lookup costs a fraction of ``Reason(value)``, and the facts
 # are read at every cache hit (an unknown value raises KeyError, an unhashable one TypeError).
@@ -133,9 +142,10 @@ class CardFields(NamedTuple):
 
 
 def encode_card(card: CardFields) -> str:
-    """``["card/1", card_id, team, channel, evaluated_at, ts, thread_ts, options, diagnosis]`` where
-    options are ``[expanded_library, live_token_warning, revision, ephemeral, compact, clock_note,
-    measured_leeway]`` and the diagnosis is its fields in order (the model's named tuples as arrays),
+    """``["card/3", card_id, team, channel, evaluated_at, ts, thread_ts, options, diagnosis]`` where
+    options are ``[expanded_library, live_token_warning, revision, ephemeral, compact, clock_note, fit]``
+    (``fit`` null or the :class:`Fit`'s fields in order, its leeway figure ``[needed, recommended, own]``
+    or null) and the diagnosis is its fields in order (the model's named tuples as arrays),
     its workarounds and dead ends by id."""
     options, d = card.options, card.diagnosis
     return _dumps(
@@ -154,7 +164,7 @@ def encode_card(card: CardFields) -> str:
                 options.ephemeral,
                 options.compact,
                 options.clock_note,
-                options.measured_leeway,
+                options.fit,
             ],
             [
                 d.source,
@@ -176,6 +186,7 @@ def encode_card(card: CardFields) -> str:
                 d.expected_from,
                 d.libraries,
                 d.libraries_differ,
+                d.next_steps,
             ],
         ]
     )
@@ -186,7 +197,7 @@ def decode_card(text: str, knowledge: Knowledge) -> CardFields | None:
     in ``knowledge``; None for a value this version cannot read (a newer layout, damage)."""
     try:
         data = json.loads(text)
-        if isinstance(data, list) and data and data[0] == CARD:
+        if isinstance(data, list) and data and data[0] in (CARD, CARD_V2, CARD_V1):
             return _card_v1(data, knowledge)
         if isinstance(data, dict) and "diagnosis" in data:
             return _card_v0(data, knowledge)
@@ -196,8 +207,15 @@ def decode_card(text: str, knowledge: Knowledge) -> CardFields | None:
 
 
 def _card_v1(data: list[Any], knowledge: Knowledge) -> CardFields:
-    _, card_id, team, channel, evaluated_at, ts, thread_ts, options, diagnosis = data
-    expanded, live, revision, ephemeral, compact, note, leeway = options
+    """``card/3``; ``card/2`` (no fit); ``card/1`` (no fit, and no ``next_steps`` at the diagnosis's end)."""
+    tag, card_id, team, channel, evaluated_at, ts, thread_ts, options, diagnosis = data
+    expanded, live, revision, ephemeral, compact, note, fit = options
+    if tag != CARD:
+        fit = None  # card/2 and card/1 kept the measured leeway here: the card is drawn fitted to its token
+    if tag != CARD_V1:
+        *diagnosis, next_steps = diagnosis
+    else:
+        next_steps = []
     (
         source,
         position,
@@ -233,7 +251,7 @@ def _card_v1(data: list[Any], knowledge: Knowledge) -> CardFields:
             ephemeral=_flag(ephemeral),
             compact=_flag(compact),
             clock_note=_maybe_text(note),
-            measured_leeway=None if leeway is None else _whole(leeway),
+            fit=None if fit is None else _fit(fit),
         ),
         diagnosis=Diagnosis(
             source=Source(source),
@@ -255,6 +273,7 @@ def _card_v1(data: list[Any], knowledge: Knowledge) -> CardFields:
             expected_from=tuple(_text(item) for item in expected_from),
             libraries=tuple((_text(library), _text(verdict)) for library, verdict in libraries),
             libraries_differ=_maybe_text(libraries_differ),
+            next_steps=tuple(_text(item) for item in next_steps),
         ),
     )
 
@@ -265,7 +284,6 @@ def _card_v0(data: dict[str, Any], knowledge: Knowledge) -> CardFields:
     d = data["diagnosis"]
     token = d.get("token")
     library = d.get("library")
-    leeway = data.get("measured_leeway")
     return CardFields(
         team=_text(data["team"]),
         channel=_text(data["channel"]),
@@ -279,7 +297,6 @@ def _card_v0(data: dict[str, Any], knowledge: Knowledge) -> CardFields:
             revision=_whole(data.get("revision", 0)),
             ephemeral=_flag(data.get("ephemeral", False)),
             clock_note=_maybe_text(data.get("clock_note")),
-            measured_leeway=None if leeway is None else _whole(leeway),
         ),
         diagnosis=Diagnosis(
             source=Source(d["source"]),
@@ -342,10 +359,13 @@ def _iso_instant(value: Any) -> float | None:
 
 
 def encode_observation(observation: Observation) -> str:
-    """``["clock/1", lower, upper, at, kind]``, ``upper`` null when unbounded; the clock and its reference
+    """``["clock/2", lower, upper, at, kind, kept_out]`` for a reading kept out of the estimate, else
+    ``["clock/1", lower, upper, at, kind]``; ``upper`` null when unbounded. The clock and its reference
     are in the key, not in the row."""
     upper = None if math.isinf(observation.upper) else observation.upper
-    return _dumps([CLOCK, observation.lower, upper, observation.at, observation.kind])
+    if observation.kept_out:
+        return _dumps([CLOCK, observation.lower, upper, observation.at, observation.kind, observation.kept_out])
+    return _dumps([CLOCK_V1, observation.lower, upper, observation.at, observation.kind])
 
 
 def decode_observations(rows: Sequence[str], clock: str, reference: str = SLACK) -> list[Observation]:
@@ -371,29 +391,57 @@ def decode_observation(raw: str | None, clock: str, reference: str = SLACK) -> O
 
 
 def _observation(clock: str, reference: str, row: Any) -> Observation:
-    """Raises on a row that is neither ``clock/1`` nor the untagged ``[lower, upper, at, kind]`` of before.
+    """Raises on a row that is neither ``clock/2``, ``clock/1`` nor the untagged ``[lower, upper, at, kind]``
+    of before.
 
     Coerces as ``float()`` does rather than checking each type: this runs for every row kept (up to fifty)
     at every answer, and a row is only ever what :func:`encode_observation` wrote, or damage."""
-    if row[0] == CLOCK:
+    kept_out = ""
+    if row[0] == CLOCK_V1:
         _, lower, upper, at, kind = row
+    elif row[0] == CLOCK:
+        _, lower, upper, at, kind, kept_out = row
+        if not isinstance(kept_out, str) or not kept_out:
+            raise ValueError("a clock/2 row says why it is kept out")
     elif len(row) == 4 and not isinstance(row[0], str):
         lower, upper, at, kind = row
     else:
         raise ValueError("not an observation of a version this codec reads")
     return Observation(
-        clock, reference, float(lower), math.inf if upper is None else float(upper), float(at), str(kind)
+        clock, reference, float(lower), math.inf if upper is None else float(upper), float(at), str(kind), kept_out
     )
 
 
 # --- the model's pieces -----------------------------------------------------------------------------
 
 
+_KINDS: dict[Any, Literal["jws", "jwe", "opaque"]] = {"jwe": "jwe", "opaque": "opaque"}
+
+
+def _fit(row: Any) -> Fit:
+    leeway, alg, style, audience, issuer, jwks_url, secret_env = row
+    figure = None
+    if leeway is not None:
+        needed, recommended, own = leeway
+        figure = LeewayFigure(
+            _whole(needed), None if recommended is None else _whole(recommended), None if own is None else _whole(own)
+        )
+    return Fit(
+        figure,
+        _maybe_text(alg),
+        _text(style),
+        _maybe_text(audience),
+        _maybe_text(issuer),
+        _maybe_text(jwks_url),
+        _maybe_text(secret_env),
+    )
+
+
 def _view(row: Any) -> TokenView:
     kind, redacted, fingerprint, header, claims = row
     if not (header is None or isinstance(header, dict)) or not (claims is None or isinstance(claims, dict)):
         raise TypeError("a token's header and claims are objects")
-    return TokenView("jwe" if kind == "jwe" else "jws", _text(redacted), _text(fingerprint), header, claims)
+    return TokenView(_KINDS.get(kind, "jws"), _text(redacted), _text(fingerprint), header, claims)
 
 
 def _evidence(row: Any) -> Evidence:

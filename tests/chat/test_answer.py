@@ -9,6 +9,8 @@ import sys
 from bot.chat.answer import Chat, Place
 from bot.chat.cards import CardState
 from bot.diagnosis import Expectations
+from bot.diagnosis.advice import fill
+from bot.diagnosis.leeway import LeewayFigure
 from bot.knowledge import default_knowledge
 from bot.render import blocks
 from bot.store import MemoryStore
@@ -41,13 +43,19 @@ async def test_a_message_is_diagnosed_measured_and_drawn_with_its_state_saved() 
     assert counted == ["clock_skew"] and list(answer.estimates) == ["https://login.acme.test/"]
     [card] = await core.make_cards(answer, PLACE, 5, exposes_tokens=True, ephemeral=False)
     blocks = json.dumps(card.blocks, ensure_ascii=False)
-    assert "🕒" in blocks and "a leeway of 90 s accepts its tokens" in blocks and "exposes a live token" in blocks
+    # seen 10 s before its iat and nbf: the issuer runs at least 80 s ahead, this token needs 70 s; one figure, 80 s
+    assert "🕒" in blocks and "a leeway of 80 s accepts its tokens" in blocks and "exposes a live token" in blocks
+    assert "this token needs a leeway of at least 70 s" in blocks
     value = next(
         e["value"] for b in card.blocks if b["type"] == "actions" for e in b["elements"] if "|" in e.get("value", "")
     )
     state = await core.cards.load(value.split("|")[0])
     assert isinstance(state, CardState)
-    assert state.diagnosis == answer.report.diagnoses[0] and state.options.measured_leeway == 90
+    assert state.diagnosis == answer.report.diagnoses[0] and state.options.fit is not None
+    assert state.options.fit.leeway == LeewayFigure(needed=80, recommended=80, own=70)
+    _, expanded = await core.redraw(state.with_options(expanded_library="pyjwt"))
+    title = fill(KNOWLEDGE.workarounds["clock_leeway"].title_template, {"leeway": "80"})
+    assert "leeway=80," in json.dumps(expanded.blocks) and title in json.dumps(expanded.blocks, ensure_ascii=False)
     assert state.thread_ts == PLACE.thread_ts and state.options.live_token_warning
 
 

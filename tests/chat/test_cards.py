@@ -12,9 +12,12 @@ import redis.asyncio as aioredis
 
 from bot.chat.cards import CARD_TTL, CardGone, CardState, CardStore
 from bot.diagnosis import Expectations
+from bot.diagnosis.leeway import LeewayFigure
 from bot.knowledge import default_knowledge
 from bot.pipeline import diagnose_text
+from bot.render.snippets import Fit
 from bot.store import MemoryStore, RedisStore
+from bot.store.codec import CARD
 from tests.support.tokens import NOW, T, claims, make_token
 
 pytestmark = pytest.mark.redis
@@ -44,7 +47,8 @@ def skew_state(**options: Any) -> CardState:
 
 
 async def test_a_saved_state_is_read_back_by_another_replica(redis_url: str, redis_store: RedisStore) -> None:
-    state = skew_state(live_token_warning=True, clock_note="note", measured_leeway=80)
+    fit = Fit(LeewayFigure(75, 80, 70), "HS256", "hmac", "orders-api", "https://login.acme.test/", None, "JWT_KEY")
+    state = skew_state(live_token_warning=True, clock_note="note", fit=fit)
     await CardStore(redis_store, KNOWLEDGE).save(state)
     other = RedisStore(redis_url)
     try:
@@ -64,7 +68,7 @@ async def test_a_save_is_one_write_with_the_cards_ttl(redis_store: RedisStore, r
     key = f"jwtcheck:card:{state.card_id}"
     assert 0 < await redis_raw.ttl(key) <= CARD_TTL
     stored = await redis_raw.get(key)
-    assert stored is not None and json.loads(stored)[0] == "card/1"
+    assert stored is not None and json.loads(stored)[0] == CARD
 
 
 async def test_a_state_the_previous_version_wrote_is_read(redis_store: RedisStore, redis_raw: aioredis.Redis) -> None:

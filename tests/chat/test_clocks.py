@@ -8,12 +8,13 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.chat.clocks import ClockBook, clock_note, clock_reading, involves_time, probe_note
-from bot.diagnosis import Expectations, Report
-from bot.diagnosis.clock import SLACK, estimate, token_seen, validator_time_seen
+from bot.diagnosis import CauseId, Expectations, Report
+from bot.diagnosis.clock import MILLISECONDS, OUTLIER, SLACK, TOO_FAR, estimate, token_seen, validator_time_seen
+from bot.diagnosis.leeway import LeewayFigure, card_figure
 from bot.keys.probe import ProbeFailure
 from bot.knowledge import default_knowledge
 from bot.pipeline import diagnose_text
-from bot.render.clocks import issuer_note, service_note, validator_note
+from bot.render.clocks import describe_clock, issuer_note, kept_out_note, service_note, validator_note
 from bot.store import MemoryStore, RedisStore
 from tests.support.tokens import NOW, T, claims, make_token
 
@@ -57,12 +58,14 @@ async def test_rows_the_previous_version_appended_still_count(
     assert estimate.observations == 3 and estimate.lower == 95.0 and estimate.first_at == T - 20
 
 
-async def test_a_token_ahead_of_its_message_makes_an_issuer_note_with_its_leeway() -> None:
+async def test_a_token_ahead_of_its_message_makes_an_issuer_note_with_the_cards_figure() -> None:
     [diagnosis] = report_of(AHEAD).diagnoses
     estimates = await ClockBook(MemoryStore()).record("T1", "C1", report_of(AHEAD), T - 10)
-    reading = clock_reading(diagnosis, estimates)
-    assert reading is not None and not reading.validator and reading.leeway == 90
-    assert clock_note(diagnosis, estimates) == (issuer_note(reading.estimate, 90), 90)
+    reading = clock_reading(diagnosis, estimates, T - 10)
+    assert reading is not None and not reading.validator and reading.need == 80 and not reading.kept_out
+    figure = card_figure(diagnosis, KNOWLEDGE.small_leeway, 300, [reading.need])
+    assert figure == LeewayFigure(needed=80, recommended=80, own=70)
+    assert clock_note(reading, figure) == issuer_note(reading.estimate, figure)
 
 
 def test_an_error_text_with_the_validators_time_makes_a_validator_note_without_leeway() -> None:
@@ -71,17 +74,57 @@ def test_an_error_text_with_the_validators_time_makes_a_validator_note_without_l
     clock = "the validator (microsoft-identitymodel)"
     [ahead] = estimate([validator_time_seen(clock, diagnosis.validator_time, T - 30)])
     reading = clock_reading(diagnosis, {clock: ahead})
-    assert reading is not None and reading.validator and reading.leeway is None
-    assert clock_note(diagnosis, {clock: ahead}) == (validator_note(ahead), None)
+    assert reading is not None and reading.validator and reading.need is None
+    assert clock_note(reading, None) == validator_note(ahead)
 
 
 def test_no_note_when_the_clock_is_not_ahead_or_the_evidence_contradicts_itself() -> None:
     [diagnosis] = report_of(AHEAD).diagnoses
     [behind] = estimate([token_seen("login.acme.test", T - 300, T)])
-    assert clock_note(diagnosis, {"https://login.acme.test/": behind}) == (None, None)
+    assert clock_reading(diagnosis, {"https://login.acme.test/": behind}) is None
     [diagnosis] = report_of(make_token(claims(aud="other"))).diagnoses
     assert not involves_time(diagnosis)
-    assert clock_note(diagnosis, {}) == (None, None)
+    assert clock_reading(diagnosis, {}) is None and clock_note(None, None) is None
+
+
+async def test_a_token_set_wrong_is_kept_out_of_its_issuers_estimate_and_its_card_says_so() -> None:
+    book = ClockBook(MemoryStore())
+    wrong = report_of(make_token(claims(iat=T + 3 * 3600, exp=T + 4 * 3600)))
+    [diagnosis] = wrong.diagnoses
+    assert CauseId.ISSUED_IN_FUTURE in diagnosis.cause_ids
+    [(issuer, found)] = (await book.record("T1", "C1", wrong, T)).items()
+    assert found.observations == 0 and [o.kept_out for o in found.kept_out] == [TOO_FAR]
+    reading = clock_reading(diagnosis, {issuer: found}, T)
+    assert reading is not None and reading.kept_out == TOO_FAR and reading.need is None
+    note = clock_note(reading, None)
+    assert note == kept_out_note(found.clock, TOO_FAR, 3 * 3600) and "3 h" in note
+    # a later skewed token of the same issuer: estimated from itself alone, the 3 h one said to be kept out
+    [(_, later)] = (await book.record("T1", "C1", report_of(AHEAD), T + 5)).items()
+    assert later.observations == 1 and 64 < later.lower < 66 and len(later.kept_out) == 1
+    assert "kept out: 1 token 3 h ahead (too far for clock skew)" in describe_clock(later)
+
+
+async def test_a_reading_far_beyond_the_others_is_an_outlier_and_its_card_says_so() -> None:
+    book = ClockBook(MemoryStore())
+    for n in range(2):  # two tokens agree: the issuer runs about 70 s ahead
+        await book.record("T1", "C1", report_of(make_token(claims(iat=T + 70 + n, exp=T + 3600, n=n))), T + n)
+    far = report_of(make_token(claims(iat=T + 250, nbf=T + 250, exp=T + 3600)))
+    [diagnosis] = far.diagnoses
+    assert diagnosis.cause_ids[0] is CauseId.CLOCK_SKEW  # within the skew window: it could be skew on its own
+    estimates = await book.record("T1", "C1", far, T + 5)
+    [found] = estimates.values()
+    assert found.observations == 2 and 69 < found.lower < 71 and [o.kept_out for o in found.kept_out] == [OUTLIER]
+    reading = clock_reading(diagnosis, estimates, T + 5, 300)
+    assert reading is not None and reading.kept_out == OUTLIER and reading.need == 70
+    note = clock_note(reading, card_figure(diagnosis, KNOWLEDGE.small_leeway, 300, [reading.need]))
+    assert note is not None and note.startswith(kept_out_note(found.clock, OUTLIER, 245))
+    assert "far beyond the other readings" in note and "beyond any safe leeway: fix the clock" in note
+
+
+async def test_a_token_with_a_time_in_milliseconds_is_kept_out() -> None:
+    report = report_of(make_token(claims(iat=T + 70, nbf=T + 70, exp=(T + 3600) * 1000)))
+    [(_, found)] = (await ClockBook(MemoryStore()).record("T1", "C1", report, T)).items()
+    assert found.observations == 0 and [o.kept_out for o in found.kept_out] == [MILLISECONDS]
 
 
 def test_a_probe_is_worded_by_the_renderer() -> None:

@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.diagnosis.clock import (
+    OUTLIER,
+    TOO_FAR,
     date_header,
     estimate,
     leeway_to_accept,
@@ -60,7 +62,25 @@ def test_more_tokens_only_narrow_and_still_contain_the_truth(offset: float, even
     observations = [token_seen("idp", math.floor(T0 + t + offset), T0 + t + d) for t, d in events]
     [combined] = estimate(observations)
     assert combined.lower <= offset
-    assert combined.lower == max(o.lower for o in observations) and combined.observations == len(events)
+    counted = [o for o in observations if o not in [k._replace(kept_out="") for k in combined.kept_out]]
+    assert combined.lower == max(o.lower for o in counted) and combined.observations == len(counted)
+    assert combined.observations + len(combined.kept_out) == len(events)
+    assert all(k.kept_out == OUTLIER for k in combined.kept_out)
+
+
+def test_an_outlier_is_kept_out_and_readings_that_cannot_be_skew_never_count() -> None:
+    agree = [token_seen("idp", T0 + 70 + n, T0 + n) for n in range(2)]
+    far = token_seen("idp", T0 + 400, T0 + 5)
+    [issuer] = estimate([*agree, far])
+    assert issuer.observations == 2 and math.isclose(issuer.lower, 70, abs_tol=1e-3)
+    assert [o.kept_out for o in issuer.kept_out] == [OUTLIER] and leeway_to_accept(issuer) == 70
+    [two] = estimate([agree[0], far])  # one reading against another: nothing tells which is wrong
+    assert two.observations == 2 and two.lower > 390 and not two.kept_out
+    wrong = token_seen("idp", T0 + 3 * 3600, T0 + 6)._replace(kept_out=TOO_FAR)
+    [issuer] = estimate([*agree, wrong])
+    assert issuer.observations == 2 and issuer.kept_out == (wrong,) and leeway_to_accept(issuer) == 70
+    [alone] = estimate([wrong])
+    assert alone.observations == 0 and not alone.off and alone.kept_out == (wrong,)
 
 
 def test_three_tokens_issued_ahead_say_at_least_how_far_and_the_leeway_that_accepts_them() -> None:
@@ -70,7 +90,7 @@ def test_three_tokens_issued_ahead_say_at_least_how_far_and_the_leeway_that_acce
     assert issuer.describe() == (
         "login.acme.test's clock is at least 41 s ahead of Slack's (3 tokens, seen 2026-11-28 21:06:40–21:08:40 UTC)"
     )
-    assert leeway_to_accept(issuer) == 60
+    assert leeway_to_accept(issuer) == 42  # a need: bot.diagnosis.leeway makes it the figure to set
 
 
 def test_a_skewed_service_measured_by_its_date_header() -> None:

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.diagnosis.advice import fill
+from bot.diagnosis.leeway import BEYOND_SAFE, SmallLeeway
 from bot.diagnosis.model import CauseId
 from bot.knowledge import (
     ANY_LIBRARY,
@@ -82,9 +86,10 @@ def test_entries_added_by_jwtcheck_carry_no_rate(kb: Knowledge) -> None:
 def test_seed_workarounds_map_to_their_causes(kb: Knowledge) -> None:
     assert set(kb.workarounds["clock_leeway"].causes) == {CauseId.CLOCK_SKEW}
     assert CauseId.CLOCK_SKEW in kb.workarounds["sync_clocks_ntp"].causes
-    assert {CauseId.AUDIENCE_MISMATCH, CauseId.ISSUER_MISMATCH, CauseId.MISSING_CLAIM} <= set(
-        kb.workarounds["verify_aud_iss"].causes
-    )
+    assert {CauseId.AUDIENCE_MISMATCH, CauseId.ISSUER_MISMATCH} <= set(kb.workarounds["verify_aud_iss"].causes)
+    # a missing claim (a missing sub, say) is not fixed by matching aud and iss
+    assert CauseId.MISSING_CLAIM not in kb.workarounds["verify_aud_iss"].causes
+    assert ids(kb.advise([CauseId.MISSING_CLAIM])[0])[0] == "check_sent_claim"
 
 
 @pytest.mark.parametrize("workaround_id", ["clock_leeway", "verify_aud_iss"])
@@ -261,7 +266,7 @@ BROKEN = [
         id="undefined-workaround",
     ),
     pytest.param(
-        _replace('title = "Allow a small clock leeway (30–90 s) in the validator"\n', ""),
+        _replace('title = "Allow a clock leeway of {{leeway}} s in the validator"\n', ""),
         "workarounds.clock_leeway.title: missing",
         id="missing-title",
     ),
@@ -305,6 +310,34 @@ BROKEN = [
         _replace("\n[card]\n", "\n[card\n"),
         "not valid TOML",
         id="not-toml",
+    ),
+    pytest.param(
+        _replace("small = [30, 90]", "small = [90, 30]"),
+        "leeway.small: [90, 30] is not [low, high], whole seconds with 0 < low <= high",
+        id="small-leeway-upside-down",
+    ),
+    pytest.param(
+        _replace("[dead_ends.regenerate_token.reasons]\n", "[dead_ends.regenerate_token.reasons]\nexpired = 'x'\n"),
+        "dead_ends.regenerate_token.reasons.expired: not one of this dead end's causes",
+        id="reason-for-a-cause-not-listed",
+    ),
+    pytest.param(
+        _replace(
+            'title = "Allow a clock leeway of {{leeway}} s in the validator"',
+            'title = "Allow a clock leeway of {{leway}} s in the validator"',
+        ),
+        "workarounds.clock_leeway.title: unknown placeholder {{leway}}",
+        id="unknown-title-placeholder",
+    ),
+    pytest.param(
+        _replace("[snippets.keys.pyjwt.hmac]\nkey_import", "[snippets.keys.pyjwt.hmac]\nkey_imports"),
+        "workarounds.clock_leeway.snippets.pyjwt.code: {{key_import}} has no text in snippets.keys.pyjwt.hmac",
+        id="key-style-without-a-value",
+    ),
+    pytest.param(
+        _replace('public = ["RS256",', 'asymmetric = ["RS256",'),
+        "snippets.algorithms.asymmetric: not a key style an algorithm has",
+        id="unknown-key-style",
     ),
 ]
 
@@ -365,3 +398,56 @@ def test_an_unknown_snippet_placeholder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "card.toml").write_text(text, encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"snippets.pyjwt.code: unknown placeholder \{\{leway"):
         load_knowledge(tmp_path)
+
+
+# --- one leeway figure, snippets that fit, dead ends that fit their cause ---------------------------------
+
+
+def _seed() -> dict[str, Any]:
+    return tomllib.loads(SEED.read_text(encoding="utf-8"))
+
+
+def test_the_small_leeway_is_the_datas_and_titles_name_it_without_a_figure(kb: Knowledge) -> None:
+    low, high = _seed()["leeway"]["small"]
+    assert kb.small_leeway == SmallLeeway(low, high)
+    leeway = kb.workarounds["clock_leeway"]
+    assert leeway.title_template == _seed()["workarounds"]["clock_leeway"]["title"]
+    assert leeway.title == fill(leeway.title_template, {"leeway": f"{low}–{high}"})
+    assert BEYOND_SAFE in leeway.title_beyond
+
+
+def test_a_dead_end_gives_the_reason_written_for_the_cards_cause(kb: Knowledge) -> None:
+    data = _seed()["dead_ends"]
+    for dead_end in kb.dead_ends.values():
+        written = data.get(dead_end.id, {}).get("reasons", {})
+        for cause in dead_end.causes:
+            assert dead_end.why_for([cause]) == written.get(cause.value, dead_end.why), (dead_end.id, cause)
+    regenerate = kb.dead_ends["regenerate_token"]
+    skew = regenerate.why_for([CauseId.CLOCK_SKEW])
+    for cause in (CauseId.ALGORITHM_NOT_ALLOWED, CauseId.MISSING_CLAIM, CauseId.SIGNATURE_INVALID):
+        reason = regenerate.why_for([cause])
+        assert reason != skew and "skew" not in reason and "audience" not in reason, cause
+    # on a card with several causes, the first one the dead end is shown for says why
+    assert regenerate.why_for([CauseId.UNKNOWN_KID, CauseId.MISSING_CLAIM]) == regenerate.why_for(
+        [CauseId.MISSING_CLAIM]
+    )
+
+
+def test_nothing_advised_as_a_fix_is_also_a_dead_end(kb: Knowledge) -> None:
+    for first in CauseId:
+        for second in (None, *CauseId):
+            causes = [first] if second is None else [first, second]
+            for library in (None, "pyjwt"):
+                workarounds, dead_ends = kb.advise(causes, library)
+                assert not {w.id for w in workarounds} & {d.same_as for d in dead_ends}, causes
+                assert not {w.title for w in workarounds} & {d.title for d in dead_ends}, causes
+
+
+def test_snippets_name_the_keys_by_style_and_fill_every_placeholder(kb: Knowledge) -> None:
+    data = kb.snippet_data
+    assert data.defaults["alg"] in data.algorithms and data.algorithms["HS256"] == "hmac"
+    for workaround in kb.workarounds.values():
+        for snippet in workaround.snippets.values():
+            for style in ("hmac", "public", "jwks"):
+                code = snippet.render({"alg": "HS256" if style == "hmac" else "ES256"}, style)
+                assert "{{" not in code, (workaround.id, snippet.library, style)

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
+from bot.diagnosis.advice import fill
 from bot.diagnosis.model import (
     Cause,
     CauseId,
@@ -192,7 +193,9 @@ def test_skew_card_structure() -> None:
     assert "Signature not checked (no key configured)." in why
 
     fixes = [block_text(b) for b in blocks_of(message, "section") if role(b).startswith("fix")]
-    assert fixes[0].startswith("*What fixes it*\n*1.* Allow a small clock leeway")
+    # nbf 70 s ahead: the fix's title shows the card's one figure, the need rounded up to 10 s
+    title = fill(KNOWLEDGE.workarounds["clock_leeway"].title_template, {"leeway": "70"})
+    assert fixes[0].startswith(f"*What fixes it*\n*1.* {escape(title)} · ")
     assert "*85%*" in fixes[0] and "*75%*" in fixes[1] and "Sync the clocks with NTP" in fixes[1]
     assert "here" not in " ".join(fixes), "no votes yet"
 
@@ -285,8 +288,12 @@ def test_expanded_card_shows_the_pyjwt_snippet_and_keeps_the_rest() -> None:
     assert snippets
     code = block_text(snippets[0])
     assert code.startswith("*1. PyJWT 2.8.0* · python")
-    # nbf is 70 s ahead: the snippet carries the leeway that accepts it, rounded up with a margin
-    assert re.search(r"```\nimport jwt\n.*leeway=80,\n\)\n```", code, re.DOTALL)
+    # nbf is 70 s ahead: the snippet carries the card's one figure; an HS256 token, its secret from the environment
+    pattern = (
+        r'```\nimport os\n\nimport jwt\n.*os\.environ\["JWT_SECRET"\],\n'
+        r'    algorithms=\["HS256"\],.*leeway=70,\n\)\n```'
+    )
+    assert re.search(pattern, code, re.DOTALL)
     assert "For any stack" in block_text(snippets[1]) and "timedatectl" in block_text(snippets[1])
     unchanged = [b for b in after.blocks if not role(b).startswith("snip")]
     for old, new in zip(before.blocks, unchanged, strict=True):
@@ -706,4 +713,4 @@ def _knowledge(workarounds: tuple[Workaround, ...], dead_ends: tuple[DeadEnd, ..
     versions = tuple(LibraryVersion(lib.value, provenance_title[:200], "9" * 100) for lib in Library)
     card_ = Card("c", provenance_title, "api", "auth", provenance_title, 0.8, "", versions)
     causes = {cause: CauseInfo(cause, cause.value, "") for cause in CauseId}
-    return Knowledge([card_], causes, workarounds, dead_ends)
+    return Knowledge([card_], causes, workarounds, dead_ends, small_leeway=KNOWLEDGE.small_leeway)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 
 from bot.diagnosis.clock import date_header, estimate, token_in_log, token_seen, validator_time_seen
+from bot.diagnosis.leeway import figure
+from bot.knowledge import default_knowledge
 from bot.render.clocks import (
     clock_lines,
     clocks_to_dict,
@@ -17,6 +20,7 @@ from bot.render.clocks import (
 )
 
 T0 = 1_795_900_000.0
+SMALL = default_knowledge().small_leeway
 ISSUER_AHEAD = estimate([token_seen("login.acme.test", T0 + 42 + n * 60, T0 + n * 60 + 0.4) for n in range(3)])[0]
 SERVICE_BEHIND = estimate([date_header("orders-api", T0 - 38, T0 - 0.2, T0 + 0.1)])[0]
 
@@ -51,11 +55,14 @@ def test_the_terminal_and_the_document_say_the_same_steps() -> None:
 
 
 def test_a_cards_note_says_what_to_fix_and_the_leeway_meanwhile() -> None:
-    assert issuer_note(ISSUER_AHEAD, 60) == (
+    assert issuer_note(ISSUER_AHEAD, figure(42, SMALL, 300)) == (
         f"{describe_clock(ISSUER_AHEAD)}. Fix NTP on the issuer's hosts; "
-        "until then a leeway of 60 s accepts its tokens."
+        "until then a leeway of 50 s accepts its tokens."
     )
     assert issuer_note(ISSUER_AHEAD, None) == f"{describe_clock(ISSUER_AHEAD)}."
+    beyond = issuer_note(ISSUER_AHEAD, figure(200, SMALL, 300))
+    assert beyond.endswith("(a leeway for its tokens would be beyond any safe leeway: fix the clock).")
+    assert not re.search(r"\b200\b", beyond), "a need from clock evidence is no figure to show"
     assert validator_note(ISSUER_AHEAD).endswith(". Fix NTP on the validating hosts: their clock expires tokens early.")
     assert service_note(SERVICE_BEHIND) == f"{describe_clock(SERVICE_BEHIND)}. Fix NTP on orders-api's hosts."
     [agrees] = estimate([date_header("api", T0, T0 - 0.1, T0 + 0.1)])

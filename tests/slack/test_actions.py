@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from bot.render.blocks import parse_show_fix_value, parse_vote_value
 from bot.slack.listeners.actions.gone import OTHER_VERSION
+from bot.store.codec import CARD
 from tests.slack.conftest import Bot, BotFactory
 from tests.support.slack_api import MockSlack
 from tests.support.slack_requests import message
@@ -141,7 +142,7 @@ async def test_a_card_the_previous_version_posted_still_takes_clicks(
     await bot.settle()
     assert "1 of 1 here" in json.dumps(slack.of("chat.update")[-1].params["blocks"])
     stored = await redis_raw.get(f"jwtcheck:card:{old['card_id']}")
-    assert stored is not None and json.loads(stored)[0] == "card/1"  # saved again, in this version's layout
+    assert stored is not None and json.loads(stored)[0] == CARD  # saved again, in this version's layout
 
 
 @pytest.mark.parametrize("stored", ['["card/2", "0a1b2c3d4e5f6071", "T00000001", "CINCIDENT"]', "{damaged"])

@@ -112,6 +112,15 @@ async def test_a_live_token_in_a_channel_gets_a_warning_to_rotate_it(bot: Bot, s
     assert "rotate" in live and "rotate" not in expired
 
 
+async def test_an_opaque_access_token_in_a_channel_gets_the_warning_too(bot: Bot, slack: MockSlack) -> None:
+    await bot.event(
+        message("curl -H 'Authorization: Bearer 2YotnFZFEjr1zCsicMWpAA' https://api.acme.test/", ts=TS), "Ev1"
+    )
+    await bot.settle()
+    [card] = slack.of("chat.postMessage")
+    assert "rotate" in json.dumps(card.params["blocks"]) and "2YotnFZFEjr1zCsicMWpAA" not in json.dumps(card.params)
+
+
 async def test_claims_cannot_ping_the_channel_or_plant_links(bot: Bot, slack: MockSlack) -> None:
     hostile = claims(sub="<!channel>", name="<https://evil.example|click to fix>", iss="<@U0ADMIN>", exp=T - 7200)
     await bot.event(message(make_token(hostile), ts=TS), "Ev1")

@@ -24,10 +24,12 @@ from bot.diagnosis import (
     TokenView,
     examine,
 )
-from bot.diagnosis.clock import SLACK, THIS_HOST, Observation, date_header, token_seen
+from bot.diagnosis.clock import SLACK, THIS_HOST, TOO_FAR, Observation, date_header, token_seen
+from bot.diagnosis.leeway import LeewayFigure
 from bot.knowledge import default_knowledge
 from bot.pipeline import diagnose_text
 from bot.render.blocks import CardOptions
+from bot.render.snippets import Fit
 from bot.store import codec
 from bot.store.codec import (
     CardFields,
@@ -42,6 +44,7 @@ from bot.store.codec import (
 from tests.support.tokens import AUDIENCE, ISSUER, NOW, T, claims, make_token, raw_token
 
 KNOWLEDGE = default_knowledge()
+FIT = Fit(LeewayFigure(75, 80, 70), "HS256", "hmac", AUDIENCE, ISSUER, "https://login.acme.test/jwks", "JWT_KEY")
 EXPECT = Expectations(audiences=(AUDIENCE,), issuers=(ISSUER,))
 LEGACY = json.loads((Path(__file__).parent / "legacy_cards.json").read_text(encoding="utf-8"))
 IDX10223 = (
@@ -66,7 +69,7 @@ TOKENS = [
 def test_the_layouts_follow_these_field_lists_until_the_version_is_bumped() -> None:
     """The codec writes these named tuples as arrays of their fields in order. If one of these lists
     changes, change the codec's layout and bump its version (FACTS, CARD), then update the list here."""
-    assert (codec.FACTS, codec.CARD, codec.CLOCK) == ("facts/1", "card/1", "clock/1")
+    assert (codec.FACTS, codec.CARD, codec.CLOCK) == ("facts/1", "card/3", "clock/2")
     assert TokenFacts._fields == (
         "view",
         "findings",
@@ -101,6 +104,7 @@ def test_the_layouts_follow_these_field_lists_until_the_version_is_bumped() -> N
         "expected_from",
         "libraries",
         "libraries_differ",
+        "next_steps",  # card/2
     )
     assert [f.name for f in dataclasses.fields(CardOptions)] == [
         "card_id",
@@ -111,8 +115,11 @@ def test_the_layouts_follow_these_field_lists_until_the_version_is_bumped() -> N
         "ephemeral",
         "compact",
         "clock_note",
-        "measured_leeway",
+        "fit",  # card/3: the card's one leeway figure and what its snippets fit (card/2: the measured leeway)
     ]
+    assert Fit._fields == ("leeway", "alg", "style", "audience", "issuer", "jwks_url", "secret_env")
+    assert LeewayFigure._fields == ("needed", "recommended", "own")
+    assert Observation._fields == ("clock", "reference", "lower", "upper", "at", "kind", "kept_out")  # clock/2
 
 
 # --- facts ---------------------------------------------------------------------------------------------
@@ -196,10 +203,10 @@ def test_a_card_state_round_trips_with_its_advice_from_the_knowledge(diagnosis: 
         live_token_warning=True,
         revision=3,
         clock_note="🕒 ahead",
-        measured_leeway=80,
+        fit=FIT,
     )
     text = encode_card(card)
-    assert json.loads(text)[0] == "card/1" and text.isascii()
+    assert json.loads(text)[0] == "card/3" and text.isascii()
     assert decode_card(text, KNOWLEDGE) == card
     for workaround in diagnosis.workarounds:
         assert workaround.detail not in text  # by id: the knowledge says the rest
@@ -226,10 +233,34 @@ def test_every_field_of_a_diagnosis_is_kept() -> None:
         library=Library.PYJWT,
         error_text="jwt.exceptions.ImmatureSignatureError: The token is not yet valid (nbf)",
         validator_time=NOW.timestamp() - 1.5,
+        next_steps=("Get the validator's own error line.", "PyJWT: log the exception."),
     )
     assert all(field or field == 0 for field in full), "give every field a value, so that each is checked"
     card = card_for(full)
     assert decode_card(encode_card(card), KNOWLEDGE) == card
+
+
+def test_a_card_state_of_the_layout_before_next_steps_is_still_read() -> None:
+    """``card/1`` is ``card/2`` without the diagnosis's last item, ``next_steps``: read with none."""
+    [diagnosis] = diagnose_text(
+        "401 Unauthorized: JWT claims validation failed", EXPECT, NOW, knowledge=KNOWLEDGE
+    ).diagnoses
+    assert diagnosis.next_steps
+    data = json.loads(encode_card(card_for(diagnosis)))
+    data[0], data[8] = "card/1", data[8][:-1]
+    decoded = decode_card(json.dumps(data), KNOWLEDGE)
+    assert decoded is not None and decoded.diagnosis == diagnosis._replace(next_steps=())
+    assert decode_card(encode_card(card_for(diagnosis)), KNOWLEDGE) == card_for(diagnosis)
+
+
+def test_an_opaque_token_card_keeps_its_kind_and_never_its_value() -> None:
+    opaque = "2YotnFZFEjr1zCsicMWpAA"
+    [diagnosis] = diagnose_text(f"Authorization: Bearer {opaque}", EXPECT, NOW, knowledge=KNOWLEDGE).diagnoses
+    text = encode_card(card_for(diagnosis))
+    assert opaque not in text and opaque[4:] not in text
+    decoded = decode_card(text, KNOWLEDGE)
+    assert decoded is not None and decoded.diagnosis == diagnosis
+    assert decoded.diagnosis.token is not None and decoded.diagnosis.token.kind == "opaque"
 
 
 def test_a_workaround_the_knowledge_no_longer_has_is_left_out() -> None:
@@ -249,12 +280,28 @@ def test_a_card_state_written_before_the_codec_is_still_read(name: str) -> None:
     assert card.options.card_id == stored["card_id"] and card.team == stored["team"] and card.ts == stored["ts"]
     assert card.options.revision == stored["revision"] and card.options.clock_note == stored["clock_note"]
     assert card.options.expanded_library == stored["expanded_library"]
-    assert card.options.measured_leeway == stored["measured_leeway"]
+    assert card.options.fit is None  # the measured leeway of then: the card is drawn fitted to its token
     assert card.options.ephemeral == stored["ephemeral"] and card.options.compact is False
     assert [w.id for w in card.diagnosis.workarounds] == stored["workaround_ids"]
     assert card.diagnosis.verdict.value == stored["diagnosis"]["verdict"]
     assert [c.id.value for c in card.diagnosis.causes] == [c["id"] for c in stored["diagnosis"]["causes"]]
-    assert decode_card(encode_card(card), KNOWLEDGE) == card  # and the next save writes it as card/1
+    assert decode_card(encode_card(card), KNOWLEDGE) == card  # and the next save writes it as card/3
+
+
+@pytest.mark.parametrize("fit", [FIT, Fit(), Fit(LeewayFigure(200, None, 200), "ES256", "jwks"), None])
+def test_a_cards_fit_round_trips(fit: Fit | None) -> None:
+    [diagnosis] = diagnose_text(TOKENS[1], EXPECT, NOW, knowledge=KNOWLEDGE).diagnoses
+    card = card_for(diagnosis, fit=fit)
+    assert decode_card(encode_card(card), KNOWLEDGE) == card
+
+
+def test_a_card_state_of_the_layout_before_the_fit_is_read_without_one() -> None:
+    """``card/2`` held the measured leeway where ``card/3`` holds the fit: read with no fit."""
+    [diagnosis] = diagnose_text(TOKENS[1], EXPECT, NOW, knowledge=KNOWLEDGE).diagnoses
+    data = json.loads(encode_card(card_for(diagnosis, fit=FIT)))
+    data[0], data[7][6] = "card/2", 80
+    decoded = decode_card(json.dumps(data), KNOWLEDGE)
+    assert decoded is not None and decoded.options.fit is None and decoded.diagnosis == diagnosis
 
 
 def test_an_old_card_state_keeps_its_claims_and_the_validators_time() -> None:
@@ -302,8 +349,14 @@ def test_a_damaged_card_state_reads_as_none() -> None:
 def test_an_observation_round_trips_without_its_clock() -> None:
     seen = token_seen("login.acme.test", T + 70, T)
     text = encode_observation(seen)
+    # a reading that counts keeps the clock/1 layout, which the version before reads as before
     assert json.loads(text) == ["clock/1", seen.lower, None, seen.at, "token"]
     assert decode_observation(text, "login.acme.test") == seen
+    kept_out = token_seen("login.acme.test", T + 10800, T)._replace(kept_out=TOO_FAR)
+    text = encode_observation(kept_out)
+    assert json.loads(text) == ["clock/2", kept_out.lower, None, kept_out.at, "token", "too_far"]
+    assert decode_observation(text, "login.acme.test") == kept_out
+    assert decode_observation('["clock/2", 1, null, 2, "token", ""]', "idp") is None
     probed = date_header("orders", T - 38, T - 0.2, T + 0.1)
     assert decode_observation(encode_observation(probed), "orders", THIS_HOST) == probed
 
