@@ -67,7 +67,7 @@ def json_document(
             diagnoses = advise(judge(some, expectations, now, keys=keys, learned=learned), knowledge).diagnoses
             has_problems = has_problems or any(d.verdict is not Verdict.VALID for d in diagnoses)
             sections.append(knowledge_to_dict(diagnoses))
-            arrays.append(diagnoses_json(diagnoses))
+            arrays.append(diagnoses_json(diagnoses, (expectations, knowledge)))
         summary = {
             "count": bounds[part + 1] - bounds[part],
             "has_problems": has_problems,

@@ -31,6 +31,7 @@ from bot.diagnosis.clock import (
 )
 from bot.diagnosis.decode import decode_header
 from bot.diagnosis.expectations import Overrides, learn, merge
+from bot.diagnosis.leeway import figure
 from bot.diagnosis.logtime import line_time
 from bot.diagnosis.signature import TrustedKey
 from bot.keys.config import ENV_NAME, KeyConfig
@@ -154,7 +155,11 @@ def _print(report: Report, as_json: bool, summary: bool, out: TextIO, observatio
     issuers = [item for item in estimates if item.kinds[0] in ("token", "log_line")]
     services = [item for item in estimates if item.kinds[0] == "date_header"]
     leeways = [leeway_to_accept(issuer, services[0] if services else None) for issuer in issuers]
-    leeway = max((value for value in leeways if value is not None), default=None)
+    need = max((value for value in leeways if value is not None), default=None)
+    # The one figure, within this run's skew window (bot.diagnosis.leeway), as the cards compute it.
+    leeway = (
+        figure(need, default_knowledge().small_leeway, report.expectations.skew_window) if need is not None else None
+    )
     if as_json:
         document = summary_to_dict(report) if summary else report_to_dict(report, default_knowledge())
         if estimates:

@@ -25,10 +25,10 @@ from typing import Any
 
 import orjson
 
-from bot.diagnosis import Cause, Diagnosis, Report, Verdict
+from bot.diagnosis import Cause, Diagnosis, Expectations, Report, Verdict
 from bot.diagnosis.timefmt import format_iso
 from bot.knowledge import DeadEnd, Knowledge, Snippet, Workaround
-from bot.render.snippets import snippet_code
+from bot.render.snippets import fit_for, snippet_code
 
 SCHEMA = "jwtcheck/diagnosis@1"
 SUMMARY_SCHEMA = "jwtcheck/summary@1"
@@ -39,15 +39,17 @@ def report_to_dict(report: Report, knowledge: Knowledge) -> dict[str, Any]:
         "schema": SCHEMA,
         "evaluated_at": format_iso(report.evaluated_at.timestamp()),
         "rates": knowledge.provenance,
-        "diagnoses": [_diagnosis_dict(d, shared=True) for d in report.diagnoses],
+        "diagnoses": [
+            _diagnosis_dict(d, shared=True, fitting=(report.expectations, knowledge)) for d in report.diagnoses
+        ],
         "omitted": report.omitted,
         "knowledge": knowledge_to_dict(report.diagnoses),
     }
 
 
-def diagnoses_json(diagnoses: Iterable[Diagnosis]) -> bytes:
+def diagnoses_json(diagnoses: Iterable[Diagnosis], fitting: Fitting | None = None) -> bytes:
     """The ``diagnoses`` array of a document, compact, in UTF-8: one part for :func:`assemble_report`."""
-    return encode_compact([_diagnosis_dict(d, shared=True) for d in diagnoses])
+    return encode_compact([_diagnosis_dict(d, shared=True, fitting=fitting) for d in diagnoses])
 
 
 def assemble_report(
@@ -133,7 +135,12 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
     return _diagnosis_dict(diagnosis, shared=False)
 
 
-def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool) -> dict[str, Any]:
+Fitting = tuple[Expectations, Knowledge]
+"""What a snippet is fitted with beyond the token: the API's expectations and the knowledge base's
+small-leeway range (``bot.render.snippets.fit_for``), as on the card."""
+
+
+def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool, fitting: Fitting | None = None) -> dict[str, Any]:
     """``shared``: the workaround and dead-end lists may be shared with other diagnoses of one document."""
     token = diagnosis.token
     library = diagnosis.library.value if diagnosis.library else None
@@ -165,7 +172,7 @@ def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool) -> dict[str, Any]:
             if diagnosis.libraries
             else {}
         ),
-        "workarounds": _workarounds(diagnosis, library, shared),
+        "workarounds": _workarounds(diagnosis, library, shared, fitting),
         "dead_ends": _dead_ends(diagnosis.dead_ends, shared),
         **({"next_steps": list(diagnosis.next_steps)} if diagnosis.next_steps else {}),
         "skipped_checks": list(diagnosis.skipped_checks),
@@ -202,7 +209,9 @@ _ADVICE_LISTS: dict[int, tuple[object, list[dict[str, Any]]]] = {}
 _MAX_ADVICE_LISTS = 4096
 
 
-def _workarounds(diagnosis: Diagnosis, library: str | None, shared: bool) -> list[dict[str, Any]]:
+def _workarounds(
+    diagnosis: Diagnosis, library: str | None, shared: bool, fitting: Fitting | None = None
+) -> list[dict[str, Any]]:
     workarounds = diagnosis.workarounds
     if not shared or (library is not None and any(library in w.snippets for w in workarounds)):
         # the snippet is filled in from this diagnosis's evidence (the leeway it needs): not shared
@@ -213,7 +222,7 @@ def _workarounds(diagnosis: Diagnosis, library: str | None, shared: bool) -> lis
                 "success_rate": w.success_rate,
                 "source": w.source,
                 **(
-                    {"snippet": _snippet(w.snippets[library], diagnosis)}
+                    {"snippet": _snippet(w.snippets[library], diagnosis, fitting)}
                     if library is not None and library in w.snippets
                     else {}
                 ),
@@ -297,10 +306,11 @@ def encode_compact(document: dict[str, Any] | list[Any]) -> bytes:
         return text.encode("utf-8", "backslashreplace")
 
 
-def _snippet(snippet: Snippet, diagnosis: Diagnosis) -> dict[str, str]:
+def _snippet(snippet: Snippet, diagnosis: Diagnosis, fitting: Fitting | None) -> dict[str, str]:
+    fit = fit_for(diagnosis, *fitting) if fitting is not None else None
     return {
         "library": snippet.library,
         "version": snippet.version,
         "language": snippet.language,
-        "code": snippet_code(snippet, diagnosis),
+        "code": snippet_code(snippet, diagnosis, fit),
     }
