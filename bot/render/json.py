@@ -28,7 +28,7 @@ import orjson
 from bot.diagnosis import Cause, Diagnosis, Expectations, Report, Verdict
 from bot.diagnosis.timefmt import format_iso
 from bot.knowledge import DeadEnd, Knowledge, Snippet, Workaround
-from bot.render.snippets import fit_for, snippet_code
+from bot.render.snippets import Fit, fit_for, fix_title, snippet_code
 
 SCHEMA = "jwtcheck/diagnosis@1"
 SUMMARY_SCHEMA = "jwtcheck/summary@1"
@@ -213,16 +213,18 @@ def _workarounds(
     diagnosis: Diagnosis, library: str | None, shared: bool, fitting: Fitting | None = None
 ) -> list[dict[str, Any]]:
     workarounds = diagnosis.workarounds
-    if not shared or (library is not None and any(library in w.snippets for w in workarounds)):
-        # the snippet is filled in from this diagnosis's evidence (the leeway it needs): not shared
+    fit = fit_for(diagnosis, *fitting) if fitting is not None and workarounds else None
+    titled = fit is not None and fit.leeway is not None and any(w.title_template for w in workarounds)
+    if not shared or titled or (library is not None and any(library in w.snippets for w in workarounds)):
+        # the title and the snippet show this diagnosis's leeway figure: not shared
         return [
             {
                 "id": w.id,
-                "title": w.title,
+                "title": fix_title(w, fit),
                 "success_rate": w.success_rate,
                 "source": w.source,
                 **(
-                    {"snippet": _snippet(w.snippets[library], diagnosis, fitting)}
+                    {"snippet": _snippet(w.snippets[library], diagnosis, fit)}
                     if library is not None and library in w.snippets
                     else {}
                 ),
@@ -306,8 +308,7 @@ def encode_compact(document: dict[str, Any] | list[Any]) -> bytes:
         return text.encode("utf-8", "backslashreplace")
 
 
-def _snippet(snippet: Snippet, diagnosis: Diagnosis, fitting: Fitting | None) -> dict[str, str]:
-    fit = fit_for(diagnosis, *fitting) if fitting is not None else None
+def _snippet(snippet: Snippet, diagnosis: Diagnosis, fit: Fit | None) -> dict[str, str]:
     return {
         "library": snippet.library,
         "version": snippet.version,
