@@ -106,19 +106,30 @@ def one_incident(diagnoses: list[Diagnosis]) -> tuple[Diagnosis, ...]:
     """A token and the error texts it drew, pasted together, are one incident: one diagnosis, with the
     library and the message from the text and the times from the token. Only with one token, and only
     when the token's own causes cover what the texts say (else the texts tell something the token does
-    not, and each keeps its own diagnosis). An opaque token is not a JWT: it keeps its own diagnosis
-    and is not counted among the tokens."""
+    not, and each keeps its own diagnosis); a text's time causes (a message without times offers both
+    skew and expiry) are covered by any time cause of the token, whose times decide. An opaque token is
+    not a JWT: it keeps its own diagnosis and is not counted among the tokens."""
     tokens = [d for d in diagnoses if d.source is Source.TOKEN and not is_opaque(d)]
     texts = [d for d in diagnoses if d.source is Source.ERROR_TEXT]
     if len(tokens) != 1 or not texts:
         return tuple(diagnoses)
     [token] = tokens
-    if not token.causes or any(not set(text.cause_ids).issubset(token.cause_ids) for text in texts):
+    if not token.causes or not all(_covers(token, text) for text in texts):
         return tuple(diagnoses)
     first = texts[0]
     merged = token._replace(error_text=first.error_text, validator_time=first.validator_time)
     opaque = [d for d in diagnoses if is_opaque(d)]
     return tuple(sorted([merged, *opaque], key=lambda d: d.position)) if opaque else (merged,)
+
+
+TIME_CAUSES = frozenset({CauseId.EXPIRED, CauseId.CLOCK_SKEW, CauseId.NOT_YET_VALID, CauseId.ISSUED_IN_FUTURE})
+
+
+def _covers(token: Diagnosis, text: Diagnosis) -> bool:
+    said = set(text.cause_ids)
+    if said & TIME_CAUSES and not TIME_CAUSES.intersection(token.cause_ids):
+        return False
+    return (said - TIME_CAUSES).issubset(token.cause_ids)
 
 
 def examine(raw: str, expectations: Expectations, keys: KeyResolution | None = None) -> TokenFacts:
@@ -312,7 +323,10 @@ def _checked(facts: TokenFacts, expectations: Expectations) -> tuple[Checked, ..
 
 def default_title(cause_id: CauseId) -> str:
     """A cause's title until the knowledge base gives its own (``bot.knowledge.advise``)."""
-    return cause_id.value.replace("_", " ").capitalize()
+    return _DEFAULT_TITLES[cause_id]
+
+
+_DEFAULT_TITLES = {cause_id: cause_id.value.replace("_", " ").capitalize() for cause_id in CauseId}
 
 
 def titled(title: str, detail: str | None) -> str:
