@@ -213,9 +213,11 @@ def _workarounds(
     diagnosis: Diagnosis, library: str | None, shared: bool, fitting: Fitting | None = None
 ) -> list[dict[str, Any]]:
     workarounds = diagnosis.workarounds
-    fit = fit_for(diagnosis, *fitting) if fitting is not None and workarounds else None
-    titled = fit is not None and fit.leeway is not None and any(w.title_template for w in workarounds)
-    if not shared or titled or (library is not None and any(library in w.snippets for w in workarounds)):
+    snippets = library is not None and any(library in w.snippets for w in workarounds)
+    templated = any(w.title_template for w in workarounds)  # only the leeway fix: most diagnoses have none
+    fit = fit_for(diagnosis, *fitting) if fitting is not None and (snippets or templated) else None
+    titled = templated and fit is not None and fit.leeway is not None
+    if not shared or titled or snippets:
         # the title and the snippet show this diagnosis's leeway figure: not shared
         return [
             {
