@@ -1,8 +1,8 @@
 """The whole way from text to advice, for the front doors that need nothing in between:
 ``scan`` → ``learn`` (what an error text beside a token says was expected) → ``judge`` → ``advise``.
 
-The Slack service (``bot/service.py``) runs the same three steps with cached token facts fetched
-between the first two; the parallel JSON path (``bot/parallel_json.py``) judges slices of one scan.
+The Slack service (``bot/service.py``) runs the same steps with cached token facts fetched before
+``judge``; the parallel JSON path (``bot/parallel_json.py``) judges slices of one scan.
 """
 
 from __future__ import annotations

@@ -7,12 +7,12 @@ value come out with Slack's escaping undone.
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.config import ConfigError, ServicesConfig
 from bot.diagnosis import Expectations
+from bot.diagnosis.expectations import Overrides, merge, seconds_problem
 from bot.keys.config import KeyConfig
 from bot.slack.text import unescape_slack
 
@@ -59,15 +59,10 @@ class Request:
             base = chosen.expectations if chosen else base
         elif self.service:
             raise OptionError("no services are configured on this bot (JWTCHECK_CONFIG), so service= has no effect")
-        return replace(
-            base,
-            audiences=self.audiences or base.audiences,
-            issuers=self.issuers or base.issuers,
-            algorithms=self.algorithms or base.algorithms,
-            required_claims=self.required_claims or base.required_claims,
-            leeway=base.leeway if self.leeway is None else self.leeway,
-            skew_window=base.skew_window if self.skew_window is None else self.skew_window,
+        overrides = Overrides(
+            self.audiences, self.issuers, self.algorithms, self.required_claims, self.leeway, self.skew_window
         )
+        return merge(base, overrides)  # the one merge the command line uses too
 
 
 def parse_request(text: str) -> Request:
@@ -119,6 +114,7 @@ def _seconds(key: str, value: str) -> float:
         seconds = float(value.rstrip("s"))
     except ValueError:
         raise OptionError(f"{key}= takes a number of seconds, not {value[:20]!r}") from None
-    if not math.isfinite(seconds) or not 0 <= seconds <= 86400:
-        raise OptionError(f"{key}= must be between 0 and 86400 seconds")
+    problem = seconds_problem(seconds)  # the one limit the command line and the config use too
+    if problem:
+        raise OptionError(f"{key}= {problem}")
     return seconds

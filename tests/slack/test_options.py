@@ -60,3 +60,12 @@ def test_service_picks_expectations_and_options_override(tmp_path: Path) -> None
 def test_service_without_a_config_is_explained() -> None:
     with pytest.raises(OptionError, match="no services are configured"):
         parse_request("t service=orders").expectations(None)
+
+
+def test_the_leeway_limit_is_the_command_lines() -> None:
+    from bot.diagnosis.expectations import MAX_SECONDS, seconds_problem
+
+    assert parse_request("x leeway=90000").leeway == 90000.0  # over a day: the command line accepts it too
+    with pytest.raises(OptionError) as refused:
+        parse_request(f"x leeway={MAX_SECONDS + 1:.0f}")
+    assert str(refused.value) == f"leeway= {seconds_problem(MAX_SECONDS + 1)}"
