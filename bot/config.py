@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.datafiles import DataFile, DataFileError, KeyPath, key_name, problem
+from bot.diagnosis.expectations import MAX_SECONDS
 from bot.diagnosis.model import Expectations
 from bot.diagnosis.signature import TrustedKey
 from bot.keys.config import ENV_NAME, NO_KEYS, KeyConfig
@@ -58,7 +59,7 @@ _SINGULAR_HINTS = {
 }
 _SECRET_KEYS = frozenset({"secret", "hmac_secret", "hmac_key", "shared_secret", "jwt_secret"})
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-MAX_LEEWAY = 86400.0 * 366
+MAX_LEEWAY = MAX_SECONDS  # the one limit of every front door (bot.diagnosis.expectations)
 
 
 class ConfigError(DataFileError):
