@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from bot.diagnosis.ids import CauseId
 from bot.diagnosis.model import Diagnosis, Source
-from bot.diagnosis.timefmt import as_timestamp, format_duration, format_utc, is_representable
+from bot.diagnosis.timefmt import as_timestamp, is_representable
 
 SLACK = "Slack"
 THIS_HOST = "this host"
@@ -83,46 +83,6 @@ class ClockEstimate:
     @property
     def off(self) -> bool:
         return self.consistent and (self.ahead or self.behind)
-
-    def describe(self) -> str:
-        """``login.acme.test's clock is at least 42 s ahead of Slack's (3 tokens, seen 12:00:05–12:03:10 UTC)``."""
-        whose = f"{self.clock}'s clock"
-        if not self.consistent:
-            verdict = "gave contradictory readings (did it jump?)"
-        elif math.isfinite(self.lower) and math.isfinite(self.upper) and self.upper - self.lower <= 10:
-            middle, spread = (self.lower + self.upper) / 2, (self.upper - self.lower) / 2
-            direction = "ahead of" if middle > 0 else "behind"
-            verdict = (
-                f"is {format_duration(abs(middle))} {direction} {self._reference()} (±{_seconds(spread)})"
-                if abs(middle) >= SIGNIFICANT_SECONDS
-                else f"agrees with {self._reference()} (within {_seconds(max(abs(self.lower), abs(self.upper)))})"
-            )
-        elif self.ahead:
-            verdict = f"is at least {format_duration(self.lower)} ahead of {self._reference()}"
-        elif self.behind:
-            verdict = f"is at least {format_duration(-self.upper)} behind {self._reference()}"
-        else:
-            verdict = f"shows no sign of being off against {self._reference()}"
-        return f"{whose} {verdict} ({self._evidence()})"
-
-    def _reference(self) -> str:
-        """ "Slack's", but "this host" and "the log's timestamps" as they are."""
-        plain = self.reference != THIS_HOST and "'" not in self.reference
-        return f"{self.reference}'s" if plain else self.reference
-
-    def _evidence(self) -> str:
-        noun = {"token": "token", "error_text": "error message", "date_header": "Date header", "log_line": "log line"}
-        if not self.observations:
-            return "no reading that can be skew"
-        kinds = [noun.get(kind, kind) for kind in self.kinds]
-        what = (
-            f"{self.observations} {kinds[0]}{'s' if self.observations != 1 else ''}"
-            if len(kinds) == 1
-            else f"{self.observations} observations"
-        )
-        first, last = format_utc(self.first_at), format_utc(self.last_at)
-        when = first if first == last else f"{first[:-4]}–{last[11:]}"
-        return f"{what}, seen {when}"
 
 
 def token_seen(
@@ -276,24 +236,9 @@ def leeway_to_accept(issuer: ClockEstimate, validator: ClockEstimate | None = No
     return math.ceil(lead - _ROUNDING)
 
 
-def advice(estimates: Iterable[ClockEstimate]) -> list[str]:
-    """Which clock to fix first, in words: the one the evidence shows furthest off."""
-    lines = []
-    for item in estimates:
-        if not item.off:
-            continue
-        direction = "ahead" if item.ahead else "behind"
-        lines.append(f"Fix NTP on {item.clock}'s hosts: its clock runs {direction}.")
-    return lines
-
-
 def _distance_from_zero(item: ClockEstimate) -> float:
     if item.lower > 0:
         return item.lower
     if item.upper < 0:
         return -item.upper
     return 0.0
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.0f} s" if value >= 1 else "1 s"

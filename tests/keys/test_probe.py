@@ -9,6 +9,7 @@ import pytest
 
 from bot.diagnosis.clock import Observation, estimate
 from bot.keys.probe import ProbeFailure, probe_clock
+from bot.render.clocks import describe_clock
 from tests.support.date_server import DateServer
 
 
@@ -26,7 +27,7 @@ async def test_a_skewed_date_header_gives_the_services_offset_within_its_resolut
     assert isinstance(observed, Observation)
     assert observed.lower <= -38.0 <= observed.upper and observed.upper - observed.lower < 1.5
     [result] = estimate([observed])
-    assert result.behind and "orders-api's clock is 3" in result.describe()
+    assert result.behind and "orders-api's clock is 3" in describe_clock(result)
     assert skewed.methods == ["HEAD"]
 
 
