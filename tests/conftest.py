@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 from bot.store.redis_store import RedisStore
 from tests.keys.server import KeyServer
+from tests.oracle.paths import OraclePaths, OracleUnavailable, ensure_installed
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -78,3 +79,16 @@ async def attacker() -> AsyncIterator[KeyServer]:
     """A second local server a hostile token points at: it must receive no request at all."""
     async with KeyServer.running() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def oracle_paths() -> OraclePaths:
+    """The real JWT libraries (tests/oracle/install.sh), installed on first use: skipped locally when they
+    cannot be installed, a failure in CI."""
+    try:
+        return ensure_installed()
+    except OracleUnavailable as problem:
+        reason = f"the oracle libraries are not available: {problem}"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -580,21 +579,6 @@ def _disagreements(scenarios: list[Any], runs: dict[str, Any]) -> Iterator[str]:
                     )
                 elif library == "jose" and model.error.code != real.error.code:
                     yield f"jose {scenario.id}: code {model.error.code!r}, real {real.error.code!r}"
-
-
-@pytest.fixture(scope="module")
-def oracle_paths() -> Any:
-    try:
-        from tests.oracle.paths import OracleUnavailable, ensure_installed
-    except ImportError as problem:  # the harness is not there
-        pytest.skip(f"tests/oracle is not available: {problem}")
-    try:
-        return ensure_installed()
-    except OracleUnavailable as problem:
-        reason = f"the oracle libraries are not available: {problem}"
-        if os.environ.get("CI"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
 
 
 @pytest.mark.oracle

@@ -6,23 +6,10 @@ reason; under CI (env ``CI``) they fail instead.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.oracle.compare import Comparison, TextRow, compare
-from tests.oracle.paths import OraclePaths, OracleUnavailable, ensure_installed
-
-
-@pytest.fixture(scope="session")
-def oracle_paths() -> OraclePaths:
-    try:
-        return ensure_installed()
-    except OracleUnavailable as problem:
-        reason = f"the oracle libraries are not available: {problem}"
-        if os.environ.get("CI"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+from tests.oracle.paths import OraclePaths
 
 
 @pytest.fixture(scope="session")
