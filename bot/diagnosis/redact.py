@@ -152,3 +152,12 @@ def shorten_redacted(redacted: str, longest: int, keep: int) -> str:
     return ".".join(
         part if len(part) <= longest or part == REDACTION_MARKER else part[:keep] + "…" for part in redacted.split(".")
     )
+
+
+_SLACK_SECRETS = re.compile(r"\b(xox[abposre]|xapp)-[A-Za-z0-9-]{6,}")
+
+
+def last_pass(text: str) -> str:
+    """The last look at any text that leaves the process (Web API payloads, store writes, log records):
+    JWT signatures, opaque tokens and Slack secrets redacted. Idempotent."""
+    return _SLACK_SECRETS.sub(lambda m: m.group(1) + "-[redacted]", redact_text(text))

@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.diagnosis.redact import redact_text
+from bot.diagnosis.redact import last_pass
 
-_SLACK_SECRETS = re.compile(r"\b(xox[abposre]|xapp)-[A-Za-z0-9-]{6,}")
 _installed_factory: Callable[..., logging.LogRecord] | None = None
 
 
 def scrub(text: str) -> str:
-    """Redact JWT signatures and Slack tokens from a piece of log text."""
-    return _SLACK_SECRETS.sub(lambda m: m.group(1) + "-[redacted]", redact_text(text))
+    """Redact JWT signatures and Slack tokens from a piece of log text (the one last pass)."""
+    return last_pass(text)
 
 
 def install_redaction() -> None:

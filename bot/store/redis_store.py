@@ -12,16 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from bot.store.base import KEY_PREFIX, check_key, check_ttl, count_choices
-
-DEFAULT_CONNECT_TIMEOUT = 1.0
-DEFAULT_SOCKET_TIMEOUT = 1.0
-DEFAULT_MAX_CONNECTIONS = 64
-
+from bot.store.connect import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_SOCKET_TIMEOUT,
+    redis_client,
+)
 
 # append(): push, keep the last ARGV[2] items, (re)set the expiry, and read the list back, atomically.
 _APPEND = """
@@ -45,13 +44,8 @@ class RedisStore:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         # from_url does not connect: an unreachable Redis is only noticed by the first command.
-        self._client: Redis = Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_connect_timeout=connect_timeout,
-            socket_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0),  # redis-py's default retries with backoff for seconds
-            max_connections=max_connections,
+        self._client: Redis = redis_client(
+            url, connect_timeout=connect_timeout, socket_timeout=socket_timeout, max_connections=max_connections
         )
         self._prefix = prefix
         # One atomic script (EVALSHA, loaded on first use) rather than MULTI/EXEC around four commands: the
