@@ -311,6 +311,8 @@ def test_secret_env_names_the_variable_and_never_shows_the_secret(monkeypatch: p
         (["--secret-env", "hunter2 with spaces"], "--secret-env takes the NAME of an environment variable"),
         (["--jwks", "http://127.0.0.1:9/jwks"], "only https is fetched"),
         (["--jwks", "https://user:pw@login.acme.test/jwks"], "must not carry a user name or password"),
+        (["--jwks", "https://0x7f000001/jwks"], "host 0x7f000001 is 127.0.0.1, a loopback address"),
+        (["--jwks", "https://metadata.google.internal/jwks"], "internal addresses are never fetched"),
         (["--key", "/nonexistent/key.pem"], "--key /nonexistent/key.pem: cannot read the key file"),
     ],
 )
@@ -346,6 +348,29 @@ def test_an_unreachable_jwks_is_a_key_source_failure_with_the_claims_still_judge
     assert err == ""
 
 
+@pytest.mark.parametrize("key", ["jwks_uri", "discovery"])
+def test_a_key_source_that_hides_an_internal_address_is_one_clear_line(tmp_path: Path, key: str) -> None:
+    """Issue 14: allow_http does not turn the internal-address check off; the refusal is the key source's
+    one-line reason in the output, never a traceback, and nothing is fetched."""
+    with server_in_thread() as issuer:
+        issuer.json("/jwks", jwks(jwk_of(rsa_key(), "k-2026")))
+        config = tmp_path / "services.toml"
+        url = f"http://0x7f000001:{issuer.port}/jwks"
+        issuers = f'issuers = ["{ISSUER}"]\n' if key == "discovery" else ""
+        config.write_text(f'[services.local]\n{issuers}{key} = "{url}"\nallow_http = true\n', encoding="utf-8")
+        token = sign(rsa_key(), "RS256", kid="k-2026")
+        code, out, err = run([token, "--at", AT, "--config", str(config)])
+        assert code == 1 and err == "" and issuer.requests == []
+        [line] = [line for line in out.splitlines() if line.startswith("  signature")]
+        assert "key source failed" in line and "host 0x7f000001 is 127.0.0.1, a loopback address" in line
+        code, out, _ = run([token, "--at", AT, "--config", str(config), "--json"])
+        [diagnosis] = json.loads(out)["diagnoses"]
+        assert (
+            diagnosis["verdict"] == "unverifiable"
+            and "internal addresses are never fetched" in (diagnosis["signature_detail"])
+        )
+
+
 def test_key_files_and_secrets_need_no_aiohttp_but_a_jwks_does(tmp_path: Path) -> None:
     pem = write_pem(tmp_path)
     probe = (
@@ -364,7 +389,8 @@ def test_key_files_and_secrets_need_no_aiohttp_but_a_jwks_does(tmp_path: Path) -
 
     assert loaded(sign(rsa_key(), "RS256"), "--key", str(pem)) == ""
     assert loaded(make_token(), "--secret-env", "ORDERS_JWT_SECRET") == ""
-    assert loaded(make_token(), "--jwks", "https://127.0.0.1:9/jwks") == "aiohttp"
+    # a name, not 127.0.0.1, which is refused before any fetch (an internal address); .test never resolves
+    assert loaded(make_token(), "--jwks", "https://login.acme.test:9/jwks") == "aiohttp"
 
 
 def test_time_claims_beyond_any_float_are_shown_not_crashed() -> None:

@@ -120,6 +120,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
 
 def _main(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if stdout is None:
+        _protect_streams()
     out = stdout or sys.stdout
     try:
         if argv[:1] == ["demo"]:
@@ -172,6 +174,19 @@ def _jobs(value: str) -> int:
     return int(value)
 
 
+def _protect_streams() -> None:
+    """A character the terminal cannot encode (``PYTHONIOENCODING=ascii``, a C locale) is written as a
+    backslash escape, never a ``UnicodeEncodeError``; :mod:`bot.cli.output` escapes what it writes
+    itself, this covers the rest (argparse's help, a traceback's last words)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="backslashreplace")
+
+
 def _fail(message: str) -> int:
-    sys.stderr.write(f"jwtcheck: {message.splitlines()[0] if message else 'error'}\n")
+    from bot.cli.output import write_terminal
+
+    write_terminal(sys.stderr, f"jwtcheck: {message.splitlines()[0] if message else 'error'}\n")
     return EXIT_USAGE

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.cli import EXIT_OK, EXIT_PROBLEMS, NOTHING_TO_DIAGNOSE, UsageError, _fail
+from bot.cli.output import write_json, write_json_pieces, write_terminal
 from bot.config import ConfigError, Service, config_path_from_env, load_services
 from bot.demo import DEMO_EXPECTATIONS, sample_texts
 from bot.diagnosis import Diagnosis, Expectations, Found, KeyLookup, KeyResolution, Report, judge, scan
@@ -37,7 +38,7 @@ from bot.diagnosis.signature import TrustedKey
 from bot.keys.config import ENV_NAME, KeyConfig
 from bot.keys.local import resolve_local
 from bot.keys.static import KeyFileError, load_key_file
-from bot.keys.urls import UrlRefused, check_url
+from bot.keys.urls import UrlRefused, check_host, check_url, loopback_allowed
 from bot.knowledge import default_catalogue, default_knowledge
 from bot.knowledge.advise import advise
 from bot.parallel_json import json_document
@@ -104,22 +105,27 @@ def demo(argv: list[str], out: TextIO) -> int:
     if as_json:
         text = "\n".join(piece for _, piece in pieces)
         report = diagnose_text(text, DEMO_EXPECTATIONS, now, knowledge=knowledge)
-        out.write(dumps(report_to_dict(report, knowledge), indent=_json_indent(out)) + "\n")
+        write_json(out, dumps(report_to_dict(report, knowledge), indent=_json_indent(out)) + "\n")
         return EXIT_OK
-    out.write(style.bold("jwtcheck demo") + " — one sample per cause, judged as service 'orders' would:\n")
-    out.write(
+    colour = style.colour
+    write_terminal(
+        out, style.bold("jwtcheck demo") + " — one sample per cause, judged as service 'orders' would:\n", colour=colour
+    )
+    write_terminal(
+        out,
         style.dim(
             f"  audiences {DEMO_EXPECTATIONS.audiences}, issuers {DEMO_EXPECTATIONS.issuers}, "
             f"algorithms {DEMO_EXPECTATIONS.algorithms}, required {DEMO_EXPECTATIONS.required_claims}, "
             f"leeway {DEMO_EXPECTATIONS.leeway:g} s\n\n"
-        )
+        ),
+        colour=colour,
     )
     for number, (sample, piece) in enumerate(pieces, start=1):
         report = diagnose_text(piece, DEMO_EXPECTATIONS, now, knowledge=knowledge)
-        out.write(style.bold(f"── {number}. {sample.title} ") + "\n")
+        write_terminal(out, style.bold(f"── {number}. {sample.title} ") + "\n", colour=colour)
         for diagnosis in report.diagnoses:
-            out.write(render_diagnosis(diagnosis, now.timestamp(), style) + "\n\n")
-    out.write(style.dim(knowledge.provenance) + "\n")
+            write_terminal(out, render_diagnosis(diagnosis, now.timestamp(), style) + "\n\n", colour=colour)
+    write_terminal(out, style.dim(knowledge.provenance) + "\n", colour=colour)
     return EXIT_OK
 
 
@@ -139,13 +145,9 @@ def _print_compact_json(
     )
     if not document.diagnoses:
         return _fail(NOTHING_TO_DIAGNOSE)
-    binary = getattr(out, "buffer", None)
-    if binary is None:
-        out.write(document.text + "\n")
-    else:  # megabytes for a big log: written as they are, not joined and encoded again
-        out.flush()
-        binary.writelines([*document.pieces, b"\n"])
-        binary.flush()
+    # megabytes for a big log: written as they are, not joined and encoded again, when they need no escape
+    write_json_pieces(out, [*document.pieces, b"\n"])
+    out.flush()
     return EXIT_PROBLEMS if document.has_problems else EXIT_OK
 
 
@@ -164,14 +166,15 @@ def _print(report: Report, as_json: bool, summary: bool, out: TextIO, observatio
         document = summary_to_dict(report) if summary else report_to_dict(report, default_knowledge())
         if estimates:
             document["clocks"] = clocks_to_dict(estimates, leeway)
-        out.write(dumps(document, indent=_json_indent(out)) + "\n")
+        write_json(out, dumps(document, indent=_json_indent(out)) + "\n")
         return
 
     style = Style(colour=_wants_colour(out))
-    out.write(render_summary(report, style) if summary else render_report(report, default_knowledge(), style))
+    text = render_summary(report, style) if summary else render_report(report, default_knowledge(), style)
     lines = clock_lines(estimates, leeway)
     if lines:
-        out.write("\n" + style.bold(lines[0]) + "\n" + "\n".join(lines[1:]) + "\n")
+        text += "\n" + style.bold(lines[0]) + "\n" + "\n".join(lines[1:]) + "\n"
+    write_terminal(out, text, colour=style.colour)
 
 
 def _diagnose_log(
@@ -207,7 +210,7 @@ def _probe(service: Service, report: Report, *, live: bool) -> list[Observation]
     assert service.probe_url is not None
     measured = asyncio.run(probe_clock(service.name, service.probe_url, allow_http=service.keys.allow_http))
     if isinstance(measured, ProbeFailure):
-        sys.stderr.write(f"jwtcheck: clock probe of {service.name} failed: {measured.detail}\n")
+        write_terminal(sys.stderr, f"jwtcheck: clock probe of {service.name} failed: {measured.detail}\n")
         observations: list[Observation] = []
     else:
         observations = [measured]
@@ -280,6 +283,7 @@ def _keys(args: argparse.Namespace, service: Service | None) -> KeyConfig | None
     if args.jwks:
         try:
             jwks = check_url(args.jwks, allow_http=base.allow_http, what="--jwks URL")
+            check_host(jwks, loopback=loopback_allowed(jwks, allow_http=base.allow_http), what="--jwks URL")
         except UrlRefused as refused:
             raise UsageError(str(refused)) from None
     if args.secret_env and not ENV_NAME.fullmatch(args.secret_env):

@@ -2,7 +2,9 @@
 
 The document is fetched from the configured URL only (never from a token's ``iss``). Its ``issuer`` must
 equal one of the service's configured issuers, and its ``jwks_uri`` must be https (http only with
-``allow_http``) and must not point at an internal IP address; then a :class:`JwksSource` for that
+``allow_http``) and must not point at an internal address, whatever ``allow_http`` says (the one exception:
+a discovery URL configured on a literal loopback host with ``allow_http``, a local issuer in development,
+may name its own origin); then a :class:`JwksSource` for that
 ``jwks_uri`` gives the keys. The ``jwks_uri`` is cached like a JWKS (store + process, max-age clamped).
 """
 
@@ -19,7 +21,7 @@ from bot.diagnosis.signature import SourceFailure
 from bot.keys.base import SingleFlight, SourceKeys
 from bot.keys.fetch import FetchError, clamp_age
 from bot.keys.jwks import DEFAULT_SETTINGS, MAX_AGE, MIN_AGE, FetchSettings, JwksSource, store_key
-from bot.keys.urls import UrlRefused, check_url, host_of, is_internal_address
+from bot.keys.urls import UrlRefused, check_host, check_url, explicit_loopback, host_of, loopback_allowed, same_origin
 
 if TYPE_CHECKING:
     pass
@@ -34,15 +36,17 @@ class DiscoverySource:
         url: str,
         issuers: tuple[str, ...],
         *,
-        jwks_for: Callable[[str], JwksSource],
+        jwks_for: Callable[[str, bool], JwksSource],
         allow_http: bool = False,
         settings: FetchSettings = DEFAULT_SETTINGS,
     ) -> None:
+        """``jwks_for(uri, loopback)``: the JWKS source of a validated ``jwks_uri``."""
         self.url = url
         self.origin = host_of(url)
         self._issuers = issuers
         self._jwks_for = jwks_for
         self._allow_http = allow_http
+        self._loopback = loopback_allowed(url, allow_http=allow_http)
         self._settings = settings
         self._key = store_key("oidc", url)
         self._jwks_uri: tuple[str, float] | None = None
@@ -54,7 +58,7 @@ class DiscoverySource:
         target = await self._target()
         if isinstance(target, SourceFailure):
             return SourceKeys(failure=target)
-        return await self._jwks_for(target).lookup(kid)
+        return await self._jwks_for(target, self._own_origin(target)).lookup(kid)
 
     async def _target(self) -> str | SourceFailure:
         if self._jwks_uri is not None and self._jwks_uri[1] > self._settings.clock():
@@ -89,7 +93,11 @@ class DiscoverySource:
         self.fetches += 1
         try:
             fetched = await self._settings.fetcher(
-                self.url, allow_http=self._allow_http, limits=self._settings.limits, what="discovery document"
+                self.url,
+                allow_http=self._allow_http,
+                limits=self._settings.limits,
+                what="discovery document",
+                loopback=self._loopback,
             )
             uri = self._validate(fetched.document)
         except FetchError as failed:
@@ -132,10 +140,17 @@ class DiscoverySource:
             raise FetchError(
                 reason, f"the discovery document at {self.origin} gives a jwks_uri that is refused: {refused}"
             ) from None
-        if not self._allow_http and is_internal_address(uri):
-            raise FetchError(
-                "internal_address",
-                f"the discovery document at {self.origin} points jwks_uri at an "
-                f"internal address ({show(host_of(uri), 60)}): refused",
-            )
+        if not self._own_origin(uri):
+            try:
+                check_host(uri, what="jwks_uri")
+            except UrlRefused as refused:
+                raise FetchError(
+                    "internal_address" if refused.reason == "internal_address" else "bad_discovery",
+                    f"the discovery document at {self.origin} gives a jwks_uri that is refused: {refused}",
+                ) from None
         return uri
+
+    def _own_origin(self, uri: str) -> bool:
+        """A local issuer configured on a literal loopback host (with ``allow_http``) may name its own
+        origin, spelled the same way; nothing else from the document may reach loopback."""
+        return self._loopback and explicit_loopback(uri) and same_origin(self.url, uri) and host_of(uri) == self.origin

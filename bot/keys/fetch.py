@@ -3,9 +3,10 @@
 Rules (after TruffleHog's SSRF-safe JWKS verification): https only unless the service allows http; a
 connect timeout, a read timeout and a total deadline; a size cap counted while reading (and after
 decompression, which is done here within the same cap); no redirect to another host (one to the same
-host is followed by hand, at most ``max_redirects`` times, and never from https down to http); no
-cookies, no proxy settings from the environment. Every failure is a :class:`FetchError` with a reason
-code and one sentence that names the host, never the full URL.
+host is followed by hand, at most ``max_redirects`` times, and never from https down to http); never an
+internal address, whatever ``allow_http`` says, and the connection goes to the addresses that were checked
+(:mod:`bot.keys.resolver`); no cookies, no proxy settings from the environment. Every failure is a
+:class:`FetchError` with a reason code and one sentence that names the host, never the full URL.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 from bot import __version__
 from bot.diagnosis.checks.values import printable
-from bot.keys.urls import UrlRefused, check_url, host_of, same_origin
+from bot.keys.resolver import CheckedResolver
+from bot.keys.urls import UrlRefused, check_host, check_url, host_of, loopback_allowed, same_origin
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d{1,10})\"?\s*(?:,|$)", re.IGNORECASE)
@@ -44,8 +47,8 @@ DEFAULT_LIMITS = FetchLimits()
 
 
 class FetchError(Exception):
-    """Why a key source gave nothing. ``reason``: http_refused, bad_url, timeout, unreachable, tls,
-    redirect_refused, http_status, too_large, bad_response, bad_json."""
+    """Why a key source gave nothing. ``reason``: http_refused, bad_url, internal_address, timeout, unreachable,
+    tls, redirect_refused, http_status, too_large, bad_response, bad_json."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
@@ -59,13 +62,31 @@ class Fetched:
     max_age: float | None  # seconds from Cache-Control, None when the response says nothing
 
 
-async def fetch_json(url: str, *, allow_http: bool, limits: FetchLimits, what: str = "JWKS") -> Fetched:
-    """GET ``url`` (which must come from the config) and parse it as JSON, within ``limits``."""
+async def fetch_json(
+    url: str,
+    *,
+    allow_http: bool,
+    limits: FetchLimits,
+    what: str = "JWKS",
+    loopback: bool | None = None,
+    lookup: AbstractResolver | None = None,
+) -> Fetched:
+    """GET ``url`` and parse it as JSON, within ``limits``.
+
+    The host must not be internal, whether by itself or by any address it resolves to, and the connection
+    goes to the addresses checked (:class:`CheckedResolver`), redirects included. ``loopback`` says whether
+    a literal loopback host may be fetched: None (a URL from the config) allows it only with ``allow_http``
+    (:func:`loopback_allowed`); a URL from a response passes False. ``lookup`` replaces the system's name
+    resolution (tests)."""
     origin = host_of(url)
+    if loopback is None:
+        loopback = loopback_allowed(url, allow_http=allow_http)
     try:
         check_url(url, allow_http=allow_http, what=f"{what} URL")
+        check_host(url, loopback=loopback, what=f"{what} URL")
     except UrlRefused as refused:
         raise FetchError(refused.reason, str(refused)) from None
+    resolver = CheckedResolver(what=f"{what} URL", loopback=loopback, lookup=lookup)
     timeout = aiohttp.ClientTimeout(
         total=limits.total_timeout,
         connect=limits.connect_timeout,
@@ -80,13 +101,14 @@ async def fetch_json(url: str, *, allow_http: bool, limits: FetchLimits, what: s
     try:
         async with asyncio.timeout(limits.total_timeout + 0.5):
             async with aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False),
                 timeout=timeout,
                 headers=headers,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
                 trust_env=False,
             ) as session:
-                return await _get(session, url, origin, allow_http, limits, what)
+                return await _get(session, url, origin, allow_http, loopback, limits, what)
     except FetchError:
         raise
     except TimeoutError:
@@ -98,17 +120,27 @@ async def fetch_json(url: str, *, allow_http: bool, limits: FetchLimits, what: s
             "tls", f"the {what} at {origin} failed the TLS handshake (certificate not trusted or wrong host)"
         ) from None
     except (aiohttp.ClientError, OSError, ValueError) as exc:
+        if resolver.refused is not None:  # raised in the connector, which wraps it as a DNS error
+            raise FetchError(resolver.refused.reason, str(resolver.refused)) from None
         raise FetchError("unreachable", f"the {what} at {origin} could not be reached ({type(exc).__name__})") from None
 
 
 async def _get(
-    session: aiohttp.ClientSession, url: str, origin: str, allow_http: bool, limits: FetchLimits, what: str
+    session: aiohttp.ClientSession,
+    url: str,
+    origin: str,
+    allow_http: bool,
+    loopback: bool,
+    limits: FetchLimits,
+    what: str,
 ) -> Fetched:
     current = url
     for _ in range(limits.max_redirects + 1):
         async with session.get(current, allow_redirects=False) as response:
             if response.status in _REDIRECTS:
-                current = _redirect_target(current, response.headers.get("Location"), origin, allow_http, what)
+                current = _redirect_target(
+                    current, response.headers.get("Location"), origin, allow_http, loopback, what
+                )
                 continue
             if response.status != 200:
                 raise FetchError("http_status", f"the {what} at {origin} answered HTTP {response.status}")
@@ -122,7 +154,11 @@ async def _get(
     raise FetchError("redirect_refused", f"the {what} at {origin} redirected more than {limits.max_redirects} time(s)")
 
 
-def _redirect_target(current: str, location: str | None, origin: str, allow_http: bool, what: str) -> str:
+def _redirect_target(
+    current: str, location: str | None, origin: str, allow_http: bool, loopback: bool, what: str
+) -> str:
+    """The redirect's URL if it passes the rules of the first one; its name is resolved and checked by the
+    same :class:`CheckedResolver` when it is fetched."""
     if not location:
         raise FetchError("redirect_refused", f"the {what} at {origin} redirected without a Location")
     target = urljoin(current, location.strip())
@@ -133,7 +169,9 @@ def _redirect_target(current: str, location: str | None, origin: str, allow_http
             f"the {what} at {origin} redirected to {shown}: a redirect to another host is never followed",
         )
     try:
-        return check_url(target, allow_http=allow_http, what=f"{what} redirect")
+        check_url(target, allow_http=allow_http, what=f"{what} redirect")
+        check_host(target, loopback=loopback, what=f"{what} redirect")
+        return target
     except UrlRefused as refused:
         raise FetchError(
             "redirect_refused", f"the {what} at {origin} redirected to a URL that is refused: {refused}"

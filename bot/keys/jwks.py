@@ -25,7 +25,7 @@ from bot.diagnosis.signature import SourceFailure, TrustedKey
 from bot.keys.base import SingleFlight, SourceKeys
 from bot.keys.fetch import DEFAULT_LIMITS, Fetched, FetchError, FetchLimits, clamp_age, fetch_json
 from bot.keys.jwk import MAX_JWKS_KEYS, public_jwk
-from bot.keys.urls import host_of
+from bot.keys.urls import host_of, loopback_allowed
 
 if TYPE_CHECKING:
     from bot.store.base import Store
@@ -81,10 +81,19 @@ def parse_jwks(document: Any, origin: str) -> tuple[TrustedKey, ...]:
 class JwksSource:
     """The keys at one configured JWKS URL."""
 
-    def __init__(self, url: str, *, allow_http: bool = False, settings: FetchSettings = DEFAULT_SETTINGS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        allow_http: bool = False,
+        settings: FetchSettings = DEFAULT_SETTINGS,
+        loopback: bool | None = None,
+    ) -> None:
+        """``loopback``: see :func:`bot.keys.fetch.fetch_json` (None: ``url`` is from the config)."""
         self.url = url
         self.origin = host_of(url)
         self._allow_http = allow_http
+        self._loopback = loopback_allowed(url, allow_http=allow_http) if loopback is None else loopback
         self._settings = settings
         self._key = store_key("jwks", url)
         self._entry: _Entry | None = None
@@ -185,7 +194,11 @@ class JwksSource:
         self._last_fetch = self._settings.clock()
         try:
             fetched = await self._settings.fetcher(
-                self.url, allow_http=self._allow_http, limits=self._settings.limits, what="JWKS"
+                self.url,
+                allow_http=self._allow_http,
+                limits=self._settings.limits,
+                what="JWKS",
+                loopback=self._loopback,
             )
             keys = parse_jwks(fetched.document, self.origin)
         except FetchError as failed:

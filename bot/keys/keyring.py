@@ -20,6 +20,7 @@ from bot.keys.discovery import DiscoverySource
 from bot.keys.fetch import DEFAULT_LIMITS, FetchLimits, fetch_json
 from bot.keys.jwks import FAILURE_TTL, REFETCH_INTERVAL, Fetcher, FetchSettings, JwksSource
 from bot.keys.local import resolve_local
+from bot.keys.urls import loopback_allowed
 
 if TYPE_CHECKING:
     from bot.store.base import Store
@@ -46,7 +47,7 @@ class Keyring:
             failure_ttl=failure_ttl,
             fetcher=fetcher,
         )
-        self._jwks: dict[tuple[str, bool], JwksSource] = {}
+        self._jwks: dict[tuple[str, bool, bool], JwksSource] = {}
         self._discovery: dict[tuple[str, tuple[str, ...], bool], DiscoverySource] = {}
 
     @property
@@ -54,10 +55,16 @@ class Keyring:
         """The longest one resolution may take: a discovery fetch, then a JWKS fetch and its refetch."""
         return 3 * self._settings.limits.total_timeout + 1.0
 
-    def jwks(self, url: str, allow_http: bool = False) -> JwksSource:
-        source = self._jwks.get((url, allow_http))
+    def jwks(self, url: str, allow_http: bool = False, loopback: bool | None = None) -> JwksSource:
+        """``loopback``: None for a URL from the config; a discovered ``jwks_uri`` says (see ``fetch_json``)."""
+        if loopback is None:
+            loopback = loopback_allowed(url, allow_http=allow_http)
+        key = (url, allow_http, loopback)
+        source = self._jwks.get(key)
         if source is None:
-            source = self._jwks[(url, allow_http)] = JwksSource(url, allow_http=allow_http, settings=self._settings)
+            source = self._jwks[key] = JwksSource(
+                url, allow_http=allow_http, settings=self._settings, loopback=loopback
+            )
         return source
 
     def discovery(self, url: str, issuers: tuple[str, ...], allow_http: bool = False) -> DiscoverySource:
@@ -67,7 +74,7 @@ class Keyring:
             source = self._discovery[key] = DiscoverySource(
                 url,
                 issuers,
-                jwks_for=lambda uri: self.jwks(uri, allow_http),
+                jwks_for=lambda uri, loopback: self.jwks(uri, allow_http, loopback),
                 allow_http=allow_http,
                 settings=self._settings,
             )

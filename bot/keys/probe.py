@@ -15,17 +15,19 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 from bot import __version__
 from bot.diagnosis.clock import THIS_HOST, Observation, date_header
 from bot.keys.fetch import DEFAULT_LIMITS, FetchLimits
-from bot.keys.urls import UrlRefused, check_url, host_of
+from bot.keys.resolver import CheckedResolver
+from bot.keys.urls import UrlRefused, check_host, check_url, host_of, loopback_allowed
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeFailure:
     service: str
-    reason: str  # bad_url, http_refused, timeout, unreachable, no_date
+    reason: str  # bad_url, http_refused, internal_address, timeout, unreachable, no_date
     detail: str
 
 
@@ -36,13 +38,17 @@ async def probe_clock(
     allow_http: bool,
     limits: FetchLimits = DEFAULT_LIMITS,
     clock: Callable[[], float] = time.time,
+    lookup: AbstractResolver | None = None,
 ) -> Observation | ProbeFailure:
     """One HEAD (GET if HEAD is refused) to ``url``; the service's clock offset from its ``Date``."""
     origin = host_of(url)
+    loopback = loopback_allowed(url, allow_http=allow_http)
     try:
         check_url(url, allow_http=allow_http, what="probe_url")
+        check_host(url, loopback=loopback, what="probe_url")
     except UrlRefused as refused:
         return ProbeFailure(service, refused.reason, str(refused))
+    resolver = CheckedResolver(what="probe_url", loopback=loopback, lookup=lookup)
     timeout = aiohttp.ClientTimeout(
         total=limits.total_timeout,
         connect=limits.connect_timeout,
@@ -54,7 +60,11 @@ async def probe_clock(
         async with (
             asyncio.timeout(limits.total_timeout + 0.5),
             aiohttp.ClientSession(
-                timeout=timeout, headers=headers, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+                connector=aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False),
+                timeout=timeout,
+                headers=headers,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
             ) as session,
         ):
             for method in ("HEAD", "GET"):
@@ -68,6 +78,8 @@ async def probe_clock(
     except TimeoutError:
         return ProbeFailure(service, "timeout", f"{origin} did not answer within {limits.total_timeout:g} s")
     except (aiohttp.ClientError, OSError, ValueError) as exc:
+        if resolver.refused is not None:
+            return ProbeFailure(service, resolver.refused.reason, str(resolver.refused))
         return ProbeFailure(service, "unreachable", f"{origin} could not be reached ({type(exc).__name__})")
     date = _parse_date(stamp)
     if date is None:

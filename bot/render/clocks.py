@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.diagnosis.checks.values import printable
 from bot.diagnosis.clock import MILLISECONDS, OUTLIER, SIGNIFICANT_SECONDS, THIS_HOST, ClockEstimate, Observation
 from bot.diagnosis.leeway import BEYOND_SAFE, LeewayFigure, figure
 from bot.diagnosis.timefmt import format_duration, format_utc
@@ -24,7 +25,7 @@ _EVIDENCE_NOUNS = {
 
 def describe_clock(item: ClockEstimate) -> str:
     """``login.acme.test's clock is at least 42 s ahead of Slack's (3 tokens, seen 12:00:05–12:03:10 UTC)``."""
-    whose = f"{item.clock}'s clock"
+    whose = f"{printable(item.clock)}'s clock"  # an issuer's name comes from a token's iss
     reference = _reference(item.reference)
     if not item.observations:
         return f"{whose}: no reading that can be skew ({_kept_out(item)})"
@@ -140,7 +141,7 @@ def kept_out_note(issuer: str, reason: str, lead: float | None) -> str:
         )
     else:
         why = f"This token's iat is {format_duration(round(lead))} ahead of when it was seen: too far for clock skew"
-    return f"{why}, so it is kept out of {issuer}'s clock estimate."
+    return f"{why}, so it is kept out of {printable(issuer)}'s clock estimate."
 
 
 def validator_note(validator: ClockEstimate) -> str:
@@ -157,14 +158,14 @@ def service_note(service: ClockEstimate) -> str:
 
 
 def probe_failure_note(service: str, detail: str) -> str:
-    return f"The clock probe of {service} failed: {detail}."
+    return f"The clock probe of {printable(service)} failed: {printable(detail)}."
 
 
 # --- pieces ------------------------------------------------------------------------------------------
 
 
 def _fix_ntp(clock: str) -> str:
-    return f"Fix NTP on {clock}'s hosts"
+    return f"Fix NTP on {printable(clock)}'s hosts"
 
 
 def _accepts(leeway: int, whose: str) -> str:
@@ -174,7 +175,7 @@ def _accepts(leeway: int, whose: str) -> str:
 def _reference(reference: str) -> str:
     """ "Slack's", but "this host" and "the log's timestamps" as they are."""
     plain = reference != THIS_HOST and "'" not in reference
-    return f"{reference}'s" if plain else reference
+    return f"{printable(reference)}'s" if plain else printable(reference)
 
 
 def _evidence(item: ClockEstimate) -> str:

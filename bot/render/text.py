@@ -200,7 +200,7 @@ def _claim_lines(diagnosis: Diagnosis, now: float) -> Iterable[str]:
         seconds = as_timestamp(value) if name in TIME_CLAIMS else None
         if seconds is not None:
             shown = f"{shown}  {format_utc(seconds)} ({format_relative(seconds, now)})"
-        yield f"  {name[:12].ljust(12)} {shown}"
+        yield f"  {printable(name)[:12].ljust(12)} {shown}"  # a claim name is the token's too: escaped
     if len(claims) > 24:
         yield f"  … {len(claims) - 24} more claims (see --json)"
 

@@ -1,6 +1,7 @@
 """A local issuer for the key tests: a real aiohttp server on an ephemeral port that serves JWKS and
 discovery documents, and misbehaves on demand (slow, oversized, redirecting, junk). Every request is
-recorded, so a test can prove that a server received none at all."""
+recorded, so a test can prove that a server received none at all. :class:`Answers` stands in for name
+resolution (offline, a name can only be made to answer something by a double)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ import asyncio
 import contextlib
 import gzip
 import json
+import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class KeyServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host  # another loopback address (127.0.0.2, ::1) for the tests of where a fetch connects
         self.requests: list[str] = []
         self._routes: dict[str, Handler] = {}
         self._boxes: dict[str, dict[str, Any]] = {}
@@ -28,7 +32,7 @@ class KeyServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{f'[{self.host}]' if ':' in self.host else self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -38,8 +42,8 @@ class KeyServer:
 
     @classmethod
     @asynccontextmanager
-    async def running(cls) -> AsyncIterator[KeyServer]:
-        server = await cls().start()
+    async def running(cls, host: str = "127.0.0.1") -> AsyncIterator[KeyServer]:
+        server = await cls(host).start()
         try:
             yield server
         finally:
@@ -51,7 +55,7 @@ class KeyServer:
         self._closing = asyncio.Event()
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
         return self
@@ -158,6 +162,34 @@ class KeyServer:
             return web.Response(status=status, text=body, content_type="application/json")
 
         return self.serve(path, handler)
+
+
+class Answers(AbstractResolver):
+    """A name server double: the n-th lookup gets the n-th answer (the last one repeats)."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers = answers
+        self.calls: list[str] = []
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.calls.append(host)
+        addresses = self.answers[min(len(self.calls), len(self.answers)) - 1]
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=0,
+                flags=0,
+            )
+            for address in addresses
+        ]
+
+    async def close(self) -> None:
+        pass
 
 
 @contextmanager

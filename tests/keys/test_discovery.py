@@ -1,14 +1,16 @@
-"""OIDC discovery from the configured URL only: the issuer must match, the jwks_uri must be https."""
+"""OIDC discovery from the configured URL only: the issuer must match, the jwks_uri must be https and
+never internal (only a local issuer configured on a literal loopback host may name its own origin)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
 
-from bot.keys.fetch import Fetched, FetchLimits
+from bot.keys.fetch import Fetched, FetchLimits, fetch_json
 from bot.keys.keyring import Keyring
-from tests.keys.server import KeyServer
+from tests.keys.server import Answers, KeyServer
 from tests.keys.support import jwk_of, jwks, rsa_key
 
 FAST = FetchLimits(connect_timeout=1.0, read_timeout=0.5, total_timeout=1.0)
@@ -70,3 +72,52 @@ async def test_a_discovery_document_that_is_not_an_object_is_refused(issuer: Key
     url = issuer.json(WELL_KNOWN, ["issuer", ISSUER])
     result = await Keyring(limits=FAST).discovery(url, (ISSUER,), allow_http=True).lookup(None)
     assert result.failure is not None and result.failure.reason == "bad_discovery"
+
+
+@pytest.mark.parametrize(
+    "jwks_uri",
+    [
+        "http://127.0.0.1/keys",
+        "https://127.0.0.1/keys",
+        "http://0x7f000001/keys",
+        "http://[::1]/keys",
+        "http://100.100.100.200/keys",
+        "http://metadata.google.internal/computeMetadata/v1/",
+    ],
+)
+async def test_allow_http_does_not_let_a_jwks_uri_reach_an_internal_address(jwks_uri: str) -> None:
+    document = {"issuer": ISSUER, "jwks_uri": jwks_uri}
+    keyring = Keyring(fetcher=fake(document))
+    result = await keyring.discovery("https://login.acme.test" + WELL_KNOWN, (ISSUER,), allow_http=True).lookup(None)
+    assert result.failure is not None and result.failure.reason == "internal_address"
+    assert "gives a jwks_uri that is refused" in result.failure.detail and "\n" not in result.failure.detail
+
+
+@pytest.mark.parametrize(
+    "spelling", ["0x7f000001", "2130706433", "0x7f.1", "localhost", "[::ffff:127.0.0.1]", "[::1]", "127.0.0.1:{other}"]
+)
+async def test_a_local_issuer_may_name_its_own_origin_only(
+    issuer: KeyServer, attacker: KeyServer, spelling: str
+) -> None:
+    """The discovery URL names 127.0.0.1 with allow_http (a local issuer); its document's jwks_uri may
+    name that same origin, spelled the same way, and no other loopback."""
+    issuer.json("/keys", jwks(jwk_of(rsa_key(), "k-2026")))
+    attacker.json("/keys", jwks(jwk_of(rsa_key(), "k-2026")))
+    host = spelling.format(other=attacker.port) if "{other}" in spelling else f"{spelling}:{issuer.port}"
+    url = issuer.json(WELL_KNOWN, {"issuer": ISSUER, "jwks_uri": f"http://{host}/keys"})
+    result = await Keyring(limits=FAST).discovery(url, (ISSUER,), allow_http=True).lookup("k-2026")
+    assert result.failure is not None and result.failure.reason == "internal_address", result
+    assert result.keys == () and issuer.count("/keys") == 0 and attacker.requests == []
+
+
+async def test_a_jwks_uri_whose_name_resolves_to_loopback_is_refused(issuer: KeyServer) -> None:
+    """The document names a host that is no IP literal; the name resolves to loopback: refused when it is
+    resolved, before any connection, though the issuer itself is a configured loopback."""
+    lookup = Answers(["127.0.0.1"])
+    issuer.json("/keys", jwks(jwk_of(rsa_key(), "k-2026")))
+    url = issuer.json(WELL_KNOWN, {"issuer": ISSUER, "jwks_uri": f"http://keys.acme.test:{issuer.port}/keys"})
+    keyring = Keyring(limits=FAST, fetcher=functools.partial(fetch_json, lookup=lookup))
+    result = await keyring.discovery(url, (ISSUER,), allow_http=True).lookup("k-2026")
+    assert result.failure is not None and result.failure.reason == "internal_address"
+    assert "keys.acme.test resolves to 127.0.0.1, a loopback address" in result.failure.detail
+    assert issuer.count("/keys") == 0 and lookup.calls == ["keys.acme.test"]

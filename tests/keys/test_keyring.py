@@ -89,3 +89,15 @@ async def test_an_hs256_token_verifies_with_the_secret_from_the_environment(monk
     resolution = await Keyring().resolve(KeyConfig(hmac_secret_env="ORDERS_JWT_SECRET"), None)
     facts = examine(make_token(), Expectations(), resolution)
     assert facts.signature is SignatureStatus.VERIFIED
+
+
+async def test_a_configured_url_that_hides_loopback_fails_as_a_source_with_one_line(issuer: KeyServer) -> None:
+    issuer.json("/jwks", jwks(jwk_of(rsa_key(), "k-2026")))
+    config = KeyConfig(jwks_uri=f"http://0x7f000001:{issuer.port}/jwks", allow_http=True)
+    resolution = await Keyring(limits=FAST).resolve(config, "k-2026")
+    [failure] = resolution.failures
+    assert failure.reason == "internal_address" and resolution.keys == ()
+    assert failure.detail == (
+        "the JWKS URL host 0x7f000001 is 127.0.0.1, a loopback address: internal addresses are never fetched"
+    )
+    assert issuer.requests == []

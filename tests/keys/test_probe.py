@@ -10,6 +10,7 @@ import pytest
 from bot.diagnosis.clock import Observation, estimate
 from bot.keys.probe import ProbeFailure, probe_clock
 from bot.render.clocks import describe_clock
+from tests.keys.server import Answers
 from tests.support.date_server import DateServer
 
 
@@ -62,3 +63,18 @@ async def test_a_slow_service_times_out_in_bounded_time(server: tuple[DateServer
     )
     assert isinstance(failure, ProbeFailure) and failure.reason == "timeout"
     assert time.monotonic() - started < 2  # bounded below the server's delay, not a speed assertion
+
+
+async def test_a_probe_url_at_an_internal_address_is_refused_though_http_is_allowed(
+    server: tuple[DateServer, str],
+) -> None:
+    skewed, url = server
+    for spelling in ("0x7f000001", "[::ffff:127.0.0.1]", "localhost."):
+        hidden = url.replace("127.0.0.1", spelling)
+        failure = await probe_clock("orders-api", hidden, allow_http=True)
+        assert isinstance(failure, ProbeFailure) and failure.reason == "internal_address", failure
+        assert f"probe_url host {spelling} is" in failure.detail
+    failure = await probe_clock("orders-api", "http://status.acme.test/", allow_http=True, lookup=Answers(["10.0.0.9"]))
+    assert isinstance(failure, ProbeFailure) and failure.reason == "internal_address"
+    assert "status.acme.test resolves to 10.0.0.9, a private address" in failure.detail
+    assert skewed.methods == []

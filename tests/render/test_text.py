@@ -7,7 +7,7 @@ from bot.diagnosis.signature import HmacSecret, KeyResolution
 from bot.knowledge import default_knowledge
 from bot.pipeline import diagnose_text
 from bot.render.text import HOW_TO_CHECK, NOT_FULLY_CHECKED, Style, render_diagnosis, render_report, render_summary
-from tests.support.tokens import AUDIENCE, ISSUER, NOW, SECRET, T, claims, make_token, signature_of
+from tests.support.tokens import AUDIENCE, ISSUER, NOW, SECRET, T, claims, make_token, raw_token, signature_of
 
 EXPECT = Expectations(audiences=(AUDIENCE,), issuers=(ISSUER,), algorithms=("HS256",))
 SECRET_KEYS = KeyResolution(secrets=(HmacSecret("S", SECRET),))
@@ -60,3 +60,12 @@ def test_no_colour_unless_asked_and_no_signature_ever() -> None:
     coloured = render_report(report(token), default_knowledge(), Style(colour=True))
     assert "\x1b[" not in plain and "\x1b[" in coloured
     assert signature_of(token) not in plain + coloured
+
+
+def test_a_claim_name_is_escaped_like_its_value_and_keeps_the_column() -> None:
+    """Issue 14: a claim's name is the token's too; ESC, C1, DEL and bidi controls in it are escaped."""
+    token = raw_token({"alg": "HS256"}, {**claims(), "\x1b[31mx\u202e": "\x9b1m\x7f", "\u2066y": 1})
+    text = render_diagnosis(report(token).diagnoses[0], T, Style())
+    assert "  \\u001b[31mx\\u202e   " not in text  # cut to the column's twelve characters
+    assert '  \\u001b[31mx\\ "\\u009b1m\\u007f"' in text and "  \\u2066y      1" in text
+    assert all(char.isprintable() or char == "\n" for char in text)
