@@ -142,8 +142,9 @@ class Chat:
 
     async def make_cards(
         self, answer: Answer, place: Place, limit: int, *, exposes_tokens: bool, ephemeral: bool
-    ) -> list[Message]:
-        """The cards (and a summary of the rest), their state saved first so any replica can take a click.
+    ) -> list[tuple[Message, str | None]]:
+        """The cards (and a summary of the rest), each with its card id (None for the summary), their state
+        saved first so any replica can take a click.
 
         ``exposes_tokens``: the tokens were pasted where others see them, so a live one gets a warning.
         """
@@ -185,7 +186,8 @@ class Chat:
             votes = await self.cards.votes(state.team, state.workaround_ids)
             await self.cards.save(state)
             drawn.append(replace(state.options, votes=votes))
-        return self.renderer.render_cards(report, self.knowledge, lambda index, _: drawn[index], max_cards=limit)
+        messages = self.renderer.render_cards(report, self.knowledge, lambda index, _: drawn[index], max_cards=limit)
+        return [(message, states[i].card_id if i < len(states) else None) for i, message in enumerate(messages)]
 
     async def redraw(self, state: CardState) -> tuple[CardState, Message]:
         """A card again after a click, with the workspace's votes; saved under a new revision (fresh block

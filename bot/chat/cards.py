@@ -77,7 +77,7 @@ class CardStore:
 
     async def load(self, card_id: str) -> CardState | CardGone:
         """The state of the card a click names, its advice looked up again in the knowledge."""
-        if not card_id.isalnum() or len(card_id) > 64:
+        if not (card_id.isascii() and card_id.isalnum()) or len(card_id) > 64:
             return CardGone.EXPIRED
         raw = await self._store.get(card_key(card_id))
         if raw is None:
@@ -86,6 +86,12 @@ class CardStore:
         if fields is None or fields.options.card_id != card_id:
             return CardGone.UNREADABLE
         return CardState._make(fields)
+
+    async def placed(self, card_id: str, channel: str, ts: str) -> None:
+        """Where the card's message was posted: a click updates that message, whatever its payload names."""
+        state = await self.load(card_id)
+        if not isinstance(state, CardGone):
+            await self.save(state._replace(channel=channel or state.channel, ts=ts))
 
     async def votes(self, team: str, workaround_ids: list[str]) -> dict[str, dict[str, int]]:
         """This workspace's votes on each workaround, in one store round trip."""
@@ -101,4 +107,6 @@ def card_key(card_id: str) -> str:
 
 
 def vote_key(team: str, workaround_id: str) -> str:
-    return f"votes:{team}:{workaround_id}"
+    """A workspace's polls share the hash tag ``{team}``: ``votes()`` reads them together (one pipeline, one
+    cluster node)."""
+    return f"votes:{{{team}}}:{workaround_id}"

@@ -105,9 +105,9 @@ class Playground:
 
     async def settle(self) -> None:
         """Wait until every delivery is acknowledged and the bot has finished the work they started."""
-        while self.delivery.in_flight or self.runtime.deps.tasks.in_flight:
+        while self.delivery.in_flight or self.runtime.deps.tasks.in_flight or self.runtime.deps.outbox.held:
             await self.delivery.idle()
-            await self.runtime.deps.tasks.idle()
+            await self.runtime.idle()
 
     async def stop(self) -> None:
         await self.settle()

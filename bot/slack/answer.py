@@ -1,5 +1,6 @@
 """The Slack side of the work done after the ack: read the payload, ask ``bot.chat`` for the answer, and
-post it with the Web API (in the thread, in the channel, or only to the asker through ``respond``).
+put what to post in the outbox (``bot.outbox``), which delivers it: in the thread, in the channel, or only
+to the asker through the ``response_url``.
 
 Listeners stay thin: they ack, read the payload, and hand one of these coroutines to the task tracker.
 What is not Slack's (diagnosing, the clock book, the cards' state and rendering) is in ``bot.chat``.
@@ -8,38 +9,32 @@ What is not Slack's (diagnosing, the clock book, the cards' state and rendering)
 from __future__ import annotations
 
 import logging
+import math
 import re
-from collections.abc import Awaitable, Callable
+import secrets
+import time
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.answer import Answer, Place
+from bot.chat.answer import Place
 from bot.chat.cards import CardState
 from bot.chat.claims import event_key, message_key
 from bot.diagnosis import Expectations
+from bot.outbox import Call, Delivery, delivery_id
 from bot.render.blocks import render_summary_line
 from bot.render.mrkdwn import escape
 from bot.slack.deps import Deps
 from bot.slack.options import OptionError, Request, parse_request
+from bot.slack.sender import RESPONSE_URL, trusted_response_url
 from bot.slack.text import unescape_slack
 
 log = logging.getLogger(__name__)
 MAX_CARDS = 5
 MAX_EPHEMERAL_CARDS = 4  # a response_url takes 5 responses: 4 cards and a summary
 THREAD_MESSAGES = 100
-CANNOT_POST = frozenset(
-    {
-        "not_in_channel",
-        "channel_not_found",
-        "is_archived",
-        "restricted_action",
-        "cannot_reply_to_message",
-        "ekm_access_denied",
-        "team_access_not_granted",
-    }
-)
 USAGE = (
     "*Usage:* `/jwtcheck <token, Authorization header, curl line or error text> "
     "[aud=… iss=… alg=… require=… leeway=… service=…] [private]`\n"
@@ -52,30 +47,31 @@ NOTHING_HERE = (
     "I found no JWT and no known JWT error message here. Paste the token, the `Authorization` "
     "header or the error line, or try `/jwtcheck help`."
 )
-Respond = Callable[..., Awaitable[Any]]
+UNDELIVERED = "⚠️ Slack would not take my answer for a quarter of an hour, so I gave up on it. Try again later."
 T = TypeVar("T")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+_TS = re.compile(r"^[0-9]{1,12}\.[0-9]{1,8}$")
 
 
 async def answer_message(
     deps: Deps, client: AsyncWebClient, event: dict[str, Any], *, event_id: str | None, mention: bool
 ) -> None:
     """A channel message or a mention: the cards go in the message's thread, once per message."""
-    channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+    channel, ts = _text(event.get("channel")), _text(event.get("ts"))
     if not channel or not ts:
         return
     chat = deps.chat
-    place = Place(str(event.get("team") or deps.identity.team_id or ""), channel, str(event.get("thread_ts") or ts))
+    thread_ts = _text(event.get("thread_ts"))
+    place = Place(_text(event.get("team")) or deps.identity.team_id or "", channel, thread_ts or ts)
     try:
-        request = parse_request(str(event.get("text") or ""))
+        request = parse_request(_text(event.get("text")))
         expectations = request.expectations(chat.services)
         keys = request.keys(chat.services)
     except OptionError as problem:
-        request, expectations, keys = Request(unescape_slack(str(event.get("text") or ""))), Expectations(), None
+        request, expectations, keys = Request(unescape_slack(_text(event.get("text")))), Expectations(), None
         if mention:
-            await _post_text(deps, client, place, f"⚠️ {escape(str(problem))}")
+            await _deliver(deps, delivery_id("msg", channel, ts), (_post(place, f"⚠️ {escape(str(problem))}"),))
             return
-    thread_ts = str(event.get("thread_ts") or "")
 
     async def thread() -> list[tuple[str, float]]:
         return await _thread_messages(deps, client, channel, thread_ts)
@@ -95,10 +91,15 @@ async def answer_message(
     if not await chat.claims.begin(*claims):
         return  # another delivery of this event, or the twin app_mention/message event, has it
     try:
+        calls: tuple[Call, ...]
         if answer.report.diagnoses:
-            await post_cards(deps, client, place, answer, exposes_tokens=True)
+            messages = await chat.make_cards(answer, place, MAX_CARDS, exposes_tokens=True, ephemeral=False)
+            calls = tuple(_post(place, message.text, message.blocks, card_id) for message, card_id in messages)
         else:
-            await _post_text(deps, client, place, NOTHING_HERE)
+            calls = (_post(place, NOTHING_HERE),)
+        user = _text(event.get("user"))
+        sorry = _sorry_in_channel(place, user) if _USER_ID.match(user) else None
+        await _deliver(deps, delivery_id("msg", channel, ts), calls, last_word=sorry)
     except BaseException:
         await chat.claims.abandon(*claims)
         raise
@@ -106,25 +107,32 @@ async def answer_message(
 
 
 async def answer_command(
-    deps: Deps, client: AsyncWebClient, respond: Respond, command: dict[str, Any], sent_at: float | None = None
+    deps: Deps, client: AsyncWebClient, command: dict[str, Any], sent_at: float | None = None
 ) -> None:
     """``/jwtcheck``: a short summary in the channel and the cards in its thread; ephemeral when asked or
     when the bot cannot post there. The command text is never echoed."""
     chat = deps.chat
+    response_url = trusted_response_url(command.get("response_url"), deps.slack_api_url)
+    team, channel = _text(command.get("team_id")), _text(command.get("channel_id"))
+    request_id = delivery_id("cmd", secrets.token_hex(16))  # Slack never retries a command: one entry, one id
+
+    async def say(text: str) -> None:
+        if response_url is not None:
+            await _deliver(deps, request_id, (_respond(response_url, text),))
+
     try:
-        request = parse_request(str(command.get("text") or ""))
+        request = parse_request(_text(command.get("text")))
         if request.wants_help:
-            await respond(text=USAGE, response_type="ephemeral")
+            await say(USAGE)
             return
         if request.text.split(maxsplit=1)[:1] == ["probe"]:
-            await answer_probe(deps, respond, request)
+            await say(await probe_answer(deps, request))
             return
         expectations = request.expectations(chat.services)
         keys = request.keys(chat.services)
     except OptionError as problem:
-        await respond(text=f"⚠️ {escape(str(problem))}", response_type="ephemeral")
+        await say(f"⚠️ {escape(str(problem))}")
         return
-    team, channel = str(command.get("team_id", "")), str(command.get("channel_id", ""))
     # Slack's request timestamp (whole seconds on Slack's clock) is when the command was seen.
     answer = await chat.answer(
         Place(team, channel, None),
@@ -137,81 +145,119 @@ async def answer_command(
     )
     report = answer.report
     if not report.diagnoses:
-        await respond(text=NOTHING_HERE, response_type="ephemeral")
+        await say(NOTHING_HERE)
         return
-    if not request.private:
-        user = str(command.get("user_id", ""))
-        asked = f"<@{user}> ran `/jwtcheck`: " if _USER_ID.match(user) else "`/jwtcheck`: "
-        try:
-            summary = await _slack(
-                deps,
-                "chat.postMessage",
-                client.chat_postMessage(
-                    channel=channel, text=asked + render_summary_line(report), unfurl_links=False, unfurl_media=False
-                ),
-            )
-        except SlackApiError as failure:
-            if _error_code(failure) not in CANNOT_POST:
-                raise
-            log.info("cannot post in the channel: answering privately")
-        else:
-            place = Place(team, str(summary.get("channel") or channel), str(summary["ts"]))
-            await post_cards(deps, client, place, answer, exposes_tokens=False)
-            return
-    await post_ephemeral_cards(deps, respond, Place(team, channel, None), answer)
+    private: tuple[Call, ...] = ()
+    if response_url is not None:
+        place = Place(team, channel, None)
+        messages = await chat.make_cards(answer, place, MAX_EPHEMERAL_CARDS, exposes_tokens=False, ephemeral=True)
+        private = tuple(_respond(response_url, m.text, m.blocks) for m, _ in messages)
+    sorry = _respond(response_url, UNDELIVERED) if response_url is not None else None
+    if request.private:
+        await _deliver(deps, request_id, private, last_word=sorry)
+        return
+    user = _text(command.get("user_id"))
+    asked = f"<@{user}> ran `/jwtcheck`: " if _USER_ID.match(user) else "`/jwtcheck`: "
+    summary = _post(Place(team, channel, None), asked + render_summary_line(report))
+    messages = await chat.make_cards(
+        answer, Place(team, channel, None), MAX_CARDS, exposes_tokens=False, ephemeral=False
+    )
+    cards = tuple(
+        Call("chat.postMessage", _message_args(channel, m.text, m.blocks), thread_of=0, card_id=card_id)
+        for m, card_id in messages
+    )
+    await _deliver(deps, request_id, (summary, *cards), instead=private, last_word=sorry)
 
 
-async def answer_probe(deps: Deps, respond: Respond, request: Request) -> None:
-    """``/jwtcheck probe [service]``: read the service's clock now, from its probe_url's Date header."""
+async def probe_answer(deps: Deps, request: Request) -> str:
+    """``/jwtcheck probe [service]``: the service's clock read now, from its probe_url's Date header."""
     words = request.text.split()
     service = deps.chat.probed_service(words[1] if len(words) > 1 else request.service)
     if service is None:
         known = deps.chat.probed_services()
         hint = f" Services with one: {', '.join(known)}." if known else ""
-        await respond(text=escape(f"⚠️ No probe_url is configured for that service.{hint}"), response_type="ephemeral")
-        return
-    await respond(text=f"🕒 {escape(await deps.chat.probe(service))}", response_type="ephemeral")
+        return escape(f"⚠️ No probe_url is configured for that service.{hint}")
+    return f"🕒 {escape(await deps.chat.probe(service))}"
 
 
-async def post_cards(deps: Deps, client: AsyncWebClient, place: Place, answer: Answer, *, exposes_tokens: bool) -> None:
-    messages = await deps.chat.make_cards(answer, place, MAX_CARDS, exposes_tokens=exposes_tokens, ephemeral=False)
-    for message in messages:
-        await _slack(
-            deps,
-            "chat.postMessage",
-            client.chat_postMessage(
-                channel=place.channel,
-                thread_ts=place.thread_ts,
-                text=message.text,
-                blocks=message.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            ),
-        )
-        deps.metrics.cards.labels("posted").inc()
-
-
-async def post_ephemeral_cards(deps: Deps, respond: Respond, place: Place, answer: Answer) -> None:
-    for message in await deps.chat.make_cards(answer, place, MAX_EPHEMERAL_CARDS, exposes_tokens=False, ephemeral=True):
-        await respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
-        deps.metrics.cards.labels("ephemeral").inc()
-
-
-async def update_card(
-    deps: Deps, client: AsyncWebClient, respond: Respond, state: CardState, body: dict[str, Any]
-) -> None:
-    """Re-render a card after a click: ``chat.update`` of the bot's own message, or the click's
-    ``response_url`` for an ephemeral card."""
+async def update_card(deps: Deps, state: CardState, body: dict[str, Any]) -> None:
+    """Re-render a card after a click: ``chat.update`` of the message the card's stored state names, or,
+    for an ephemeral card, the click's ``response_url`` when it is Slack's. Where the card is comes from
+    its state, never from the click: a signed payload may still name another message or team."""
     state, message = await deps.chat.redraw(state)
+    trigger = _text(body.get("trigger_id")) or secrets.token_hex(8)
+    request_id = delivery_id("act", trigger, state.card_id, str(state.options.revision))
     if state.options.ephemeral:
-        await respond(text=message.text, blocks=message.blocks, replace_original=True)
+        url = trusted_response_url(body.get("response_url"), deps.slack_api_url)
+        if url is None:
+            log.warning("a click on an ephemeral card came without a Slack response_url; not redrawn")
+            return
+        body_out = {"text": message.text, "blocks": message.blocks, "replace_original": True}
+        call = Call(RESPONSE_URL, {"url": url, "body": body_out}, overwrites=f"card:{state.card_id}")
     else:
-        channel = (body.get("channel") or {}).get("id") or state.channel
-        ts = str((body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts") or state.ts)
-        await _slack(
-            deps, "chat.update", client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
-        )
+        ts = state.ts or _clicked_ts(body, state.channel)
+        if ts is None:
+            log.warning("a click on a card whose message is unknown; not redrawn")
+            return
+        args = {"channel": state.channel, "ts": ts, "text": message.text, "blocks": message.blocks}
+        call = Call("chat.update", args, overwrites=f"card:{state.card_id}")
+    await _deliver(deps, request_id, (call,), kind="update")
     deps.metrics.cards.labels("updated").inc()
+
+
+def _clicked_ts(body: dict[str, Any], channel: str) -> str | None:
+    """The clicked message's ts, for a card saved before states recorded their ts: only when the click
+    comes from the card's own channel."""
+    clicked_in = body.get("channel")
+    if not isinstance(clicked_in, dict) or _text(clicked_in.get("id")) != channel:
+        return None
+    container = body.get("container")
+    container = container if isinstance(container, dict) else {}
+    ts = _text(container.get("message_ts"))
+    return ts if _TS.match(ts) else None
+
+
+async def _deliver(
+    deps: Deps,
+    request_id: str,
+    calls: tuple[Call, ...],
+    *,
+    instead: tuple[Call, ...] = (),
+    last_word: Call | None = None,
+    kind: str = "answer",
+) -> None:
+    delivery = Delivery(request_id, calls, time.time(), instead=instead, last_word=last_word, kind=kind)
+    await deps.outbox.put(delivery)
+
+
+def _message_args(channel: str, text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    args: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
+    if blocks is not None:
+        args["blocks"] = blocks
+    return args
+
+
+def _post(place: Place, text: str, blocks: list[dict[str, Any]] | None = None, card_id: str | None = None) -> Call:
+    args = _message_args(place.channel, text, blocks)
+    if place.thread_ts:
+        args["thread_ts"] = place.thread_ts
+    return Call("chat.postMessage", args, card_id=card_id)
+
+
+def _respond(url: str, text: str, blocks: list[dict[str, Any]] | None = None) -> Call:
+    body: dict[str, Any] = {"text": text, "response_type": "ephemeral", "replace_original": False}
+    if blocks is not None:
+        body["blocks"] = blocks
+    return Call(RESPONSE_URL, {"url": url, "body": body})
+
+
+def _sorry_in_channel(place: Place, user: str) -> Call:
+    return Call("chat.postEphemeral", {"channel": place.channel, "user": user, "text": UNDELIVERED})
+
+
+def _text(value: object) -> str:
+    """A payload field as text: Slack sends strings, a forged or damaged payload may not."""
+    return value if isinstance(value, str) else ""
 
 
 async def _thread_messages(deps: Deps, client: AsyncWebClient, channel: str, thread_ts: str) -> list[tuple[str, float]]:
@@ -235,19 +281,10 @@ async def _thread_messages(deps: Deps, client: AsyncWebClient, channel: str, thr
 def _seconds(ts: str) -> float:
     """A Slack ``ts`` (``1795899990.000100``) as epoch seconds on Slack's clock."""
     try:
-        return float(ts)
+        seconds = float(ts)
     except ValueError:
         return 0.0
-
-
-async def _post_text(deps: Deps, client: AsyncWebClient, place: Place, text: str) -> None:
-    await _slack(
-        deps,
-        "chat.postMessage",
-        client.chat_postMessage(
-            channel=place.channel, thread_ts=place.thread_ts, text=text, unfurl_links=False, unfurl_media=False
-        ),
-    )
+    return seconds if math.isfinite(seconds) else 0.0
 
 
 async def _slack(deps: Deps, method: str, call: Awaitable[T]) -> T:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -11,7 +12,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -20,32 +21,66 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.knowledge import default_knowledge
+from bot.slack import ingress
 from bot.slack.deps import Deps
 from bot.slack.listeners import register_listeners
-from bot.slack.metrics import CONTENT_TYPE_LATEST
+from bot.slack.metrics import CONTENT_TYPE_LATEST, Metrics
+from bot.slack.sender import ANSWER_TIMEOUT, SlackSender
 from bot.slack.settings import Settings
 from bot.store import Store, make_store
+from bot.store.connect import redis_client
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
-MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is refused with 413
+OUTBOX_READ_TIMEOUT = 5.0  # above the outbox's 1 s blocking read of the stream
+DRAIN_SECONDS = 10.0  # diagnoses under way, then the outbox's calls under way: within k8s's 30 s grace period
+MAX_BODY = ingress.MAX_BODY  # what Slack's biggest payloads need (see there); /slack/events refuses more with 413
+
+
+class AnyServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+    """slack_sdk's handler retries 500 and 503 only; a proxy in front of Slack also answers 502 and 504."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in {500, 502, 503, 504}
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL for tests and proxies; 429 and 5xx retried within bounds."""
-    kwargs: dict[str, Any] = {"token": settings.bot_token, "timeout": 10}
-    if settings.slack_api_url:
-        kwargs["base_url"] = settings.slack_api_url
-    client = AsyncWebClient(**kwargs)
+    """The Web API client for what is not an answer (auth.test, reading a thread): SLACK_API_URL for tests
+    and proxies; 429 and 5xx retried within bounds. Answers go through the outbox (``make_answer_client``)."""
+    client = AsyncWebClient(**_client_kwargs(settings, timeout=10))
     client.retry_handlers = [
         AsyncConnectionErrorRetryHandler(max_retry_count=1),
         AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
+        AnyServerErrorRetryHandler(max_retry_count=2),
     ]
     return client
+
+
+def make_answer_client(settings: Settings) -> AsyncWebClient:
+    """The outbox's client: no retry handlers (the outbox retries) and a long timeout (bot.slack.sender)."""
+    client = AsyncWebClient(**_client_kwargs(settings, timeout=ANSWER_TIMEOUT))
+    client.retry_handlers = []
+    return client
+
+
+def _client_kwargs(settings: Settings, timeout: int) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"token": settings.bot_token, "timeout": timeout}
+    if settings.slack_api_url:
+        kwargs["base_url"] = settings.slack_api_url
+    return kwargs
 
 
 def warm_up(deps: Deps) -> None:
@@ -85,13 +120,23 @@ class Runtime:
     def __init__(self, settings: Settings, store: Store | None = None, client: AsyncWebClient | None = None) -> None:
         self.settings = settings
         self.client = client or make_client(settings)
+        self.answer_client = make_answer_client(settings)
+        metrics = Metrics()
         self.deps = Deps(
-            store=store or make_store(settings.redis_url), knowledge=default_knowledge(), services=settings.services
+            store=store or make_store(settings.redis_url),
+            knowledge=default_knowledge(),
+            services=settings.services,
+            sender=SlackSender(self.answer_client, metrics),
+            metrics=metrics,
+            redis=redis_client(settings.redis_url.strip(), socket_timeout=OUTBOX_READ_TIMEOUT)
+            if settings.redis_url and settings.redis_url.strip()
+            else None,
+            slack_api_url=settings.slack_api_url,
         )
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
-            request_verification_enabled=not settings.socket_mode,
+            request_verification_enabled=False,  # bot.slack.ingress verified the raw bytes; Socket Mode does not sign
             # Bolt's default (False) runs the listener in a task and polls for ack() every 10 ms, so each
             # HTTP answer waited at least that long. Ours ack, hand the work to ``deps.tasks`` and return
             # at once (tests/slack/test_acks.py pins it): run inline, they answer Slack without the poll.
@@ -105,8 +150,10 @@ class Runtime:
             self.socket = AsyncSocketModeHandler(self.bolt, settings.app_token)
         self.web_app = self._web_app()
         self._own_session: aiohttp.ClientSession | None = None
+        self.draining = False  # set on SIGTERM: new requests are refused before any ack, so none is dropped
 
     def _web_app(self) -> web.Application:
+        self.ingress = ingress.Ingress(self.settings.signing_secret)
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._timing])
         app.add_routes(
             [
@@ -146,22 +193,41 @@ class Runtime:
             # and a new TCP (and TLS) connection per call, which slack_sdk makes when it has none.
             self._own_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
             self.client.session = self._own_session
+        if self.answer_client.session is None:
+            # The same session: slack_sdk sets each request's own timeout, so the outbox's longer one holds.
+            self.answer_client.session = self.client.session
+        self.deps.outbox.start()
         if self.socket is not None:
             await self.socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("Socket Mode connected")
         await self._refresh_redis_gauge()
 
     async def _shutdown(self, _: web.Application) -> None:
-        cancelled = await self.deps.tasks.drain()
+        """Finish the diagnoses under way (their answers go to the outbox), then let the outbox finish the
+        calls under way and hand what it still holds back to the stream, for the other replicas."""
+        self.draining = True
+        cancelled = await self.deps.tasks.drain(DRAIN_SECONDS)
         if cancelled:
-            log.warning("shutdown: %d background task(s) did not finish in time", cancelled)
+            log.warning("shutdown: %d diagnosis task(s) did not finish in time", cancelled)
+        held = await self.deps.outbox.close(DRAIN_SECONDS)
+        if held:
+            log.info("shutdown: %d undelivered answer(s) left to the other replicas", held)
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.deps.store.close()
+        if self.deps.redis is not None:
+            with contextlib.suppress(Exception):
+                await self.deps.redis.aclose()
         if self._own_session is not None:
-            self.client.session = None
+            self.client.session = self.answer_client.session = None
             await self._own_session.close()
             self._own_session = None
+
+    async def idle(self) -> None:
+        """Wait until every diagnosis is done and every answer delivered (tests and the benchmark)."""
+        await self.deps.tasks.idle()
+        await self.deps.outbox.idle()
+        await self.deps.tasks.idle()
 
     @web.middleware
     async def _timing(
@@ -169,6 +235,10 @@ class Runtime:
     ) -> web.StreamResponse:
         if request.path != EVENTS_PATH:
             return await handler(request)
+        if self.draining:
+            # Before Bolt acks: Slack retries an event elsewhere; a command shows its user an error to retry,
+            # rather than an ack whose answer this replica could no longer make.
+            return web.Response(status=503, text="shutting down", headers={"Retry-After": "1"})
         started = time.perf_counter()
         try:
             return await handler(request)
@@ -178,8 +248,10 @@ class Runtime:
     async def _events(self, request: web.Request) -> web.Response:
         if self.settings.socket_mode:
             raise web.HTTPNotFound(text="this bot runs in Socket Mode")
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        admitted = await self.ingress.admit(request)
+        if isinstance(admitted, web.Response):
+            return admitted
+        return await to_aiohttp_response(await self.bolt.async_dispatch(admitted))
 
     async def _health(self, _: web.Request) -> web.Response:
         redis = await self._refresh_redis_gauge()
@@ -194,6 +266,7 @@ class Runtime:
             "redis": redis,
             "socket_mode": socket,
             "tasks_in_flight": self.deps.tasks.in_flight,
+            "answers_held": self.deps.outbox.held,
         }
         return web.json_response(body, status=200 if serving else 503, dumps=json.dumps)
 
@@ -211,5 +284,6 @@ class Runtime:
         return "up" if up else "down"
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        kind = body.get("type") or (body.get("event") or {}).get("type") or "request"
+        event = body.get("event")
+        kind = str(body.get("type") or (event.get("type") if isinstance(event, dict) else None) or "request")[:40]
         log.error("unhandled error in a %s listener: %s", kind, type(error).__name__)

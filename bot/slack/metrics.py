@@ -30,6 +30,13 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0),
             registry=self.registry,
         )
+        self.outbox = Counter(
+            "jwtcheck_outbox",
+            "Outbox events: delivered, retry, dead (dead-lettered), handed_back, memory (kept in process), "
+            "dropped, lost",
+            ["event", "detail"],
+            registry=self.registry,
+        )
         self.cards = Counter("jwtcheck_cards_posted", "Cards posted or updated", ["kind"], registry=self.registry)
 
     def render(self) -> bytes:

@@ -41,7 +41,7 @@ async def test_a_message_is_diagnosed_measured_and_drawn_with_its_state_saved() 
     token = make_token(claims(iat=T + 70, nbf=T + 70, exp=T + 3670))
     answer = await core.answer(PLACE, f"401: {token}", Expectations(), None, seen_at=T - 10)
     assert counted == ["clock_skew"] and list(answer.estimates) == ["https://login.acme.test/"]
-    [card] = await core.make_cards(answer, PLACE, 5, exposes_tokens=True, ephemeral=False)
+    [(card, card_id)] = await core.make_cards(answer, PLACE, 5, exposes_tokens=True, ephemeral=False)
     blocks = json.dumps(card.blocks, ensure_ascii=False)
     # seen 10 s before its iat and nbf: the issuer runs at least 80 s ahead, this token needs 70 s; one figure, 80 s
     assert "🕒" in blocks and "a leeway of 80 s accepts its tokens" in blocks and "exposes a live token" in blocks
@@ -50,7 +50,7 @@ async def test_a_message_is_diagnosed_measured_and_drawn_with_its_state_saved() 
         e["value"] for b in card.blocks if b["type"] == "actions" for e in b["elements"] if "|" in e.get("value", "")
     )
     state = await core.cards.load(value.split("|")[0])
-    assert isinstance(state, CardState)
+    assert isinstance(state, CardState) and state.card_id == card_id
     assert state.diagnosis == answer.report.diagnoses[0] and state.options.fit is not None
     assert state.options.fit.leeway == LeewayFigure(needed=80, recommended=80, own=70)
     _, expanded = await core.redraw(state.with_options(expanded_library="pyjwt"))

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from bot.slack.app import Runtime
+from bot.slack.ingress import make_runner
 from bot.slack.logs import install_redaction
 from bot.slack.settings import Settings
 from tests.support import slack_requests
@@ -52,7 +53,7 @@ class Bot:
         return await self.post(body, "application/x-www-form-urlencoded")
 
     async def settle(self) -> None:
-        await self.runtime.deps.tasks.idle()
+        await self.runtime.idle()
 
     async def get(self, path: str) -> tuple[int, str]:
         async with self.session.get(f"{self.url}{path}") as response:
@@ -97,7 +98,7 @@ async def make_bot(slack: MockSlack, redis_url: str, redis_raw: Any) -> AsyncIte
         runtime = Runtime(settings)
         runtime.deps.chat.clock = lambda: NOW  # the instant the test tokens are made for
         assert await runtime.check_auth()
-        runner = web.AppRunner(runtime.web_app, access_log=None)
+        runner = make_runner(runtime.web_app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from slack_bolt.context.respond.async_respond import AsyncRespond
+import secrets
+import time
+from typing import Any
 
 from bot.chat.cards import CardGone
+from bot.outbox import Call, Delivery, delivery_id
+from bot.slack.deps import Deps
+from bot.slack.sender import RESPONSE_URL, trusted_response_url
 
 EXPIRED = "This card is too old to change. Run `/jwtcheck` again for a fresh one."
 OTHER_VERSION = (
@@ -12,6 +17,14 @@ OTHER_VERSION = (
 )
 
 
-async def card_gone(respond: AsyncRespond, why: CardGone = CardGone.EXPIRED) -> None:
+async def card_gone(deps: Deps, body: dict[str, Any], why: CardGone = CardGone.EXPIRED) -> None:
+    """Tell the clicker, through the click's response_url when it is Slack's."""
+    url = trusted_response_url(body.get("response_url"), deps.slack_api_url)
+    if url is None:
+        return
     text = OTHER_VERSION if why is CardGone.UNREADABLE else EXPIRED
-    await respond(text=text, response_type="ephemeral", replace_original=False)
+    trigger = body.get("trigger_id") if isinstance(body.get("trigger_id"), str) else secrets.token_hex(8)
+    call = Call(
+        RESPONSE_URL, {"url": url, "body": {"text": text, "response_type": "ephemeral", "replace_original": False}}
+    )
+    await deps.outbox.put(Delivery(delivery_id("gone", str(trigger)), (call,), time.time(), kind="gone"))

@@ -6,8 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.cards import CardGone
 from bot.render.blocks import parse_show_fix_value
@@ -17,23 +15,19 @@ from bot.slack.listeners.actions.gone import card_gone
 
 
 def show_fix_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
-    async def show_fix(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
+    async def show_fix(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any]) -> None:
         await ack()
         parsed = parse_show_fix_value(str(action.get("value") or ""))
         if parsed is not None:
-            deps.tasks.spawn(_expand(deps, client, respond, body, *parsed), name="show_fix")
+            deps.tasks.spawn(_expand(deps, body, *parsed), name="show_fix")
 
     return show_fix
 
 
-async def _expand(
-    deps: Deps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any], card_id: str, library: str
-) -> None:
+async def _expand(deps: Deps, body: dict[str, Any], card_id: str, library: str) -> None:
     state = await deps.chat.cards.load(card_id)
     if isinstance(state, CardGone):
-        await card_gone(respond, state)
+        await card_gone(deps, body, state)
         return
     expanded = None if state.options.expanded_library == library else library
-    await update_card(deps, client, respond, state.with_options(expanded_library=expanded), body)
+    await update_card(deps, state.with_options(expanded_library=expanded), body)

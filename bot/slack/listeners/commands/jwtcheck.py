@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,12 +15,10 @@ from bot.slack.deps import Deps
 
 def jwtcheck_command_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
     async def jwtcheck_command(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, request: AsyncBoltRequest
+        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
         await ack()
-        deps.tasks.spawn(
-            answer_command(deps, client, respond, command, sent_at=_slack_timestamp(request)), name="command"
-        )
+        deps.tasks.spawn(answer_command(deps, client, command, sent_at=_slack_timestamp(request)), name="command")
 
     return jwtcheck_command
 
