@@ -8,7 +8,7 @@ refused. With no Redis answering, those tests are skipped locally and fail under
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from bot.store.redis_store import RedisStore
 from tests.keys.server import KeyServer
 from tests.oracle.paths import OraclePaths, OracleUnavailable, ensure_installed
+from tests.support import redis_topologies
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -92,3 +93,37 @@ def oracle_paths() -> OraclePaths:
         if os.environ.get("CI"):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis_topologies.Cluster]:
+    """A 3-node Redis Cluster of our own (``.url`` is its ``redis+cluster://``), for the whole session."""
+    redis_topologies.require()
+    cluster = redis_topologies.start_cluster(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis_topologies.SentinelSetup]:
+    """A primary, a replica and a Sentinel of our own (``.url`` is its ``redis+sentinel://``), for the whole
+    session. A test may fail it over: the URL stays right, the primary's port changes."""
+    redis_topologies.require()
+    setup = redis_topologies.start_sentinel(tmp_path_factory.mktemp("redis-sentinel"))
+    try:
+        yield setup
+    finally:
+        setup.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis_topologies.TlsServer]:
+    """A Redis of our own on a TLS port only, with its CA, a client certificate and an ACL user."""
+    redis_topologies.require()
+    server = redis_topologies.start_tls_server(tmp_path_factory.mktemp("redis-tls"))
+    try:
+        yield server
+    finally:
+        server.stop()

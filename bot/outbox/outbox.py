@@ -31,14 +31,17 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
 from bot.diagnosis.redact import last_pass
 from bot.outbox.deliver import Posted, Retry, Sender, deliver
 from bot.outbox.delivery import Delivery, UnreadableDelivery, decode, encode
 from bot.store import Store
+from bot.store.connect import ready
+from bot.store.resilient import failure_reason
 
 log = logging.getLogger(__name__)
+AWAY = (RedisError, OSError, RedisClusterException)  # Redis cannot take or give an entry now: keep going without it
 
 STREAM = "jwtcheck:{outbox}:stream"
 DEAD = "jwtcheck:{outbox}:dead"
@@ -100,10 +103,10 @@ class Outbox:
         entry = last_pass(encode(delivery))
         if self._redis is not None:
             try:
-                await self._redis.xadd(STREAM, {"d": entry}, maxlen=STREAM_MAXLEN, approximate=True)
+                await (await ready(self._redis)).xadd(STREAM, {"d": entry}, maxlen=STREAM_MAXLEN, approximate=True)
                 return
-            except (RedisError, OSError) as failure:
-                log.warning("outbox: Redis refused the entry (%s); keeping it in this process", type(failure).__name__)
+            except AWAY as failure:
+                log.warning("outbox: Redis refused the entry (%s); keeping it in this process", failure_reason(failure))
         if self._in_memory >= MEMORY_LIMIT:
             self._observe("dropped", "memory_full")
             log.error("outbox: %d answers already wait in this process; dropping one", self._in_memory)
@@ -161,7 +164,7 @@ class Outbox:
         for _ in range(5):  # a connection broken by an outage fails once, then the pool reconnects
             try:
                 return int(await self._redis.xlen(STREAM)) == 0
-            except (RedisError, OSError):
+            except AWAY:
                 await asyncio.sleep(0.05)
         return True  # Redis is away: what is held waits in this process, counted by the caller
 
@@ -190,6 +193,7 @@ class Outbox:
                 pause = 0.02
                 continue
             try:
+                await ready(self._redis)
                 await self._ensure_group()
                 answer = await self._redis.xreadgroup(GROUP, self._consumer, {STREAM: ">"}, count=free, block=1000)
             except ResponseError as failure:
@@ -197,11 +201,11 @@ class Outbox:
                     self._group_ready = False
                     pause = 0.0
                     continue
-                log.warning("outbox: reading the stream failed (%s)", str(failure)[:40])
+                log.warning("outbox: reading the stream failed (%s)", failure_reason(failure))
                 pause = 1.0
                 continue
-            except (RedisError, OSError) as failure:
-                log.debug("outbox: Redis is away (%s)", type(failure).__name__)
+            except AWAY as failure:
+                log.debug("outbox: Redis is away (%s)", failure_reason(failure))
                 pause = 1.0
                 continue
             pause = 0.0
@@ -221,11 +225,12 @@ class Outbox:
             if free <= 0:
                 continue
             try:
+                await ready(self._redis)
                 await self._ensure_group()
                 answer = await self._redis.xautoclaim(
                     STREAM, GROUP, self._consumer, min_idle_time=int(self._claim_idle * 1000), count=free
                 )
-            except (RedisError, OSError) as failure:
+            except AWAY as failure:
                 if "NOGROUP" in str(failure):
                     self._group_ready = False
                 continue
@@ -262,7 +267,7 @@ class Outbox:
                         await self._hand_back(delivery, entry_id)
                         return
                     continue
-                except (RedisError, OSError) as failure:  # the progress record could not be read or written
+                except AWAY as failure:  # the progress record could not be read or written
                     self._observe("retry", "store")
                     log.warning("outbox: store failed during a delivery (%s); retrying", type(failure).__name__)
                     if not await self._wait(_backoff(attempt), entry_id):
@@ -292,7 +297,7 @@ class Outbox:
                 await asyncio.wait_for(self._closing.wait(), timeout=min(left, self._claim_idle / 3))
                 return False
             if entry_id is not None and self._redis is not None:
-                with contextlib.suppress(RedisError, OSError):
+                with contextlib.suppress(*AWAY):
                     await self._redis.xclaim(STREAM, GROUP, self._consumer, 0, [entry_id], justid=True)
 
     async def _forget(self, entry_id: str | None) -> None:
@@ -303,7 +308,7 @@ class Outbox:
                 pipe.xack(STREAM, GROUP, entry_id)
                 pipe.xdel(STREAM, entry_id)
                 await pipe.execute()
-        except (RedisError, OSError) as failure:
+        except AWAY as failure:
             # Acknowledged again once Redis answers; if this replica stops first, another takes the entry after
             # claim_idle and its progress record skips every call made.
             self._unacked.add(entry_id)
@@ -322,7 +327,7 @@ class Outbox:
                     pipe.xack(STREAM, GROUP, entry_id)
                     pipe.xdel(STREAM, entry_id)
                 await pipe.execute()
-        except (RedisError, OSError) as failure:
+        except AWAY as failure:
             self._observe("lost", type(failure).__name__)
             log.error("outbox: could not hand an answer back (%s)", type(failure).__name__)
             return
@@ -333,7 +338,7 @@ class Outbox:
         log.error("outbox: giving up on an answer after %.0f s (%s); dead-lettered", age, reason)
         self._observe("dead", reason)
         if self._redis is not None:
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*AWAY):
                 await self._redis.xadd(
                     DEAD,
                     {"d": last_pass(encode(delivery)), "reason": reason},

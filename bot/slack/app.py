@@ -34,7 +34,7 @@ from bot.slack.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.slack.sender import ANSWER_TIMEOUT, SlackSender
 from bot.slack.settings import Settings
 from bot.store import Store, make_store
-from bot.store.connect import redis_client
+from bot.store.connect import close_client, redis_client
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -217,7 +217,7 @@ class Runtime:
         await self.deps.store.close()
         if self.deps.redis is not None:
             with contextlib.suppress(Exception):
-                await self.deps.redis.aclose()
+                await close_client(self.deps.redis)
         if self._own_session is not None:
             self.client.session = self.answer_client.session = None
             await self._own_session.close()
@@ -268,6 +268,9 @@ class Runtime:
             "tasks_in_flight": self.deps.tasks.in_flight,
             "answers_held": self.deps.outbox.held,
         }
+        last_failure = getattr(self.deps.store, "last_failure", None)
+        if redis == "down" and last_failure:
+            body["redis_last_failure"] = last_failure
         return web.json_response(body, status=200 if serving else 503, dumps=json.dumps)
 
     async def _metrics(self, _: web.Request) -> web.Response:

@@ -42,7 +42,11 @@ def main(argv: Sequence[str] = ()) -> int:
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    runtime = Runtime(settings)
+    try:
+        runtime = Runtime(settings)
+    except ValueError as problem:  # a malformed REDIS_URL: the message never quotes it
+        sys.stderr.write(f"jwtcheck serve: {problem}\n")
+        return 2
     if not await runtime.check_auth():
         sys.stderr.write("jwtcheck serve: Slack rejected SLACK_BOT_TOKEN (auth.test failed)\n")
         await runtime.deps.store.close()

@@ -59,7 +59,8 @@ class Store(Protocol):
         ...
 
     async def ping(self) -> bool:
-        """Whether the backing service answers. Never raises."""
+        """Whether the backing service answers and takes a write (a Redis refusing writes, OOM or BUSY, is not
+        up). Never raises."""
         ...
 
     async def close(self) -> None: ...

@@ -4,6 +4,12 @@ Tuned to fail fast rather than to try hard: 1 s connect and read timeouts and no
 retries, because a Slack ack has 3 s and ``ResilientStore`` has a better answer than waiting
 (serve from memory). Errors propagate as ``redis.exceptions`` / ``OSError``; this class never
 swallows them except in ``ping``.
+
+One server, Sentinel or Cluster alike (``bot.store.connect``). On a cluster every command must touch
+keys of one hash slot: each operation here touches one key (the poll, the list, the claim), except
+``tallies``, a non-transactional pipeline whose polls share their workspace's hash tag
+(``bot.chat.cards.vote_key``) so it stays one round trip to one node. Every value written passes
+through ``last_pass`` first: no signature reaches Redis even if a caller forgot to redact.
 """
 
 from __future__ import annotations
@@ -11,14 +17,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
+from bot.diagnosis.redact import last_pass
 from bot.store.base import KEY_PREFIX, check_key, check_ttl, count_choices
 from bot.store.connect import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SOCKET_TIMEOUT,
+    RedisClient,
+    close_client,
+    describe_client,
+    ready,
     redis_client,
 )
 
@@ -29,6 +39,8 @@ redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return redis.call('LRANGE', KEYS[1], 0, -1)
 """
+HEALTH_KEY = "health"  # written by check(): a server that answers PING but refuses writes is not up
+HEALTH_TTL = 60
 
 
 class RedisStore:
@@ -44,7 +56,7 @@ class RedisStore:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         # from_url does not connect: an unreachable Redis is only noticed by the first command.
-        self._client: Redis = redis_client(
+        self._client: RedisClient = redis_client(
             url, connect_timeout=connect_timeout, socket_timeout=socket_timeout, max_connections=max_connections
         )
         self._prefix = prefix
@@ -62,38 +74,45 @@ class RedisStore:
         return "redis"
 
     def describe(self) -> str:
-        """``host:port/db`` for a startup log line: never the URL, which may carry a password."""
-        kwargs: dict[str, Any] = self._client.connection_pool.connection_kwargs
-        if "path" in kwargs:
-            return f"unix socket/{kwargs.get('db', 0)}"
-        return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+        """``host:port/db`` (or the sentinels and service, or the cluster's seed nodes) for a startup log line:
+        never the URL, which may carry a password."""
+        return describe_client(self._client)
 
     def _k(self, key: str) -> str:
         return self._prefix + check_key(key)
 
     async def get(self, key: str) -> str | None:
-        value = await self._client.get(self._k(key))
+        full = self._k(key)
+        client = await ready(self._client)
+        value = await client.get(full)
         return None if value is None else _text(value)
 
     async def set(self, key: str, value: str, ttl: int) -> None:
         if not isinstance(value, str):
             raise TypeError("store values are strings")
-        await self._client.set(self._k(key), value, ex=check_ttl(ttl))
+        full, ttl = self._k(key), check_ttl(ttl)
+        client = await ready(self._client)
+        await client.set(full, last_pass(value), ex=ttl)
 
     async def claim(self, key: str, ttl: int) -> bool:
-        won = await self._client.set(self._k(key), "1", nx=True, ex=check_ttl(ttl))
+        full, ttl = self._k(key), check_ttl(ttl)
+        client = await ready(self._client)
+        won = await client.set(full, "1", nx=True, ex=ttl)
         return bool(won)
 
     async def release(self, key: str) -> None:
-        await self._client.delete(self._k(key))
+        full = self._k(key)
+        client = await ready(self._client)
+        await client.delete(full)
 
     async def vote(self, poll_key: str, voter: str, choice: str, ttl: int) -> dict[str, int]:
         key = self._k(poll_key)
         check_key(voter)
-        check_key(choice)
+        choice = last_pass(check_key(choice))
         check_ttl(ttl)
         # MULTI/EXEC: the hash never exists without its expiry, and the counts include this vote.
-        async with self._client.pipeline(transaction=True) as pipe:
+        client = await ready(self._client)
+        async with client.pipeline(transaction=True) as pipe:
             pipe.hset(key, voter, choice)
             pipe.expire(key, ttl)
             pipe.hvals(key)
@@ -105,29 +124,42 @@ class RedisStore:
         check_ttl(ttl)
         if keep <= 0 or not all(isinstance(value, str) for value in values):
             raise ValueError("append keeps a positive number of string items")
-        rows: list[Any] = await self._append(keys=[full], args=[ttl, keep, *values])
+        await ready(self._client)
+        rows: list[Any] = await self._append(keys=[full], args=[ttl, keep, *map(last_pass, values)])
         return [_text(item) for item in rows]
 
     async def tally(self, poll_key: str) -> dict[str, int]:
-        values = await self._client.hvals(self._k(poll_key))
+        full = self._k(poll_key)
+        client = await ready(self._client)
+        values = await client.hvals(full)
         return count_choices([_text(v) for v in values])
 
     async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
         if not poll_keys:
             return []
-        pipe = self._client.pipeline(transaction=False)
-        for key in poll_keys:
-            pipe.hvals(self._k(key))
+        keys = [self._k(key) for key in poll_keys]
+        client = await ready(self._client)
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.hvals(key)
         return [count_choices([_text(v) for v in values]) for values in await pipe.execute()]
 
+    async def check(self) -> None:
+        """PING, then a tiny write with a TTL: raises what a write would raise now (OOM, BUSY, READONLY…)."""
+        client = await ready(self._client)
+        await client.ping()
+        await client.set(self._prefix + HEALTH_KEY, "1", ex=HEALTH_TTL)
+
     async def ping(self) -> bool:
+        """Whether Redis answers and takes a write. Never raises."""
         try:
-            return bool(await self._client.ping())
-        except (RedisError, OSError):
+            await self.check()
+        except (RedisError, RedisClusterException, OSError):
             return False
+        return True
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await close_client(self._client)
 
 
 def _text(value: bytes | str) -> str:

@@ -157,4 +157,4 @@ async def test_a_card_another_version_wrote_is_refused_with_a_clear_answer(
         [answer] = slack.of(name)
         assert answer.params["text"] == OTHER_VERSION and answer.params["response_type"] == "ephemeral"
     assert slack.of("chat.update") == []
-    assert await redis_raw.hvals("jwtcheck:votes:T00000001:clock_leeway") == []
+    assert await redis_raw.hvals("jwtcheck:votes:{T00000001}:clock_leeway") == []

@@ -9,12 +9,13 @@ import pytest
 from bot.store import MemoryStore, RedisStore, Store, make_store
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster", "sentinel", "tls"])
 def store(request: pytest.FixtureRequest) -> Store:
-    # Sync on purpose: pytest-asyncio sets the async redis_store up on its own loop runner.
+    """Memory, the shared test Redis, and our own Redis Cluster, Sentinel-watched primary and TLS server."""
+    # Sync on purpose: pytest-asyncio sets the async stores up on its own loop runner.
     if request.param == "memory":
         return MemoryStore()
-    store: Store = request.getfixturevalue("redis_store")
+    store: Store = request.getfixturevalue(f"{request.param}_store")
     return store
 
 

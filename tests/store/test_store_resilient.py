@@ -211,6 +211,12 @@ class StubPrimary:
             raise redis.exceptions.ConnectionError("down")
         return "from-redis"
 
+    async def check(self) -> None:
+        """The probe a degraded store makes before its call: counted as a call."""
+        self.calls += 1
+        if self.fail:
+            raise redis.exceptions.ConnectionError("down")
+
     async def ping(self) -> bool:
         return not self.fail
 
