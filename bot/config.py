@@ -33,6 +33,7 @@ from typing import Any
 from bot.datafiles import DataFile, DataFileError, KeyPath, key_name, problem
 from bot.diagnosis.expectations import MAX_SECONDS
 from bot.diagnosis.model import Expectations
+from bot.diagnosis.redact import last_pass
 from bot.diagnosis.signature import TrustedKey
 from bot.keys.config import ENV_NAME, NO_KEYS, KeyConfig
 
@@ -85,7 +86,8 @@ class ServicesConfig:
             return next(iter(self.services.values())) if len(self.services) == 1 else None
         if name not in self.services:
             known = ", ".join(sorted(self.services)) or "none"
-            raise ConfigError(problem(self.path, f"no service named {name!r} (services: {known})"))
+            shown = last_pass(name)[:40]  # a pasted token must not come back in the error
+            raise ConfigError(problem(self.path, f"no service named {shown!r} (services: {known})"))
         return self.services[name]
 
     def keys_for(self, name: str | None) -> KeyConfig | None:

@@ -154,6 +154,16 @@ def test_no_signature_in_any_output_mode() -> None:
         assert signature_of(token) not in out + err
 
 
+@pytest.mark.parametrize("option", ["--service", "--aud", "--iss", "--alg", "--require"])
+def test_a_token_given_as_an_option_is_refused_without_being_echoed(option: str, tmp_path: Path) -> None:
+    token = make_token(claims(exp=T - 7200))
+    config = tmp_path / "services.toml"
+    config.write_text('[services.orders]\naudiences = ["orders-api"]\n', encoding="utf-8")
+    code, out, err = run(["jwt expired", "--config", str(config), option, token])
+    assert code == 2 and err.count("\n") == 1 and "looks like a token" in err
+    assert signature_of(token)[:12] not in out + err and token.split(".")[1][:12] not in out + err
+
+
 def test_garbage_and_non_utf8_input_get_a_message_not_a_traceback() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "check"],

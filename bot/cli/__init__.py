@@ -52,10 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("text", nargs="?", metavar="TEXT", help="text holding tokens or error messages; - for stdin")
     parser.add_argument("--json", action="store_true", help="print one JSON document (schema jwtcheck/diagnosis@1)")
-    parser.add_argument("--aud", action="append", default=[], metavar="AUD", help="an accepted audience")
-    parser.add_argument("--iss", action="append", default=[], metavar="ISS", help="an accepted issuer")
-    parser.add_argument("--alg", action="append", default=[], metavar="ALG", help="an allowed algorithm")
-    parser.add_argument("--require", action="append", default=[], metavar="CLAIM", help="a claim that must be present")
+    parser.add_argument("--aud", action="append", default=[], type=_name, metavar="AUD", help="an accepted audience")
+    parser.add_argument("--iss", action="append", default=[], type=_name, metavar="ISS", help="an accepted issuer")
+    parser.add_argument("--alg", action="append", default=[], type=_name, metavar="ALG", help="an allowed algorithm")
+    parser.add_argument(
+        "--require", action="append", default=[], type=_name, metavar="CLAIM", help="a claim that must be present"
+    )
     parser.add_argument("--leeway", type=_seconds, metavar="SECONDS", help="clock leeway the validator allows")
     parser.add_argument(
         "--skew-window",
@@ -70,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate as of this instant (ISO 8601 or Unix seconds) to replay an incident",
     )
     parser.add_argument("--config", metavar="FILE", help="services TOML (default: $JWTCHECK_CONFIG)")
-    parser.add_argument("--service", metavar="NAME", help="the service in the config whose expectations apply")
+    parser.add_argument(
+        "--service", type=_name, metavar="NAME", help="the service in the config whose expectations apply"
+    )
     parser.add_argument("--jwks", metavar="URL", help="verify signatures with the keys at this https JWKS URL")
     parser.add_argument(
         "--key",
@@ -166,6 +170,16 @@ def _seconds(value: str) -> float:
     if problem:
         raise argparse.ArgumentTypeError(f"{value!r} {problem}")
     return seconds
+
+
+def _name(value: str) -> str:
+    """A name, audience, issuer, algorithm or claim: never a token or a credential, which would be echoed in
+    an error or kept in a report. The refusal does not repeat the value."""
+    from bot.diagnosis.redact import credential_shaped  # here: --version and --help load no engine
+
+    if credential_shaped(value):
+        raise argparse.ArgumentTypeError("looks like a token or a secret; give the token as TEXT, not as an option")
+    return value
 
 
 def _jobs(value: str) -> int:

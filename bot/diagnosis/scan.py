@@ -9,6 +9,11 @@ An opaque token is looked for only where ``Bearer`` or ``access_token`` stands (
 tells whether they do), with one bounded match there (:func:`bot.diagnosis.redact.find_opaque_values`).
 It is a credential: the scan keeps only what may be shown of it (its first four characters and its
 length) and its fingerprint, never its value.
+
+Error texts are read with the tails of wrapped tokens redacted (``bot.diagnosis.redact.wrapped_tails``):
+a signature's tail that a line break put at the head of an error's line is no part of the error's
+excerpt. The tails are looked for only when an error's line starts where a tail could
+(:func:`bot.diagnosis.redact.may_hold_a_tail`), so a log of one-line errors pays nothing for it.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from bot.diagnosis.error_texts import Catalogue, ErrorTextMatch, find_error_texts
+from bot.diagnosis.error_texts import LINE_CAP, Catalogue, ErrorTextMatch, find_error_texts
 from bot.diagnosis.ids import Library
 from bot.diagnosis.prefilter import LiteralSet
 from bot.diagnosis.redact import (
@@ -28,7 +34,9 @@ from bot.diagnosis.redact import (
     TOKEN_STARTS,
     find_opaque_values,
     fingerprint,
+    may_hold_a_tail,
     opaque_shown,
+    wrapped_tails,
 )
 
 # A token starts where a JSON object's base64url does (see redact.TOKEN_START), even glued to other
@@ -101,7 +109,7 @@ def scan(text: str, catalogue: Catalogue, *, at: float | None = None, limit: int
     anchors = [
         anchor for anchor, needles in catalogue.anchors.items() if anchor in hits or not hits.isdisjoint(needles)
     ]
-    errors = find_error_texts(text, catalogue, now=at, anchors=anchors) if anchors else []
+    errors = _find_error_texts(text, catalogue, at, anchors) if anchors else []
     tokens = _first_of_each(find_tokens(text, has_start=True)) if has_start else []
     opaque = find_opaque(text, markers) if markers else []
     items: list[Item] = sorted([*tokens, *errors, *opaque], key=lambda item: item.start)
@@ -110,6 +118,34 @@ def scan(text: str, catalogue: Catalogue, *, at: float | None = None, limit: int
         items, omitted = items[:limit], len(items) - limit
     libraries = {match.library for match in errors if match.library is not None}
     return Found(tuple(items), libraries.pop() if len(libraries) == 1 else None, omitted)
+
+
+def _find_error_texts(text: str, catalogue: Catalogue, at: float | None, anchors: list[str]) -> list[ErrorTextMatch]:
+    """The error texts, read with the tails of wrapped tokens redacted; positions are the original text's."""
+    errors = find_error_texts(text, catalogue, now=at, anchors=anchors)
+    if not any(may_hold_a_tail(text[error.start : min(error.end, error.start + LINE_CAP)]) for error in errors):
+        return errors  # most texts: no error's line starts where a wrapped token's tail could
+    tails = wrapped_tails(text)  # the whole text: a token cut in its start ("e", a break, "yJ…") has no TOKEN_STARTS
+    if not tails:
+        return errors
+    pieces: list[str] = []
+    ends: list[int] = []  # where each replacement ends in the masked text
+    shifts: list[int] = []  # original minus masked position, after it
+    last = shift = 0
+    for start, end, replacement in tails:
+        pieces += [text[last:start], replacement]
+        shift += (end - start) - len(replacement)
+        ends.append(end - shift)
+        shifts.append(shift)
+        last = end
+    pieces.append(text[last:])
+
+    def original(position: int) -> int:
+        index = bisect_right(ends, position) - 1
+        return position if index < 0 else position + shifts[index]
+
+    found = find_error_texts("".join(pieces), catalogue, now=at, anchors=anchors)
+    return [replace(match, start=original(match.start), end=original(match.end)) for match in found]
 
 
 def _first_of_each(tokens: list[TokenCandidate]) -> list[TokenCandidate]:

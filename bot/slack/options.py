@@ -3,6 +3,10 @@
 Whole words only, so a token or a URL inside the text is never taken for an option. Values may come
 wrapped by Slack (``<https://login.acme.test/>``) and are unwrapped. The text left to diagnose and every
 value come out with Slack's escaping undone.
+
+A value that holds a token, a piece of one or another credential
+(:func:`bot.diagnosis.redact.credential_shaped`) is refused with a message that does not repeat it, before
+it can be echoed, kept in a card's state or logged: a token pasted after ``service=`` belongs in the text.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from bot.config import ConfigError, ServicesConfig
 from bot.diagnosis import Expectations
 from bot.diagnosis.expectations import Overrides, merge, seconds_problem
+from bot.diagnosis.redact import credential_shaped, last_pass
 from bot.keys.config import KeyConfig
 from bot.slack.text import unescape_slack
 
@@ -55,7 +60,7 @@ class Request:
                 chosen = services.pick(self.service)
             except ConfigError:
                 known = ", ".join(sorted(services.services)) or "none"
-                raise OptionError(f"no service named {self.service!r} (services: {known})") from None
+                raise OptionError(f"no service named {_shown(self.service)} (services: {known})") from None
             base = chosen.expectations if chosen else base
         elif self.service:
             raise OptionError("no services are configured on this bot (JWTCHECK_CONFIG), so service= has no effect")
@@ -82,6 +87,11 @@ def parse_request(text: str) -> Request:
             private = True
         elif match:
             key, value = match.group(1).lower(), _unwrap(match.group(2))
+            if credential_shaped(value):
+                raise OptionError(
+                    f"{key}= was given what looks like a token or a secret, so it is neither shown nor kept; "
+                    f"put the token in the text and a name after {key}= (`/jwtcheck <token> {key}=…`)"
+                )
             if key in lists:
                 lists[key].extend(part for part in value.split(",") if part)
             elif key == "service":
@@ -113,8 +123,14 @@ def _seconds(key: str, value: str) -> float:
     try:
         seconds = float(value.rstrip("s"))
     except ValueError:
-        raise OptionError(f"{key}= takes a number of seconds, not {value[:20]!r}") from None
+        raise OptionError(f"{key}= takes a number of seconds, not {_shown(value)}") from None
     problem = seconds_problem(seconds)  # the one limit the command line and the config use too
     if problem:
         raise OptionError(f"{key}= {problem}")
     return seconds
+
+
+def _shown(value: str | None, longest: int = 40) -> str:
+    """A user's value as an error message may quote it: redacted and cut short."""
+    text = last_pass(value or "")
+    return repr(text if len(text) <= longest else text[: longest - 1] + "…")

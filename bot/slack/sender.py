@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.outbox import Refused, Retry
+from bot.slack.client import RedactingWebhookClient
 from bot.slack.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class SlackSender:
     ) -> None:
         self._client = client
         self._metrics = metrics
-        self._webhook = webhook or (lambda url: AsyncWebhookClient(url, timeout=ANSWER_TIMEOUT))
+        self._webhook = webhook or (lambda url: RedactingWebhookClient(url, timeout=ANSWER_TIMEOUT))
 
     async def send(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         try:
