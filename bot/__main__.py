@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-COMMANDS = "check, demo, serve, playground"
+COMMANDS = "check, demo, serve, playground"  # and "work", the worker process serve starts
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,6 +24,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.slack.server import main as serve_main
 
         return serve_main(rest)
+    if command == "work":
+        from bot.slack.worker import main as work_main
+
+        return work_main(rest)
     if command == "playground":
         from bot.playground.server import main as playground_main
 

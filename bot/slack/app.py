@@ -6,6 +6,7 @@ import contextlib
 import gc
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,11 +29,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.knowledge import default_knowledge
 from bot.slack import ingress
+from bot.slack.client import RedactingWebClient
 from bot.slack.deps import Deps
-from bot.slack.listeners import register_listeners
+from bot.slack.listeners import JOBS, register_listeners
 from bot.slack.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.slack.sender import ANSWER_TIMEOUT, SlackSender
 from bot.slack.settings import Settings
+from bot.slack.work import InlineWork, ProcessWork
 from bot.store import Store, make_store
 from bot.store.connect import close_client, redis_client
 
@@ -60,7 +63,7 @@ class AnyServerErrorRetryHandler(AsyncServerErrorRetryHandler):
 def make_client(settings: Settings) -> AsyncWebClient:
     """The Web API client for what is not an answer (auth.test, reading a thread): SLACK_API_URL for tests
     and proxies; 429 and 5xx retried within bounds. Answers go through the outbox (``make_answer_client``)."""
-    client = AsyncWebClient(**_client_kwargs(settings, timeout=10))
+    client = RedactingWebClient(**_client_kwargs(settings, timeout=10))
     client.retry_handlers = [
         AsyncConnectionErrorRetryHandler(max_retry_count=1),
         AsyncRateLimitErrorRetryHandler(max_retry_count=2),
@@ -71,7 +74,7 @@ def make_client(settings: Settings) -> AsyncWebClient:
 
 def make_answer_client(settings: Settings) -> AsyncWebClient:
     """The outbox's client: no retry handlers (the outbox retries) and a long timeout (bot.slack.sender)."""
-    client = AsyncWebClient(**_client_kwargs(settings, timeout=ANSWER_TIMEOUT))
+    client = RedactingWebClient(**_client_kwargs(settings, timeout=ANSWER_TIMEOUT))
     client.retry_handlers = []
     return client
 
@@ -114,8 +117,10 @@ def _freeze_the_heap_once() -> None:
         gc.freeze()
 
 
-class Runtime:
-    """One running bot: Bolt app, web server routes, store, background tasks; started and stopped once."""
+class Engine:
+    """What does the work after the ack: the deps (chat services, store, outbox) and the Web API clients;
+    started and stopped once. The serving process has one; a worker process (bot/slack/worker.py) has its
+    own, and then the serving process's engine only serves health and identity."""
 
     def __init__(self, settings: Settings, store: Store | None = None, client: AsyncWebClient | None = None) -> None:
         self.settings = settings
@@ -133,38 +138,13 @@ class Runtime:
             else None,
             slack_api_url=settings.slack_api_url,
         )
-        self.bolt = AsyncApp(
-            client=self.client,
-            signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
-            request_verification_enabled=False,  # bot.slack.ingress verified the raw bytes; Socket Mode does not sign
-            # Bolt's default (False) runs the listener in a task and polls for ack() every 10 ms, so each
-            # HTTP answer waited at least that long. Ours ack, hand the work to ``deps.tasks`` and return
-            # at once (tests/slack/test_acks.py pins it): run inline, they answer Slack without the poll.
-            process_before_response=True,
-            logger=logging.getLogger("slack_bolt"),
-        )
-        self.bolt.error(self._on_error)
-        register_listeners(self.bolt, self.deps)
-        self.socket: AsyncSocketModeHandler | None = None
-        if settings.socket_mode:
-            self.socket = AsyncSocketModeHandler(self.bolt, settings.app_token)
-        self.web_app = self._web_app()
         self._own_session: aiohttp.ClientSession | None = None
-        self.draining = False  # set on SIGTERM: new requests are refused before any ack, so none is dropped
 
-    def _web_app(self) -> web.Application:
-        self.ingress = ingress.Ingress(self.settings.signing_secret)
-        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._timing])
-        app.add_routes(
-            [
-                web.post(EVENTS_PATH, self._events),
-                web.get("/healthz", self._health),
-                web.get("/metrics", self._metrics),
-            ]
-        )
-        app.on_startup.append(self._startup)
-        app.on_shutdown.append(self._shutdown)
-        return app
+    def inline_work(self) -> InlineWork:
+        """Jobs done in this engine's tracked tasks."""
+        work = InlineWork(self.deps.tasks.spawn, JOBS)
+        work.bind(self.deps, self.client)
+        return work
 
     async def check_auth(self) -> bool:
         """Call auth.test now, so that a bad token shows at start rather than at the first request."""
@@ -185,7 +165,8 @@ class Runtime:
         log.info("authenticated as bot user %s in team %s", identity.user_id, identity.team_id)
         return True
 
-    async def _startup(self, _: web.Application) -> None:
+    async def start(self, *, deliver: bool = True) -> None:
+        """Warm up, open the HTTP session, and (``deliver``) start taking answers from the outbox."""
         warm_up(self.deps)
         _freeze_the_heap_once()
         if self.client.session is None:
@@ -196,24 +177,18 @@ class Runtime:
         if self.answer_client.session is None:
             # The same session: slack_sdk sets each request's own timeout, so the outbox's longer one holds.
             self.answer_client.session = self.client.session
-        self.deps.outbox.start()
-        if self.socket is not None:
-            await self.socket.connect_async()  # type: ignore[no-untyped-call]
-            log.info("Socket Mode connected")
-        await self._refresh_redis_gauge()
+        if deliver:
+            self.deps.outbox.start()
 
-    async def _shutdown(self, _: web.Application) -> None:
+    async def stop(self) -> None:
         """Finish the diagnoses under way (their answers go to the outbox), then let the outbox finish the
         calls under way and hand what it still holds back to the stream, for the other replicas."""
-        self.draining = True
         cancelled = await self.deps.tasks.drain(DRAIN_SECONDS)
         if cancelled:
             log.warning("shutdown: %d diagnosis task(s) did not finish in time", cancelled)
         held = await self.deps.outbox.close(DRAIN_SECONDS)
         if held:
             log.info("shutdown: %d undelivered answer(s) left to the other replicas", held)
-        if self.socket is not None:
-            await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.deps.store.close()
         if self.deps.redis is not None:
             with contextlib.suppress(Exception):
@@ -228,6 +203,77 @@ class Runtime:
         await self.deps.tasks.idle()
         await self.deps.outbox.idle()
         await self.deps.tasks.idle()
+
+
+class Runtime:
+    """One running bot: Bolt app, web server routes and the engine; started and stopped once. With
+    ``settings.work == "process"`` the work after each ack goes to a worker process (bot/slack/work.py)."""
+
+    def __init__(self, settings: Settings, store: Store | None = None, client: AsyncWebClient | None = None) -> None:
+        self.settings = settings
+        self.engine = Engine(settings, store, client)
+        self.client, self.answer_client, self.deps = self.engine.client, self.engine.answer_client, self.engine.deps
+        inline = self.engine.inline_work()
+        self.worker = ProcessWork(inline, env=settings.as_env(os.environ)) if settings.work == "process" else None
+        self.deps.work = self.worker or inline
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
+            request_verification_enabled=False,  # bot.slack.ingress verified the raw bytes; Socket Mode does not sign
+            # Bolt's default (False) runs the listener in a task and polls for ack() every 10 ms, so each
+            # HTTP answer waited at least that long. Ours ack, hand the work over (``deps.work``) and return
+            # at once (tests/slack/test_acks.py pins it): run inline, they answer Slack without the poll.
+            process_before_response=True,
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self.bolt.error(self._on_error)
+        register_listeners(self.bolt, self.deps)
+        self.socket: AsyncSocketModeHandler | None = None
+        if settings.socket_mode:
+            self.socket = AsyncSocketModeHandler(self.bolt, settings.app_token)
+        self.web_app = self._web_app()
+        self.draining = False  # set on SIGTERM: new requests are refused before any ack, so none is dropped
+
+    async def check_auth(self) -> bool:
+        return await self.engine.check_auth()
+
+    def _web_app(self) -> web.Application:
+        self.ingress = ingress.Ingress(self.settings.signing_secret)
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._timing])
+        app.add_routes(
+            [
+                web.post(EVENTS_PATH, self._events),
+                web.get("/healthz", self._health),
+                web.get("/metrics", self._metrics),
+            ]
+        )
+        app.on_startup.append(self._startup)
+        app.on_shutdown.append(self._shutdown)
+        return app
+
+    async def _startup(self, _: web.Application) -> None:
+        await self.engine.start(deliver=self.worker is None)
+        if self.worker is not None:
+            await self.worker.start()
+        if self.socket is not None:
+            await self.socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Socket Mode connected")
+        await self._refresh_redis_gauge()
+
+    async def _shutdown(self, _: web.Application) -> None:
+        """Refuse what still arrives; the worker (or this process's engine) finishes its work, hands the
+        undelivered answers back to the outbox's stream, and stops."""
+        self.draining = True
+        if self.worker is not None:
+            code = await self.worker.stop(2 * DRAIN_SECONDS + 2)
+            log.info("the worker process stopped (status %s)", code)
+        await self.engine.stop()
+        if self.socket is not None:
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
+
+    async def idle(self) -> None:
+        """Wait until every diagnosis is done and every answer delivered (tests and the benchmark)."""
+        await self.engine.idle()
 
     @web.middleware
     async def _timing(
@@ -268,6 +314,11 @@ class Runtime:
             "tasks_in_flight": self.deps.tasks.in_flight,
             "answers_held": self.deps.outbox.held,
         }
+        if self.worker is not None:
+            status = self.worker.status
+            body["worker"] = "running" if self.worker.running else "down"
+            body["tasks_in_flight"] = int(status.get("tasks") or 0)
+            body["answers_held"] = int(status.get("held") or 0)
         last_failure = getattr(self.deps.store, "last_failure", None)
         if redis == "down" and last_failure:
             body["redis_last_failure"] = last_failure
@@ -275,7 +326,8 @@ class Runtime:
 
     async def _metrics(self, _: web.Request) -> web.Response:
         await self._refresh_redis_gauge()
-        return web.Response(body=self.deps.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        others = [self.worker.status["metrics"]] if self.worker is not None and "metrics" in self.worker.status else []
+        return web.Response(body=self.deps.metrics.render(others), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def _refresh_redis_gauge(self) -> str:
         store = self.deps.store

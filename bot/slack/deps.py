@@ -12,6 +12,7 @@ from bot.outbox import Outbox, Sender
 from bot.render import blocks
 from bot.slack.metrics import Metrics
 from bot.slack.tasks import TaskTracker
+from bot.slack.work import Work
 from bot.store import Store
 
 # Slack's errors for "the bot may not post there": the answer then goes privately to whoever asked.
@@ -51,6 +52,7 @@ class Deps:
     identity: Identity = field(default_factory=Identity)
     chat: Chat = field(init=False)  # diagnosis service, claims, cards, clock book: the platform-neutral part
     outbox: Outbox = field(init=False)  # every answer goes through it
+    work: Work = field(init=False)  # where listeners hand their work after the ack (bot.slack.work)
 
     def __post_init__(self) -> None:
         self.chat = Chat(

@@ -25,10 +25,36 @@ class Settings:
     services: ServicesConfig | None
     log_format: str
     log_level: str
+    work: str = "inline"  # "process": the work after each ack runs in a worker process (bot/slack/work.py)
 
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
+
+    def as_env(self, base: Mapping[str, str]) -> dict[str, str]:
+        """``base`` with these settings in it: the environment of the worker process, which reads its settings
+        as ``serve`` does. A services config reaches it through JWTCHECK_CONFIG only."""
+        env = dict(base)
+        env.update(
+            {
+                "SLACK_BOT_TOKEN": self.bot_token,
+                "PORT": str(self.port or 3000),  # unused by the worker, which serves no HTTP
+                "LOG_FORMAT": self.log_format,
+                "LOG_LEVEL": self.log_level,
+                "JWTCHECK_WORK": "inline",
+            }
+        )
+        for name, value in (
+            ("SLACK_SIGNING_SECRET", self.signing_secret),
+            ("SLACK_APP_TOKEN", self.app_token),
+            ("REDIS_URL", self.redis_url),
+            ("SLACK_API_URL", self.slack_api_url),
+        ):
+            if value:
+                env[name] = value
+            else:
+                env.pop(name, None)
+        return env
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,7 +83,11 @@ class Settings:
         log_format = (_value(env, "LOG_FORMAT") or "text").lower()
         if log_format not in {"text", "json"}:
             raise SettingsError("LOG_FORMAT must be text or json")
+        work = (_value(env, "JWTCHECK_WORK") or "process").lower()
+        if work not in {"process", "inline"}:
+            raise SettingsError("JWTCHECK_WORK must be process (a worker process does the work) or inline")
         return cls(
+            work=work,
             bot_token=bot_token,
             signing_secret=signing_secret,
             app_token=app_token,

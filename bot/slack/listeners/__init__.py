@@ -1,18 +1,27 @@
-"""Every entry point, registered in one place. Each listener acks and hands its work to the tracker."""
+"""Every entry point, registered in one place. Each listener acks and hands its work over
+(``deps.work.submit(kind, …)``); ``JOBS`` says what each kind of work is."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.render.blocks import SHOW_FIX_ACTION_RE, VOTE_ACTION_RE
+from bot.slack.answer import answer_command, answer_message
 from bot.slack.deps import Deps
-from bot.slack.listeners.actions.show_fix import show_fix_listener
-from bot.slack.listeners.actions.vote import vote_listener
+from bot.slack.listeners.actions.show_fix import expand_fix, show_fix_listener
+from bot.slack.listeners.actions.vote import record_vote, vote_listener
 from bot.slack.listeners.commands.jwtcheck import jwtcheck_command_listener
 from bot.slack.listeners.events.app_mention import app_mention_listener
 from bot.slack.listeners.events.message import message_listener
+from bot.slack.work import Job
 
 COMMAND = "/jwtcheck"
+JOBS: dict[str, Job] = {
+    "command": answer_command,
+    "message": answer_message,
+    "vote": record_vote,
+    "show_fix": expand_fix,
+}
 
 
 def register_listeners(app: AsyncApp, deps: Deps) -> None:

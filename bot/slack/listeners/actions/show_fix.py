@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.cards import CardGone
 from bot.render.blocks import parse_show_fix_value
@@ -19,12 +20,14 @@ def show_fix_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
         await ack()
         parsed = parse_show_fix_value(str(action.get("value") or ""))
         if parsed is not None:
-            deps.tasks.spawn(_expand(deps, body, *parsed), name="show_fix")
+            card_id, library = parsed
+            deps.work.submit("show_fix", body=body, card_id=card_id, library=library)
 
     return show_fix
 
 
-async def _expand(deps: Deps, body: dict[str, Any], card_id: str, library: str) -> None:
+async def expand_fix(deps: Deps, client: AsyncWebClient, body: dict[str, Any], card_id: str, library: str) -> None:
+    """The ``show_fix`` job."""
     state = await deps.chat.cards.load(card_id)
     if isinstance(state, CardGone):
         await card_gone(deps, body, state)

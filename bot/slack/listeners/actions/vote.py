@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.cards import CardGone
 from bot.render.blocks import parse_vote_value
@@ -27,12 +28,18 @@ def vote_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
         user_id = user.get("id") if isinstance(user, dict) else None
         user_id = user_id if isinstance(user_id, str) else ""
         if parsed is not None and _USER_ID.match(user_id):
-            deps.tasks.spawn(_record(deps, body, user_id, *parsed), name="vote")
+            card_id, workaround_id, choice = parsed
+            deps.work.submit(
+                "vote", body=body, user=user_id, card_id=card_id, workaround_id=workaround_id, choice=choice
+            )
 
     return vote
 
 
-async def _record(deps: Deps, body: dict[str, Any], user: str, card_id: str, workaround_id: str, choice: str) -> None:
+async def record_vote(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], user: str, card_id: str, workaround_id: str, choice: str
+) -> None:
+    """The ``vote`` job."""
     state = await deps.chat.cards.load(card_id)
     if isinstance(state, CardGone):
         await card_gone(deps, body, state)

@@ -1,4 +1,4 @@
-"""``/jwtcheck <text> [options]``: ack at once, answer from a tracked task."""
+"""``/jwtcheck <text> [options]``: ack at once; the answer is the ``command`` job (``answer_command``)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,14 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.answer import answer_command
 from bot.slack.deps import Deps
 
 
 def jwtcheck_command_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
-    async def jwtcheck_command(
-        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
-    ) -> None:
+    async def jwtcheck_command(ack: AsyncAck, command: dict[str, Any], request: AsyncBoltRequest) -> None:
         await ack()
-        deps.tasks.spawn(answer_command(deps, client, command, sent_at=_slack_timestamp(request)), name="command")
+        deps.work.submit("command", command=command, sent_at=_slack_timestamp(request))
 
     return jwtcheck_command
 

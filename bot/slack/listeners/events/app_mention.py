@@ -6,19 +6,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.slack.answer import answer_message
 from bot.slack.deps import Deps
 from bot.slack.listeners.events.message import should_ignore
 
 
 def app_mention_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
-    async def app_mention(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def app_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
         if should_ignore(event, deps):
             return
-        deps.tasks.spawn(
-            answer_message(deps, client, event, event_id=body.get("event_id"), mention=True), name="app_mention"
-        )
+        deps.work.submit("message", event=event, event_id=body.get("event_id"), mention=True)
 
     return app_mention

@@ -9,9 +9,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.slack.answer import answer_message
 from bot.slack.deps import Deps
 
 ANSWERED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
@@ -28,11 +25,9 @@ def should_ignore(event: dict[str, Any], deps: Deps) -> bool:
 
 
 def message_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
-    async def message(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def message(event: dict[str, Any], body: dict[str, Any]) -> None:
         if should_ignore(event, deps):
             return
-        deps.tasks.spawn(
-            answer_message(deps, client, event, event_id=body.get("event_id"), mention=False), name="message"
-        )
+        deps.work.submit("message", event=event, event_id=body.get("event_id"), mention=False)
 
     return message
