@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
+
+Samples = list[list[Any]]
+"""A process's counters and histograms, as JSON: ``[[family, type, help, [[sample, labels, value], …]], …]``."""
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
@@ -39,5 +46,54 @@ class Metrics:
         )
         self.cards = Counter("jwtcheck_cards_posted", "Cards posted or updated", ["kind"], registry=self.registry)
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, others: Sequence[Samples] = ()) -> bytes:
+        """The exposition text; with ``others`` (a worker process's :meth:`samples`), their counts added in."""
+        if not others:
+            return generate_latest(self.registry)
+        return generate_latest(_Families(_merged(self.registry.collect(), others)))
+
+    def samples(self) -> Samples:
+        """The counters and histograms (not the gauges, which say what one process sees) for another
+        process to add to its own: what a worker process reports to the process that serves /metrics."""
+        return [
+            [f.name, f.type, f.documentation, [[s.name, s.labels, s.value] for s in f.samples if _summed(s.name)]]
+            for f in self.registry.collect()
+            if f.type in {"counter", "histogram"}
+        ]
+
+
+def _summed(sample: str) -> bool:
+    return not sample.endswith("_created")  # a creation time, not a count
+
+
+def _merged(mine: Iterable[Metric], others: Sequence[Samples]) -> list[Metric]:
+    families: dict[str, Metric] = {}
+    values: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+    for family in mine:
+        families[family.name] = family
+        values[family.name] = {(s.name, tuple(sorted(s.labels.items()))): s.value for s in family.samples}
+    for samples in others:
+        for name, kind, documentation, rows in samples:
+            if name not in families:
+                families[name] = Metric(name, documentation, kind)
+                values[name] = {}
+            for sample, labels, value in rows:
+                key = (sample, tuple(sorted(labels.items())))
+                values[name][key] = values[name].get(key, 0.0) + float(value)
+    merged = []
+    for name, family in families.items():
+        copy = Metric(family.name, family.documentation, family.type, family.unit)
+        for (sample, labels), value in values[name].items():
+            copy.add_sample(sample, dict(labels), value)
+        merged.append(copy)
+    return merged
+
+
+class _Families:
+    """A collector of ready-made families, for ``generate_latest``."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families
