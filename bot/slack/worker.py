@@ -2,8 +2,10 @@
 
 It reads jobs from stdin, does them with its own engine (store, Web API clients, outbox consumer), and
 writes a status line to stdout every second: its counters for /metrics, the answers it holds, its tasks.
-At the end of its input, or on SIGTERM/SIGINT, it finishes its work, hands undelivered answers back to the
-outbox's stream, writes a last status line and exits.
+At the end of its input it finishes its work, hands undelivered answers back to the outbox's stream, writes
+a last status line and exits. SIGTERM and SIGINT (a process group stopped at once, Ctrl-C) do not stop it
+early: jobs the serving process acked may still be in the pipe, and the serving process closes the pipe
+when it stops (or the pipe closes when it dies), which is the one signal to finish.
 """
 
 from __future__ import annotations
@@ -51,17 +53,12 @@ async def work(settings: Settings) -> int:
     await engine.start(deliver=True)
     jobs = engine.inline_work()
     engine.deps.work = jobs
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    reading = loop.create_task(read_jobs(await stdin_reader(), jobs), name="worker-read")
+        loop.add_signal_handler(signum, log.info, "worker: a stop signal; finishing when the serving process closes")
     reporting = loop.create_task(_report(engine), name="worker-report")
-    stopping = loop.create_task(stop.wait())
-    await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    log.info("worker: stopping; finishing the work under way")
-    for task in (reading, stopping):
-        task.cancel()
+    await read_jobs(await stdin_reader(), jobs)
+    log.info("worker: no more work; finishing the work under way")
     await engine.stop()
     reporting.cancel()
     with contextlib.suppress(asyncio.CancelledError):
