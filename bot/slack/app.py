@@ -16,6 +16,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -139,6 +140,7 @@ class Engine:
             slack_api_url=settings.slack_api_url,
         )
         self._own_session: aiohttp.ClientSession | None = None
+        self._answer_session: aiohttp.ClientSession | None = None
 
     def inline_work(self) -> InlineWork:
         """Jobs done in this engine's tracked tasks."""
@@ -175,8 +177,10 @@ class Engine:
             self._own_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
             self.client.session = self._own_session
         if self.answer_client.session is None:
-            # The same session: slack_sdk sets each request's own timeout, so the outbox's longer one holds.
-            self.answer_client.session = self.client.session
+            # A session of its own: slack_sdk applies a running session's timeout, not the client's, and the
+            # outbox's calls must wait ANSWER_TIMEOUT (a call given up on may still be performed: a duplicate).
+            self._answer_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=ANSWER_TIMEOUT))
+            self.answer_client.session = self._answer_session
         if deliver:
             self.deps.outbox.start()
 
@@ -193,10 +197,11 @@ class Engine:
         if self.deps.redis is not None:
             with contextlib.suppress(Exception):
                 await close_client(self.deps.redis)
-        if self._own_session is not None:
-            self.client.session = self.answer_client.session = None
-            await self._own_session.close()
-            self._own_session = None
+        for client, session in ((self.client, self._own_session), (self.answer_client, self._answer_session)):
+            if session is not None:
+                client.session = None
+                await session.close()
+        self._own_session = self._answer_session = None
 
     async def idle(self) -> None:
         """Wait until every diagnosis is done and every answer delivered (tests and the benchmark)."""
@@ -224,6 +229,10 @@ class Runtime:
             # HTTP answer waited at least that long. Ours ack, hand the work over (``deps.work``) and return
             # at once (tests/slack/test_acks.py pins it): run inline, they answer Slack without the poll.
             process_before_response=True,
+            # The identity check_auth found at start: Bolt's own single-team authorization calls auth.test on
+            # the first requests, before the listener acks, and drops a request when that call fails (a
+            # fresh replica meeting Slack's 429s acked late and answered nothing).
+            authorize=self._authorizer(),
             logger=logging.getLogger("slack_bolt"),
         )
         self.bolt.error(self._on_error)
@@ -236,6 +245,21 @@ class Runtime:
 
     async def check_auth(self) -> bool:
         return await self.engine.check_auth()
+
+    def _authorizer(self) -> Callable[[], Awaitable[AuthorizeResult]]:
+        """A plain function (Bolt passes arguments by the names a function declares: none here)."""
+        identity, token = self.deps.identity, self.settings.bot_token
+
+        async def authorize() -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=None,
+                team_id=identity.team_id,
+                bot_token=token,
+                bot_id=identity.bot_id,
+                bot_user_id=identity.user_id,
+            )
+
+        return authorize
 
     def _web_app(self) -> web.Application:
         self.ingress = ingress.Ingress(self.settings.signing_secret)
