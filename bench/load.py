@@ -3,9 +3,9 @@
 Both apps run as their own processes on loopback, against the same fake Slack Web API (in a process of
 its own, see ``bench/mock_slack.py``) and a real Redis (database 14, flushed). The load generator
 sends signed slash commands at a fixed rate: three rounds of one pass each, in alternating order (bare
-then ours, ours then bare, bare then ours), so that neither side always runs on a warmer machine; a
-ratio is the median of the rounds', so that one pass caught in a slow spell of this shared machine
-does not decide it (every pass is listed).
+then ours, ours then bare, bare then ours), so that neither side always runs on a warmer machine. The
+ack p50 and p99 of both apps are shown for every pass; the p99's verdict is that of its worst pass (every
+pass within the target, issue 14), the p50 is reported as the median of the passes' ratios.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tests.support import slack_requests
 
 RATE = 200  # commands per second
 SECONDS = 10
-PASSES = 3  # rounds of one pass each, alternating which app goes first; the figures are the median round
+PASSES = 3  # rounds of one pass each, alternating which app goes first; the p99 must hold in every one
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 HERE = Path(__file__).parent
 
@@ -65,27 +65,10 @@ async def _figures() -> list[Figure]:
         trips_repeat, trips_new = await _round_trips()
     finally:
         slack.stop()
-    p99s = [o.p99 / b.p99 for o, b in pairs]
-    p50s = [o.p50 / b.p50 for o, b in pairs]
-    ours_p99 = statistics.median(o.p99 for o, _ in pairs)
-    bare_p99 = statistics.median(b.p99 for _, b in pairs)
-    ours_p50 = statistics.median(o.p50 for o, _ in pairs)
-    bare_p50 = statistics.median(b.p50 for _, b in pairs)
     failed = sum(o.failed for o, _ in pairs)
     share, lag = min(d[0] for d in delivered), max(d[1] for d in delivered)
     return [
-        Figure(
-            "3. ack p50, ours vs bare Bolt (200/s for 10 s)",
-            statistics.median(p50s),
-            None,
-            note=f"({ours_p50 * 1000:.1f} ms vs {bare_p50 * 1000:.1f} ms; passes: {_listed(p50s)})",
-        ),
-        Figure(
-            "3. ack p99, ours vs bare Bolt (200/s for 10 s)",
-            statistics.median(p99s),
-            1.2,
-            note=f"({ours_p99 * 1000:.1f} ms vs {bare_p99 * 1000:.1f} ms; passes: {_listed(p99s)})",
-        ),
+        *ack_figures([((o.p50, o.p99), (b.p50, b.p99)) for o, b in pairs]),
         Figure("3. failed requests", float(failed), 0, unit="requests"),
         Figure(
             "3. cards delivered to the Web API",
@@ -116,8 +99,41 @@ async def _figures() -> list[Figure]:
     ]
 
 
-def _listed(ratios: list[float]) -> str:
-    return ", ".join(f"{ratio:.2f}" for ratio in ratios)
+Quantiles = tuple[float, float]  # one app's ack p50 and p99 in one pass, in seconds
+P99_TARGET = 1.2
+
+
+def ack_figures(passes: list[tuple[Quantiles, Quantiles]]) -> list[Figure]:
+    """The ack figures from each pass's (ours, bare) quantiles, in the order the passes ran. Pure.
+
+    Every pass is shown, both apps' p50 and p99 in milliseconds with their ratio. The p99 figure is the
+    worst pass's ratio, so that it is on target only when every pass is (issue 14: a median of three
+    hid a pass at 2.74x); the p50, reported without a target, is the median of the passes' ratios.
+    """
+    p50s = [ours[0] / bare[0] for ours, bare in passes]
+    p99s = [ours[1] / bare[1] for ours, bare in passes]
+    return [
+        Figure(
+            "3. ack p50, ours vs bare Bolt (200/s for 10 s)",
+            statistics.median(p50s),
+            None,
+            note=f"(median of the passes; {_per_pass(passes, 0)})",
+        ),
+        Figure(
+            f"3. ack p99, ours vs bare Bolt, worst of {len(passes)} passes",
+            max(p99s),
+            P99_TARGET,
+            note=f"(each pass <= {P99_TARGET:g}x; {_per_pass(passes, 1)})",
+        ),
+    ]
+
+
+def _per_pass(passes: list[tuple[Quantiles, Quantiles]], which: int) -> str:
+    """``pass 1: 3.0 ms vs 13.1 ms (0.23x); pass 2: …``: one quantile of both apps in every pass."""
+    return "; ".join(
+        f"pass {number}: {ours[which] * 1000:.1f} ms vs {bare[which] * 1000:.1f} ms ({ours[which] / bare[which]:.2f}x)"
+        for number, (ours, bare) in enumerate(passes, start=1)
+    )
 
 
 class _MockSlack:
@@ -160,7 +176,14 @@ class _Pass:
         return self.latencies[min(len(self.latencies) - 1, int(len(self.latencies) * 0.99))]
 
 
-async def _start(args: list[str], slack: _MockSlack, *, stderr: int = subprocess.DEVNULL, seconds: float = 30) -> _App:
+async def _start(
+    args: list[str],
+    slack: _MockSlack,
+    *,
+    stderr: int = subprocess.DEVNULL,
+    seconds: float = 30,
+    extra_env: dict[str, str] | None = None,
+) -> _App:
     """Start an app (``args``) in HTTP mode against the mock Web API and wait until it answers."""
     port = _free_port()
     env = process_env(
@@ -170,6 +193,7 @@ async def _start(args: list[str], slack: _MockSlack, *, stderr: int = subprocess
         PORT=str(port),
         REDIS_URL=REDIS_URL,
         LOG_LEVEL="WARNING",
+        **(extra_env or {}),
     )
     env.pop("SLACK_APP_TOKEN", None)
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=stderr)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.diagnosis import Diagnosis, Expectations, KeyLookup, KeyResolution, Report, examine, judge, judge_token, scan
+from bot.diagnosis import Diagnosis, Expectations, KeyLookup, KeyResolution, Report, examine, judge_token, scan
 from bot.diagnosis.error_texts import Catalogue
 from bot.diagnosis.expectations import learn
 from bot.knowledge import Knowledge, default_catalogue, default_knowledge
-from bot.knowledge.advise import advise, advise_one
+from bot.knowledge.advise import judge_advised, judge_token_advised
 
 
 def diagnose_text(
@@ -33,8 +33,7 @@ def diagnose_text(
     """
     found = scan(text, catalogue or default_catalogue(), at=now.timestamp(), limit=limit)
     expectations, learned = learn(found, expectations)
-    report = judge(found, expectations, now, keys=keys, learned=learned)
-    return advise(report, knowledge or default_knowledge())
+    return judge_advised(found, expectations, now, knowledge or default_knowledge(), keys=keys, learned=learned)
 
 
 def diagnose_token(
@@ -46,7 +45,7 @@ def diagnose_token(
     keys: KeyResolution | None = None,
 ) -> Diagnosis:
     """One token, judged as of ``now`` (epoch seconds); advised when ``knowledge`` is given."""
-    diagnosis = judge_token(examine(raw, expectations, keys), expectations, now)
+    facts = examine(raw, expectations, keys)
     if knowledge is None:
-        return diagnosis
-    return advise_one(diagnosis, knowledge, expectations, now)
+        return judge_token(facts, expectations, now)
+    return judge_token_advised(facts, expectations, now, knowledge)

@@ -28,7 +28,6 @@ from bot.diagnosis import (
     SignatureStatus,
     TokenFacts,
     examine,
-    judge,
     scan,
 )
 from bot.diagnosis.decode import decode_header
@@ -37,7 +36,7 @@ from bot.diagnosis.redact import fingerprint
 from bot.keys.config import KeyConfig
 from bot.keys.keyring import Keyring
 from bot.knowledge import Knowledge, default_catalogue
-from bot.knowledge.advise import advise
+from bot.knowledge.advise import judge_advised
 from bot.store import Store
 from bot.store.codec import decode_facts, encode_facts
 
@@ -80,7 +79,7 @@ class DiagnosisService:
         found = scan(text, self._catalogue, at=now.timestamp(), limit=limit)
         expectations, learned = learn(found, expectations)
         facts = {raw: await self._facts(raw, expectations, keys) for raw in found.tokens}
-        return advise(judge(found, expectations, now, facts=facts, learned=learned), self._knowledge)
+        return judge_advised(found, expectations, now, self._knowledge, facts=facts, learned=learned)
 
     async def _facts(self, raw: str, expectations: Expectations, keys: KeyConfig | None) -> TokenFacts:
         resolution = await self._resolve(raw, keys)

@@ -233,3 +233,31 @@ def test_an_audience_given_by_the_user_wins_over_the_error_text() -> None:
 def test_expectations_are_learned_only_beside_a_single_token() -> None:
     text = f"{make_token()} {make_token(claims(sub='u2'))}\njwt audience invalid. expected: billing-api"
     assert all(d.expected_from == () for d in diagnose(text, Expectations()).diagnoses)
+
+
+def test_judging_a_log_makes_no_reference_cycle_so_the_collector_may_rest() -> None:
+    """bot.parallel_json pauses the cycle collector while a part is judged and encoded: that relies on
+    judging leaving nothing but what reference counting frees."""
+    import gc
+
+    from bot.demo import sample_texts
+    from bot.diagnosis import scan
+    from bot.knowledge import default_catalogue
+    from bot.parallel_json import json_document
+
+    samples = "\n".join(piece for _, piece in sample_texts(T))
+    broken = (
+        "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOiJ4In0.!!! eyJ.eyJ.x eyJhbGciOiJub25lIn0.eyJ9. Bearer 2YotnFZFEjr1zCsicMWpAA"
+    )
+    text = "\n".join([samples, broken, *(make_token(claims(sub=f"u{n}", exp=T - n)) for n in range(50))])
+    found = scan(text, default_catalogue(), at=NOW.timestamp())
+    for expectations in (EXPECT, Expectations()):
+        json_document(found, expectations, NOW, knowledge=default_knowledge(), cores=1)  # warm every memo
+    gc.collect()
+    gc.disable()
+    try:
+        for expectations in (EXPECT, Expectations()):
+            json_document(found, expectations, NOW, knowledge=default_knowledge(), cores=1)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -42,6 +42,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from bot.diagnosis.ids import CauseId, Library, Reason
 from bot.diagnosis.model import Evidence, Finding
@@ -158,8 +159,7 @@ class ErrorTextMatch:
     expected: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorPattern:
+class ErrorPattern(NamedTuple):  # not a dataclass: cheaper to define at every start-up
     id: str
     library: Library | None
     needle: str
@@ -198,8 +198,7 @@ def _compiled(expression: str) -> re.Pattern[str]:
     return compiled
 
 
-@dataclass(frozen=True, slots=True)
-class ContextRule:
+class ContextRule(NamedTuple):  # not a dataclass: cheaper to define at every start-up
     """A message of ``library`` in a text that also contains ``text_contains`` came from ``becomes``;
     with ``line_only``, only when the message's own line contains it (a traceback's last line names the
     exception's module: another library's traceback in the same paste must not count)."""
@@ -210,8 +209,7 @@ class ContextRule:
     line_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Leeway:
+class Leeway(NamedTuple):  # not a dataclass: cheaper to define at every start-up
     """A library's default leeway for time claims, and the name of the setting that changes it."""
 
     seconds: float
@@ -573,8 +571,7 @@ def _library_in_context(
 # ------------------------------------------------------------------------------ evidence, per cause
 
 
-@dataclass(frozen=True, slots=True)
-class _Times:
+class _Times(NamedTuple):  # a NamedTuple, not a dataclass: built at import for a fraction of the cost
     """What a message's times say. ``gap``: for exp, how long after exp the clock read; for nbf and iat,
     how far ahead of the clock the claim lay. ``validator``: the clock is the validator's own reading
     (IDX10223's "Current time") or its own arithmetic (golang-jwt v4's "expired by"), so the gap is the
@@ -684,8 +681,7 @@ def _skew_without_times(claim: str | None) -> str:
     return "the message gives no times, so clock skew is not ruled out"
 
 
-@dataclass(frozen=True, slots=True)
-class _Timing:
+class _Timing(NamedTuple):
     parts: tuple[str, ...]
     summary: str
 

@@ -20,12 +20,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+from bot.diagnosis.advice import DeadEnd, Workaround
 from bot.diagnosis.checks import NOTHING, Check, CheckContext
 from bot.diagnosis.checks.algorithm import check_algorithm
 from bot.diagnosis.checks.audience import check_audience
 from bot.diagnosis.checks.issuer import check_issuer
 from bot.diagnosis.checks.required import check_required_claims
-from bot.diagnosis.checks.time_claims import check_time_claims
+from bot.diagnosis.checks.time_claims import time_findings
 from bot.diagnosis.checks.values import show
 from bot.diagnosis.decode import DecodedToken, decode_token
 from bot.diagnosis.error_texts import ErrorTextMatch
@@ -51,6 +52,12 @@ ERROR_TEXT_SIGNATURE = "no token in this text: only the error message was read"
 KeyLookup = Callable[[str], KeyResolution | None]
 """For a raw token, what the configured key sources resolved for it (None: no key configured). It runs
 in memory and must not fetch: ``bot.keys`` resolves beforehand when a fetch is needed."""
+Titles = Mapping[CauseId, str]
+"""Each cause's title, as the knowledge base words it (a cause it does not title keeps its default)."""
+AdviceFor = Callable[[tuple[CauseId, ...], str | None], tuple[tuple[Workaround, ...], tuple[DeadEnd, ...]]]
+"""The workarounds and dead ends for the causes found (most likely first) and the library recognised
+(its value, or None): ``bot.knowledge``'s ``Knowledge.advise``, handed to judge as data so that a token's
+diagnosis is built once, advised (``bot.knowledge.advise.judge_advised``)."""
 
 
 class TokenFacts(NamedTuple):
@@ -78,13 +85,16 @@ def judge(
     facts: Mapping[str, TokenFacts] | None = None,
     keys: KeyLookup | None = None,
     learned: tuple[str, ...] = (),
+    titles: Titles | None = None,
+    advice: AdviceFor | None = None,
 ) -> Report:
     """One Diagnosis per item found, in order, as of ``at``.
 
     ``facts`` are token facts the caller already has (a cache), by raw token; the other tokens are
     examined here, with ``keys``. ``learned`` says which expectations came from an error text beside the
     token (:func:`bot.diagnosis.expectations.learn`, run before the facts were fetched). The diagnoses
-    carry causes, not advice: ``bot.knowledge.advise`` adds the workarounds and dead ends.
+    carry causes, not advice: ``bot.knowledge.advise`` adds the workarounds and dead ends, or hands its
+    ``titles`` and ``advice`` in here (see :func:`judge_token`).
     """
     now = at.timestamp()
     diagnoses: list[Diagnosis] = []
@@ -93,12 +103,14 @@ def judge(
             known = facts.get(item.token) if facts else None
             if known is None:
                 known = examine(item.token, expectations, keys(item.token) if keys else None)
-            diagnosis = judge_token(known, expectations, now, position=item.start, library=found.library)
+            diagnosis = judge_token(
+                known, expectations, now, position=item.start, library=found.library, titles=titles, advice=advice
+            )
             diagnoses.append(diagnosis._replace(expected_from=learned) if learned else diagnosis)
         elif isinstance(item, OpaqueCandidate):
-            diagnoses.append(judge_opaque(item, library=found.library))
+            diagnoses.append(judge_opaque(item, library=found.library, titles=titles, advice=advice))
         else:
-            diagnoses.append(judge_error_text(item))
+            diagnoses.append(judge_error_text(item, titles=titles, advice=advice))
     return Report(at, expectations, one_incident(diagnoses), found.omitted)
 
 
@@ -177,20 +189,29 @@ def judge_token(
     *,
     position: int = 0,
     library: Library | None = None,
+    titles: Titles | None = None,
+    advice: AdviceFor | None = None,
 ) -> Diagnosis:
-    """Step 7 as of ``now`` (epoch seconds), on top of what :func:`examine` found."""
+    """Step 7 as of ``now`` (epoch seconds), on top of what :func:`examine` found.
+
+    With ``titles``, the causes and warnings are titled as the knowledge base words them; with
+    ``advice``, the causes' workarounds and dead ends are chosen here too. Invariant (tested in
+    tests/knowledge/test_advise.py): the diagnosis is then the very one the advice step would make of
+    the diagnosis judged without them, its libraries aside (``bot.knowledge.advise`` adds those).
+    """
     findings = facts.findings
     view = facts.view
     warned = False
     if facts.readable and view.header is not None and view.claims is not None:
-        timed = check_time_claims(CheckContext(view.header, view.claims, expectations, now)).findings  # 7
+        timed = time_findings(view.claims, expectations, now)  # 7
         if timed:
-            findings = findings + timed
+            findings = findings + tuple(timed)
             warned = any(finding.warning for finding in timed)  # only the time checks warn
     if warned:
-        causes, warnings = _split_warnings(findings)
+        causes, warnings = _split_warnings(findings, titles)
     else:
-        causes, warnings = merge_findings(findings), NO_CAUSES
+        causes, warnings = merge_findings(findings, titles), NO_CAUSES
+    workarounds, dead_ends = _advised(causes, library, advice) if advice is not None else NO_ADVICE
     # Positional, in the model's field order: built once per token, and keywords cost a third more.
     return Diagnosis(
         Source.TOKEN,
@@ -205,31 +226,56 @@ def judge_token(
         None,  # error_text
         None,  # validator_time
         None,  # judged_at
-        (),  # workarounds
-        (),  # dead_ends
+        workarounds,
+        dead_ends,
         warnings,
         _checked(facts, expectations),
     )
 
 
-def judge_error_text(match: ErrorTextMatch) -> Diagnosis:
+def judge_error_text(
+    match: ErrorTextMatch, *, titles: Titles | None = None, advice: AdviceFor | None = None
+) -> Diagnosis:
     """An error message is a refusal already made: its causes are what the message says."""
+    causes = merge_findings(match.findings, titles)
+    workarounds, dead_ends = _advised(causes, match.library, advice)
     return Diagnosis(
         source=Source.ERROR_TEXT,
         position=match.start,
         verdict=Verdict.INVALID,
-        causes=merge_findings(match.findings),
+        causes=causes,
         library=match.library,
         error_text=match.excerpt,
         validator_time=match.validator_time,
         signature_detail=ERROR_TEXT_SIGNATURE,
+        workarounds=workarounds,
+        dead_ends=dead_ends,
     )
+
+
+NO_ADVICE: tuple[tuple[Workaround, ...], tuple[DeadEnd, ...]] = ((), ())
+
+
+def _advised(
+    causes: tuple[Cause, ...], library: Library | None, advice: AdviceFor | None
+) -> tuple[tuple[Workaround, ...], tuple[DeadEnd, ...]]:
+    """The advice for ``causes`` (none without causes, as the advice step gives none)."""
+    if not causes or advice is None:
+        return NO_ADVICE
+    ids = (causes[0].id,) if len(causes) == 1 else tuple([cause.id for cause in causes])
+    return advice(ids, library.value if library else None)
 
 
 OPAQUE_SIGNATURE = "an opaque token has no signature to check: only its issuer can say whether it is valid"
 
 
-def judge_opaque(item: OpaqueCandidate, *, library: Library | None = None) -> Diagnosis:
+def judge_opaque(
+    item: OpaqueCandidate,
+    *,
+    library: Library | None = None,
+    titles: Titles | None = None,
+    advice: AdviceFor | None = None,
+) -> Diagnosis:
     """An opaque access token where a JWT was expected: not a JWT, so no claim of it can be read or checked.
 
     The diagnosis carries what may be shown of it (``item.shown``), never its value.
@@ -251,14 +297,18 @@ def judge_opaque(item: OpaqueCandidate, *, library: Library | None = None) -> Di
         Finding(CauseId.OPAQUE_TOKEN, Evidence(None, Reason.OPAQUE, what), 1.0, "no claims to read"),
         Finding(CauseId.OPAQUE_TOKEN, Evidence(None, Reason.OPAQUE, why), 1.0),
     )
+    causes = merge_findings(findings, titles)
+    workarounds, dead_ends = _advised(causes, library, advice)
     return Diagnosis(
         source=Source.TOKEN,
         position=item.start,
         verdict=Verdict.UNVERIFIABLE,
-        causes=merge_findings(findings),
+        causes=causes,
         token=TokenView("opaque", item.shown, item.fingerprint, None, None),
         library=library,
         signature_detail=OPAQUE_SIGNATURE,
+        workarounds=workarounds,
+        dead_ends=dead_ends,
         checked=(Checked.FORMAT,),
     )
 
@@ -268,29 +318,30 @@ def is_opaque(diagnosis: Diagnosis) -> bool:
     return diagnosis.token is not None and diagnosis.token.kind == "opaque"
 
 
-def merge_findings(findings: Iterable[Finding]) -> tuple[Cause, ...]:
-    """One Cause per cause id, with the evidence of every claim behind it, most likely first."""
+def merge_findings(findings: Iterable[Finding], titles: Titles | None = None) -> tuple[Cause, ...]:
+    """One Cause per cause id, with the evidence of every claim behind it, most likely first; titled by
+    ``titles`` where they title the cause, else by :func:`default_title`."""
     if not findings:
         return ()
     if not isinstance(findings, tuple | list):
         findings = tuple(findings)
     if len(findings) == 1:
         [only] = findings
-        return (_cause(only.cause, [only]),)
+        return (_cause(only.cause, [only], titles),)
     grouped: dict[CauseId, list[Finding]] = {}
     for finding in findings:
         grouped.setdefault(finding.cause, []).append(finding)
-    causes = [_cause(cause_id, group) for cause_id, group in grouped.items()]
+    causes = [_cause(cause_id, group, titles) for cause_id, group in grouped.items()]
     causes.sort(key=lambda cause: cause.likelihood, reverse=True)
     return tuple(causes)
 
 
-def _split_warnings(findings: Sequence[Finding]) -> tuple[tuple[Cause, ...], tuple[Cause, ...]]:
+def _split_warnings(findings: Sequence[Finding], titles: Titles | None) -> tuple[tuple[Cause, ...], tuple[Cause, ...]]:
     """Causes (what refuses the token) and warnings (what refuses nothing). A warning whose cause id
     also refuses the token through another claim is evidence of that cause, not a warning."""
     refusing = {finding.cause for finding in findings if not finding.warning}
-    causes = merge_findings([finding for finding in findings if finding.cause in refusing])
-    warnings = merge_findings([finding for finding in findings if finding.cause not in refusing])
+    causes = merge_findings([finding for finding in findings if finding.cause in refusing], titles)
+    warnings = merge_findings([finding for finding in findings if finding.cause not in refusing], titles)
     return causes, warnings
 
 
@@ -334,11 +385,17 @@ def titled(title: str, detail: str | None) -> str:
     return f"{title}: {detail}" if detail else title
 
 
-def _cause(cause_id: CauseId, group: Sequence[Finding]) -> Cause:
-    best = group[0] if len(group) == 1 else max(group, key=lambda f: (f.likelihood, f.evidence.seconds_off or 0.0))
-    evidence = (best.evidence,) if len(group) == 1 else tuple(dict.fromkeys(f.evidence for f in group))
-    summary = titled(default_title(cause_id), best.summary)
-    return Cause(cause_id, summary, evidence, max(f.likelihood for f in group), best.summary)
+def _cause(cause_id: CauseId, group: Sequence[Finding], titles: Titles | None) -> Cause:
+    title = titles.get(cause_id) if titles is not None else None
+    if title is None:
+        title = _DEFAULT_TITLES[cause_id]
+    if len(group) == 1:
+        [best] = group
+        summary = f"{title}: {best.summary}" if best.summary else title  # titled(), inline: once per cause
+        return Cause(cause_id, summary, (best.evidence,), best.likelihood, best.summary)
+    best = max(group, key=lambda f: (f.likelihood, f.evidence.seconds_off or 0.0))
+    evidence = tuple(dict.fromkeys(f.evidence for f in group))
+    return Cause(cause_id, titled(title, best.summary), evidence, max(f.likelihood for f in group), best.summary)
 
 
 def _encrypted(decoded: DecodedToken) -> Finding:

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bot.diagnosis.checks.values import printable, show
 from bot.diagnosis.decode import DecodedToken
@@ -134,8 +134,7 @@ class KeyResolution:
         return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureOutcome:
+class SignatureOutcome(NamedTuple):  # not a dataclass: one costs milliseconds of start-up to define
     status: SignatureStatus
     detail: str
     findings: tuple[Finding, ...] = ()

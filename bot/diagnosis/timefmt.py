@@ -24,7 +24,23 @@ def format_utc(timestamp: float) -> str:
         return "before 1970 (negative)"
     if timestamp > MAX_TIMESTAMP:
         return "after the year 9999"
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(timestamp)))
+    # time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(timestamp))), with the date of each day made
+    # once: a log's tokens fall on a few days. UTC has no leap seconds in Unix time, so every day is 86,400
+    # seconds and the time of day is plain arithmetic (the same text: tested in tests/diagnosis/test_timefmt.py).
+    day, second = divmod(int(timestamp), 86400)
+    date = _DATES.get(day)
+    if date is None:
+        date = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+        if len(_DATES) >= _MAX_DATES:
+            _DATES.clear()
+        _DATES[day] = date
+    hour, second = divmod(second, 3600)
+    minute, second = divmod(second, 60)
+    return f"{date} {hour:02d}:{minute:02d}:{second:02d} UTC"
+
+
+_DATES: dict[int, str] = {}
+_MAX_DATES = 1024
 
 
 def format_iso(timestamp: float) -> str | None:

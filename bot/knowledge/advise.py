@@ -12,13 +12,25 @@ the validator's own error line, how to share the token safely.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
-from bot.diagnosis import Cause, CauseId, Diagnosis, Report, Source
+from bot.diagnosis import (
+    Cause,
+    CauseId,
+    Diagnosis,
+    Found,
+    KeyLookup,
+    Library,
+    Report,
+    Source,
+    TokenFacts,
+    judge,
+    judge_token,
+)
 from bot.diagnosis.judge import titled
 from bot.diagnosis.model import Expectations
 from bot.knowledge.libraries import AUDIENCE_NOT_CONFIGURED, audience_split, describe_split, may_differ, split
 from bot.knowledge.model import Knowledge
-from bot.knowledge.triage import default_triage
 
 TIME_CAUSES = frozenset({"clock_skew", "expired", "not_yet_valid", "issued_in_future"})
 NAMED = ("pyjwt", "jsonwebtoken", "express-jwt", "jose")
@@ -34,6 +46,64 @@ def advise(report: Report, knowledge: Knowledge) -> Report:
     return report.with_diagnoses(
         tuple(advise_one(diagnosis, knowledge, report.expectations, now) for diagnosis in report.diagnoses)
     )
+
+
+def judge_advised(
+    found: Found,
+    expectations: Expectations,
+    at: datetime,
+    knowledge: Knowledge,
+    *,
+    facts: Mapping[str, TokenFacts] | None = None,
+    keys: KeyLookup | None = None,
+    learned: tuple[str, ...] = (),
+) -> Report:
+    """``advise(judge(found, …), knowledge)``, with each diagnosis built once: ``judge`` is handed the
+    knowledge base's titles and advice (as data: the core imports no knowledge), and only what needs the
+    knowledge base's code is added after (where libraries differ, the triage steps). Invariant, tested
+    in tests/knowledge/test_advise.py: the very report ``advise(judge(…))`` makes."""
+    report = judge(
+        found,
+        expectations,
+        at,
+        facts=facts,
+        keys=keys,
+        learned=learned,
+        titles=knowledge.titles,
+        advice=knowledge.advise,
+    )
+    now = at.timestamp()
+    return report.with_diagnoses(tuple([_finish(diagnosis, expectations, now) for diagnosis in report.diagnoses]))
+
+
+def judge_token_advised(
+    facts: TokenFacts,
+    expectations: Expectations,
+    now: float,
+    knowledge: Knowledge,
+    *,
+    position: int = 0,
+    library: Library | None = None,
+) -> Diagnosis:
+    """``advise_one(judge_token(facts, …), …)``, built once as :func:`judge_advised` builds it."""
+    diagnosis = judge_token(
+        facts,
+        expectations,
+        now,
+        position=position,
+        library=library,
+        titles=knowledge.titles,
+        advice=knowledge.advise,
+    )
+    return where_libraries_differ(diagnosis, expectations, now)
+
+
+def _finish(diagnosis: Diagnosis, expectations: Expectations, now: float) -> Diagnosis:
+    """What :func:`advise_one` adds to a diagnosis judged with the knowledge base's titles and advice."""
+    if diagnosis.source is Source.TOKEN:
+        return where_libraries_differ(diagnosis, expectations, now)
+    steps = next_steps(diagnosis)
+    return diagnosis._replace(next_steps=steps) if steps else diagnosis
 
 
 def advise_one(diagnosis: Diagnosis, knowledge: Knowledge, expectations: Expectations, now: float) -> Diagnosis:
@@ -63,6 +133,10 @@ _CAUSES, _WARNINGS, _WORKAROUNDS, _DEAD_ENDS, _NEXT_STEPS = (
 def next_steps(diagnosis: Diagnosis) -> tuple[str, ...]:
     """The triage steps for an error text that names no library (its causes are only ranked), else none."""
     if diagnosis.source is Source.ERROR_TEXT and diagnosis.library is None and diagnosis.causes:
+        # Imported here: only a generic refusal needs it, and its data classes cost a start-up that the
+        # command line on a log of tokens never uses.
+        from bot.knowledge.triage import default_triage
+
         return default_triage().lines
     return ()
 

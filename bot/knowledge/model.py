@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from bot.diagnosis.advice import (
     ANY_LIBRARY,
@@ -31,8 +31,7 @@ _VERIFICATION_WORDING = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LibraryVersion:
+class LibraryVersion(NamedTuple):  # not a dataclass: cheaper to define at every start-up
     library: str
     display: str
     version: str
@@ -42,15 +41,13 @@ class LibraryVersion:
         return f"{self.display} {self.version}" if self.version else self.display
 
 
-@dataclass(frozen=True, slots=True)
-class CauseInfo:
+class CauseInfo(NamedTuple):  # not a dataclass: cheaper to define at every start-up
     id: CauseId
     title: str
     explanation: str
 
 
-@dataclass(frozen=True, slots=True)
-class Card:
+class Card(NamedTuple):  # not a dataclass: cheaper to define at every start-up
     id: str
     title: str
     domain: str

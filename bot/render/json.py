@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from bot.diagnosis import Cause, Diagnosis, Expectations, Report, Verdict
+from bot.diagnosis.leeway import LeewayFigure, card_figure
 from bot.diagnosis.timefmt import format_iso
 from bot.knowledge import DeadEnd, Knowledge, Snippet, Workaround
 from bot.render.snippets import Fit, fit_for, fix_title, snippet_code
@@ -141,13 +142,17 @@ small-leeway range (``bot.render.snippets.fit_for``), as on the card."""
 
 
 def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool, fitting: Fitting | None = None) -> dict[str, Any]:
-    """``shared``: the workaround and dead-end lists may be shared with other diagnoses of one document."""
+    """``shared``: the workaround and dead-end lists may be shared with other diagnoses of one document.
+
+    Built once per diagnosis of a big log: the ids' strings are read as ``_value_`` (a StrEnum's value,
+    a plain str, without ``.value``'s descriptor), and a diagnosis with none of the optional fields (the
+    common case) is one dict display, in the very key order of the general one (tested in
+    tests/render/test_json.py).
+    """
     token = diagnosis.token
-    library = diagnosis.library.value if diagnosis.library else None
-    return {
-        "source": diagnosis.source.value,
-        "position": diagnosis.position,
-        "token": None
+    library = diagnosis.library._value_ if diagnosis.library else None
+    token_dict = (
+        None
         if token is None
         else {
             "kind": token.kind,
@@ -155,17 +160,46 @@ def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool, fitting: Fitting | No
             "fingerprint": token.fingerprint,
             "header": token.header,
             "claims": token.claims,
-        },
+        }
+    )
+    validator_time = None if diagnosis.validator_time is None else format_iso(diagnosis.validator_time)
+    if (
+        diagnosis.judged_at is None
+        and not diagnosis.expected_from
+        and not diagnosis.libraries
+        and not diagnosis.next_steps
+    ):
+        return {
+            "source": diagnosis.source._value_,
+            "position": diagnosis.position,
+            "token": token_dict,
+            "error_text": diagnosis.error_text,
+            "validator_time": validator_time,
+            "library": library,
+            "verdict": diagnosis.verdict._value_,
+            "signature": diagnosis.signature._value_,
+            "signature_detail": diagnosis.signature_detail,
+            "causes": _causes(diagnosis.causes) if diagnosis.causes else [],
+            "warnings": _causes(diagnosis.warnings) if diagnosis.warnings else [],
+            "checked": [check._value_ for check in diagnosis.checked],
+            "workarounds": _workarounds(diagnosis, library, shared, fitting),
+            "dead_ends": _dead_ends(diagnosis.dead_ends, shared),
+            "skipped_checks": list(diagnosis.skipped_checks),
+        }
+    return {
+        "source": diagnosis.source._value_,
+        "position": diagnosis.position,
+        "token": token_dict,
         "error_text": diagnosis.error_text,
-        "validator_time": None if diagnosis.validator_time is None else format_iso(diagnosis.validator_time),
+        "validator_time": validator_time,
         **({"judged_at": format_iso(diagnosis.judged_at)} if diagnosis.judged_at is not None else {}),
         "library": library,
-        "verdict": diagnosis.verdict.value,
-        "signature": diagnosis.signature.value,
+        "verdict": diagnosis.verdict._value_,
+        "signature": diagnosis.signature._value_,
         "signature_detail": diagnosis.signature_detail,
         "causes": _causes(diagnosis.causes),
         "warnings": _causes(diagnosis.warnings) if diagnosis.warnings else [],
-        "checked": [check.value for check in diagnosis.checked],
+        "checked": [check._value_ for check in diagnosis.checked],
         **({"expected_from": list(diagnosis.expected_from)} if diagnosis.expected_from else {}),
         **(
             {"libraries": {"differ": diagnosis.libraries_differ, **dict(diagnosis.libraries)}}
@@ -182,7 +216,7 @@ def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool, fitting: Fitting | No
 def _causes(causes: tuple[Cause, ...]) -> list[dict[str, Any]]:
     return [
         {
-            "id": cause.id.value,
+            "id": cause.id._value_,
             "summary": cause.summary,
             "likelihood": cause.likelihood,
             "claims": list(cause.claims),
@@ -213,32 +247,79 @@ def _workarounds(
     diagnosis: Diagnosis, library: str | None, shared: bool, fitting: Fitting | None = None
 ) -> list[dict[str, Any]]:
     workarounds = diagnosis.workarounds
-    snippets = library is not None and any(library in w.snippets for w in workarounds)
-    templated = any(w.title_template for w in workarounds)  # only the leeway fix: most diagnoses have none
-    fit = fit_for(diagnosis, *fitting) if fitting is not None and (snippets or templated) else None
-    titled = templated and fit is not None and fit.leeway is not None
-    if not shared or titled or snippets:
-        # the title and the snippet show this diagnosis's leeway figure: not shared
-        return [
-            {
-                "id": w.id,
-                "title": fix_title(w, fit),
-                "success_rate": w.success_rate,
-                "source": w.source,
-                **(
-                    {"snippet": _snippet(w.snippets[library], diagnosis, fit)}
-                    if library is not None and library in w.snippets
-                    else {}
-                ),
-            }
-            for w in workarounds
+    if not workarounds:
+        return []  # a valid token's: nothing to share
+    templated, libraries = _traits(workarounds)
+    snippets = library is not None and library in libraries
+    if shared and not snippets:
+        if templated and fitting is not None:
+            # Without snippets, only the titles depend on the diagnosis, and only through the card's leeway
+            # figure (``fix_title`` reads nothing else of the fit): one list per figure, shared.
+            figure = card_figure(diagnosis, fitting[1].small_leeway, fitting[0].skew_window)
+            if figure is not None:
+                return _titled(workarounds, figure)
+        kept = _ADVICE_LISTS.get(id(workarounds))
+        if kept is not None and kept[0] is workarounds:
+            return kept[1]
+        entries = [
+            {"id": w.id, "title": w.title, "success_rate": w.success_rate, "source": w.source} for w in workarounds
         ]
-    kept = _ADVICE_LISTS.get(id(workarounds))
+        _remember(workarounds, entries)
+        return entries
+    fit = fit_for(diagnosis, *fitting) if fitting is not None and (snippets or templated) else None
+    # not shared, or snippets: the title and the snippet show this diagnosis's leeway figure
+    return [
+        {
+            "id": w.id,
+            "title": fix_title(w, fit),
+            "success_rate": w.success_rate,
+            "source": w.source,
+            **(
+                {"snippet": _snippet(w.snippets[library], diagnosis, fit)}
+                if library is not None and library in w.snippets
+                else {}
+            ),
+        }
+        for w in workarounds
+    ]
+
+
+_TITLED: dict[tuple[int, LeewayFigure], tuple[tuple[Workaround, ...], list[dict[str, Any]]]] = {}
+
+
+def _titled(workarounds: tuple[Workaround, ...], figure: LeewayFigure) -> list[dict[str, Any]]:
+    """The shared list of ``workarounds`` titled for a card whose leeway figure is ``figure``."""
+    key = (id(workarounds), figure)
+    kept = _TITLED.get(key)
     if kept is not None and kept[0] is workarounds:
         return kept[1]
-    entries = [{"id": w.id, "title": w.title, "success_rate": w.success_rate, "source": w.source} for w in workarounds]
-    _remember(workarounds, entries)
+    fit = Fit(leeway=figure)
+    entries = [
+        {"id": w.id, "title": fix_title(w, fit), "success_rate": w.success_rate, "source": w.source}
+        for w in workarounds
+    ]
+    if len(_TITLED) >= _MAX_ADVICE_LISTS:
+        _TITLED.clear()
+    _TITLED[key] = (workarounds, entries)
     return entries
+
+
+_TRAITS: dict[int, tuple[tuple[Workaround, ...], bool, frozenset[str]]] = {}
+
+
+def _traits(workarounds: tuple[Workaround, ...]) -> tuple[bool, frozenset[str]]:
+    """Whether any of the workarounds has a title template (only the leeway fix: most diagnoses have none),
+    and the libraries any of them has a snippet for. Memoised by identity with the tuple kept alive, as
+    the lists above (Knowledge.advise's invariant); a miss only costs looking again."""
+    kept = _TRAITS.get(id(workarounds))
+    if kept is not None and kept[0] is workarounds:
+        return kept[1], kept[2]
+    templated = any(w.title_template for w in workarounds)
+    libraries = frozenset(name for w in workarounds for name in w.snippets)
+    if len(_TRAITS) >= _MAX_ADVICE_LISTS:
+        _TRAITS.clear()
+    _TRAITS[id(workarounds)] = (workarounds, templated, libraries)
+    return templated, libraries
 
 
 def _dead_ends(dead_ends: tuple[DeadEnd, ...], shared: bool) -> list[dict[str, Any]]:

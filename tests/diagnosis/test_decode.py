@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -125,3 +126,63 @@ def test_any_json_payload_decodes_or_is_reported(payload: object) -> None:
 def test_degenerate_shapes_are_reported_as_malformed(raw: str) -> None:
     decoded = decode_token(raw)
     assert decoded.problems, raw
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"sub":"a","exp":1795003600,"aud":["x","y"],"n":{"d":[1,2.5,null,true]}}',
+        ' {"a":1}',  # white space before: decode skips it
+        '{"a":1} ',  # and after
+        '{"a":1}x',  # extra data
+        '{"a":1}{"b":2}',
+        '{"a":}',  # inner errors
+        '{"a":1,}',
+        "[1,]",
+        "",
+        "   ",
+        "x",
+        '{"a":NaN}',  # rejected constants
+        '{"a":1e400}',  # numbers beyond a double
+        '{"a":123456789012345678901234567890}',
+        '{"a":"\\ud800"}',  # a lone surrogate
+        '"just a string"',
+        "12",
+        '{"a":1,"a":2}',
+    ],
+)
+def test_parse_json_without_decode_s_wrapper_is_decode(text: str) -> None:
+    """The invariant of _parse_json's fast path: the same value, or the same error, as JSONDecoder.decode."""
+    from bot.diagnosis.decode import _JSON, _parse_json
+
+    def outcome(parse: Any) -> tuple[str, Any]:
+        try:
+            value = parse(text)
+        except Exception as error:  # compared, not handled
+            return type(error).__name__, str(error)
+        return "value", repr(value)
+
+    assert outcome(_parse_json) == outcome(_JSON.decode)
+
+
+@given(st.text(alphabet="AQgwBb01-_+/=.! \n\u00e9", max_size=14))
+@settings(max_examples=500)
+def test_strict_base64url_accepts_only_what_the_step_by_step_checks_accept(segment: str) -> None:
+    """_strict_base64url's bytes are those of the regex, length and lenient-decode checks, or it declines."""
+    import binascii
+
+    from bot.diagnosis.decode import _BASE64URL, _TO_STANDARD, _strict_base64url
+
+    fast = _strict_base64url(segment)
+    if fast is None:
+        return  # the caller takes the step-by-step path
+    assert _BASE64URL.fullmatch(segment) and len(segment) % 4 != 1
+    padded = segment.encode("ascii").translate(_TO_STANDARD) + b"=" * (-len(segment) % 4)
+    assert fast == binascii.a2b_base64(padded)
+
+
+@pytest.mark.parametrize("segment", ["eyJhIjoxfQ", "eyJhIjoxfQ==", "eyJhIjox+Q", "e", "eyJh IjoxfQ", "eyJhIjoxfé"])
+def test_a_segment_that_is_not_plain_base64url_is_declined_by_the_fast_path(segment: str) -> None:
+    from bot.diagnosis.decode import _strict_base64url
+
+    assert (_strict_base64url(segment) is not None) == (segment == "eyJhIjoxfQ")

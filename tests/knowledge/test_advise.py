@@ -71,3 +71,46 @@ def test_an_iat_ahead_names_the_one_library_that_checks_it() -> None:
 def test_error_texts_keep_their_library() -> None:
     [diagnosis] = advised("jwt.exceptions.ExpiredSignatureError: Signature has expired")
     assert diagnosis.library is Library.PYJWT and diagnosis.workarounds
+
+
+def _sample_texts() -> list[str]:
+    from bot.demo import sample_texts
+
+    texts = [piece for _, piece in sample_texts(T)]
+    return [
+        *texts,
+        "\n".join(texts),  # a token among error texts: one incident
+        make_token(claims(exp=T - 20)) + " jwt.exceptions.ExpiredSignatureError: Signature has expired",
+        make_token(claims(aud="billing-api")) + " " + make_token(claims(nbf=T + 70, iat=T + 70)),
+        make_token(claims(exp=(T + 600) * 1000)),  # a warning only
+        make_token(claims(nbf=-1, exp=T - 3600)),  # a warning beside a cause
+        "JWT claims validation failed",  # a generic refusal: the triage steps
+    ]
+
+
+def test_judged_with_the_knowledge_is_the_very_report_the_advice_step_makes() -> None:
+    """The invariant behind judge_advised: judge handed the titles and the advice, then what only the
+    knowledge base's code adds, is advise(judge(...)), field for field."""
+    from bot.knowledge.advise import judge_advised
+
+    knowledge = default_knowledge()
+    for expectations in (EXPECT, Expectations(), Expectations(required_claims=("sub", "scope"), leeway=30)):
+        for text in _sample_texts():
+            found = scan(text, default_catalogue(), at=NOW.timestamp())
+            for learned in ((), ("aud",)):
+                expected = advise(judge_found(found, expectations, NOW, learned=learned), knowledge)
+                assert judge_advised(found, expectations, NOW, knowledge, learned=learned) == expected, text
+
+
+def test_one_token_judged_with_the_knowledge_is_the_advised_diagnosis() -> None:
+    from bot.diagnosis import examine, judge_token
+    from bot.knowledge.advise import advise_one, judge_token_advised
+
+    knowledge = default_knowledge()
+    now = NOW.timestamp()
+    for text in _sample_texts():
+        for raw in scan(text, default_catalogue(), at=now).tokens:
+            for expectations in (EXPECT, Expectations()):
+                facts = examine(raw, expectations)
+                expected = advise_one(judge_token(facts, expectations, now), knowledge, expectations, now)
+                assert judge_token_advised(facts, expectations, now, knowledge) == expected

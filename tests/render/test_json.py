@@ -64,3 +64,45 @@ def test_a_remembered_header_is_handed_out_as_a_copy() -> None:
     assert first.header is not None
     first.header["alg"] = "changed"
     assert decode_token(token).header == {"alg": "HS256", "typ": "JWT"}
+
+
+def _varied_diagnoses() -> list:  # type: ignore[type-arg]
+    texts = [
+        make_token(claims()),
+        make_token(claims(nbf=T + 70, iat=T + 70)),  # the leeway fix: its title shows the card's figure
+        make_token(claims(nbf=T + 200)),
+        make_token(claims(exp=T - 3600)),
+        make_token(claims(aud="billing-api")),
+        make_token(claims(nbf=T + 70)) + " jwt.exceptions.ImmatureSignatureError: The token is not yet valid (nbf)",
+        "JWT claims validation failed",
+        make_token(claims(exp=(T + 600) * 1000)),
+    ]
+    return [d for text in texts for d in diagnose_text(text, EXPECT, NOW, knowledge=KNOWLEDGE).diagnoses]
+
+
+def test_the_common_diagnosis_is_one_display_with_the_general_key_order_and_values() -> None:
+    """_diagnosis_dict's fast path (no optional field) and its general one write the same keys in the same
+    order: the general one, forced by an optional field and without it, is the fast one."""
+    from bot.render.json import _diagnosis_dict
+
+    fitting = (EXPECT, KNOWLEDGE)
+    for diagnosis in _varied_diagnoses():
+        if diagnosis.judged_at is not None or diagnosis.expected_from or diagnosis.libraries or diagnosis.next_steps:
+            continue
+        fast = _diagnosis_dict(diagnosis, shared=True, fitting=fitting)
+        general = _diagnosis_dict(diagnosis._replace(expected_from=("aud",)), shared=True, fitting=fitting)
+        del general["expected_from"]
+        assert list(fast) == list(general) and fast == general
+
+
+def test_shared_advice_lists_are_the_lists_each_diagnosis_would_get_alone() -> None:
+    """Workaround lists shared by identity (and per leeway figure) hold what an unshared list holds."""
+    from bot.render.json import _diagnosis_dict
+
+    fitting = (EXPECT, KNOWLEDGE)
+    diagnoses = _varied_diagnoses()
+    assert any(w.title_template for d in diagnoses for w in d.workarounds)  # the figure-titled case is here
+    for diagnosis in diagnoses * 2:  # the second time from the memos
+        shared = _diagnosis_dict(diagnosis, shared=True, fitting=fitting)
+        alone = _diagnosis_dict(diagnosis, shared=False, fitting=fitting)
+        assert json.dumps(shared) == json.dumps(alone)

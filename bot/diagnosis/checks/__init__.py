@@ -7,7 +7,6 @@ A check that cannot judge without an expectation (no expected audience, say) say
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from bot.diagnosis.model import Expectations, Finding, JSONValue
@@ -20,8 +19,7 @@ class CheckContext(NamedTuple):  # a tuple: built twice per token, four times ch
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class CheckResult:
+class CheckResult(NamedTuple):  # a tuple too: built whenever a check finds something, and at import
     findings: tuple[Finding, ...] = ()
     skipped: tuple[str, ...] = ()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.diagnosis.checks import CheckContext, CheckResult, result
+from bot.diagnosis.checks import NOTHING, CheckContext, CheckResult, result
 from bot.diagnosis.checks.values import show
 from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Finding
@@ -24,7 +24,7 @@ def check_algorithm(context: CheckContext) -> CheckResult:
     if not allowed:
         return _NOT_CHECKED
     if alg in allowed:
-        return result()
+        return NOTHING
     detail = f"alg is {show(alg)}; the validator allows {', '.join(show(a) for a in allowed[:8])}"
     if alg.upper().startswith("HS") and any(a.upper()[:2] in {"RS", "PS", "ES", "ED"} for a in allowed):
         detail += (

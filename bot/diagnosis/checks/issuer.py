@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlsplit
 
-from bot.diagnosis.checks import CheckContext, CheckResult, result
+from bot.diagnosis.checks import NOTHING, CheckContext, CheckResult, result
 from bot.diagnosis.checks.values import kind_of, one_of, show
 from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Finding
@@ -36,7 +36,7 @@ def check_issuer(context: CheckContext) -> CheckResult:
         detail = f"iss is {kind_of(iss)} ({show(iss)}); it must be a string"
         return result([Finding(CauseId.INVALID_CLAIM_TYPE, Evidence("iss", Reason.WRONG_TYPE, detail), 0.85)])
     if iss in expected:
-        return result()
+        return NOTHING
     notes = [note for want in expected if (note := explain_issuer_difference(iss, want))]
     detail = f"iss is {show(iss)}; the validator expects {one_of(expected)}"
     if notes:

@@ -6,7 +6,7 @@ is reported once, with its Cognito or ID-token explanation.
 
 from __future__ import annotations
 
-from bot.diagnosis.checks import CheckContext, CheckResult, result
+from bot.diagnosis.checks import NOTHING, CheckContext, CheckResult, result
 from bot.diagnosis.ids import Reason
 from bot.diagnosis.model import CauseId, Evidence, Finding
 
@@ -14,7 +14,7 @@ from bot.diagnosis.model import CauseId, Evidence, Finding
 def check_required_claims(context: CheckContext) -> CheckResult:
     expectations = context.expectations
     if not expectations.required_claims:
-        return result()
+        return NOTHING
     handled = {"aud"} if expectations.audiences else set()
     if expectations.issuers:
         handled.add("iss")

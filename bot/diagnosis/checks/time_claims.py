@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot.diagnosis.checks import CheckContext, CheckResult, result
 from bot.diagnosis.checks.values import kind_of, show
 from bot.diagnosis.decode import UnrepresentableNumber
 from bot.diagnosis.ids import Reason
-from bot.diagnosis.model import CauseId, Evidence, Finding, JSONValue
+from bot.diagnosis.model import CauseId, Evidence, Expectations, Finding, JSONValue
 from bot.diagnosis.timefmt import MAX_TIMESTAMP, format_duration, format_relative, format_utc
 
 TIME_CLAIMS = ("exp", "nbf", "iat")
@@ -37,17 +38,40 @@ _NUMERIC_STRING = re.compile(r"\s*-?\d{1,20}(\.\d{1,9})?\s*")
 
 
 def check_time_claims(context: CheckContext) -> CheckResult:
+    return result(time_findings(context.claims, context.expectations, context.now))
+
+
+def time_findings(claims: Mapping[str, JSONValue], expectations: Expectations, now: float) -> list[Finding]:
+    """What :func:`check_time_claims` finds, as a list: ``judge`` runs this once per token and judgement.
+
+    The common claim, whole seconds that pass (``0 <= value < MILLISECONDS_FROM``), is settled here
+    with the very comparisons of :func:`_judge_exp` and :func:`_judge_not_before` (in integers, which
+    the floats they compute hold exactly below 2**53), so that only a claim with something to say
+    goes through :func:`_read_numeric_date` and :func:`_judge`. tests/diagnosis/checks/test_time_claims.py
+    compares the two ways around every boundary.
+    """
     findings: list[Finding] = []
+    second = math.floor(now)
+    leeway = expectations.leeway
+    context: CheckContext | None = None
     for name in TIME_CLAIMS:
-        if name not in context.claims:
+        if name not in claims:
             continue
-        value = context.claims[name]
+        value = claims[name]
+        if type(value) is int and 0 <= value < MILLISECONDS_FROM:
+            if name == "exp":
+                if second - value - leeway < 0:  # _judge_exp: overshoot < 0
+                    continue
+            elif value - second - leeway <= 0:  # _judge_not_before: overshoot <= 0 (iat truncated: an int)
+                continue
         seconds, problems = _read_numeric_date(name, value)
         findings.extend(problems)
         if seconds is None:
             continue
+        if context is None:
+            context = CheckContext({}, claims, expectations, now)
         findings.extend(_judge(name, seconds, context))
-    return result(findings)
+    return findings
 
 
 def _read_numeric_date(name: str, value: JSONValue) -> tuple[float | None, list[Finding]]:

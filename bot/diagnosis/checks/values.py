@@ -14,7 +14,29 @@ _JSON_STRING = json.encoder.encode_basestring  # its string case, in C
 
 
 def show(value: JSONValue, limit: int = MAX_SHOWN) -> str:
-    """The value as JSON text, redacted and cut to ``limit`` characters."""
+    """The value as JSON text, redacted and cut to ``limit`` characters.
+
+    Short strings are memoised: the expected audience and issuer are shown for every token of a log that
+    misses them, and its tokens repeat their values. What is shown depends on nothing but the value and
+    the limit (tests/diagnosis/checks/test_values.py), so a remembered text is the text.
+    """
+    if type(value) is str and limit == MAX_SHOWN and len(value) <= _MEMO_CHARS:
+        shown = _SHOWN.get(value)
+        if shown is None:
+            shown = _show(value, limit)
+            if len(_SHOWN) >= _MEMO_VALUES:
+                _SHOWN.clear()
+            _SHOWN[value] = shown
+        return shown
+    return _show(value, limit)
+
+
+_SHOWN: dict[str, str] = {}
+_MEMO_CHARS = 256  # strings up to this long are remembered …
+_MEMO_VALUES = 1024  # … this many of them
+
+
+def _show(value: JSONValue, limit: int) -> str:
     if isinstance(value, UnrepresentableNumber):
         text = str(value)
     elif type(value) is str:

@@ -161,3 +161,51 @@ def test_an_exp_before_1970_is_long_expired_as_every_validator_finds() -> None:
 def test_no_value_crashes_the_time_checks(value: Any) -> None:
     for finding in judge(exp=value, nbf=value, iat=value):
         assert finding.evidence.detail
+
+
+def _slow_path(claims: dict[str, Any], expectations: Expectations, now: float) -> list[Finding]:
+    """time_findings without its fast path: every claim read and judged in full."""
+    from bot.diagnosis.checks.time_claims import TIME_CLAIMS, _judge, _read_numeric_date
+
+    context = CheckContext({}, claims, expectations, now)
+    findings: list[Finding] = []
+    for name in TIME_CLAIMS:
+        if name in claims:
+            seconds, problems = _read_numeric_date(name, claims[name])
+            findings.extend(problems)
+            if seconds is not None:
+                findings.extend(_judge(name, seconds, context))
+    return findings
+
+
+@pytest.mark.parametrize("leeway", [0, 0.5, 1, 30, 299.5])
+@pytest.mark.parametrize("now", [float(T), T + 0.4, T + 0.999])
+def test_the_fast_path_for_whole_seconds_judges_as_the_full_path_around_every_boundary(
+    leeway: float, now: float
+) -> None:
+    from bot.diagnosis.checks.time_claims import time_findings
+
+    expectations = Expectations(leeway=leeway)
+    for offset in range(-3, 4):
+        for base in (0, int(leeway), int(leeway) + 1, 300, 301):
+            for claim in ("exp", "nbf", "iat"):
+                for value in (T + base + offset, T - base - offset):
+                    claims = {claim: value}
+                    assert time_findings(claims, expectations, now) == _slow_path(claims, expectations, now)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["exp", "nbf", "iat"]),
+        st.one_of(st.integers(-(10**12), 10**15), st.floats(allow_nan=True), st.none(), st.text(max_size=12)),
+    ),
+    st.floats(0, 400),
+    st.integers(-1000, 1000),
+)
+@settings(max_examples=300)
+def test_time_findings_are_those_of_the_full_path(claims: dict[str, Any], leeway: float, shift: int) -> None:
+    from bot.diagnosis.checks.time_claims import time_findings
+
+    expectations = Expectations(leeway=leeway)
+    now = T + shift + 0.25
+    assert time_findings(claims, expectations, now) == _slow_path(claims, expectations, now)
