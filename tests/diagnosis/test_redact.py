@@ -9,10 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.diagnosis.redact import (
+    _SLACK_SECRETS,
     REDACTION_MARKER,
     contains_signature_like,
     credential_shaped,
     fingerprint,
+    last_pass,
     may_hold_a_tail,
     redact_text,
     wrapped_tails,
@@ -240,3 +242,22 @@ def test_names_are_not_credential_shaped(value: str) -> None:
 )
 def test_tokens_and_secrets_are_credential_shaped(value: str) -> None:
     assert credential_shaped(value)
+
+
+_PIECES = st.sampled_from(
+    ["\n", "\r\n", "  ", "> ", ".", "-", "_", "abcXYZ012", "Sig_-9q", "token=", "Bearer ", "access_token=", "xoxb-"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(alphabet="AZaz09_-.", max_size=40)), max_size=12), st.booleans())
+def test_the_fast_path_of_the_last_pass_answers_as_the_whole_pass(pieces: list[str], with_token: bool) -> None:
+    """last_pass returns a text without a token start, an opaque marker or a Slack prefix at once: the whole
+    pass would leave it as it is."""
+    if with_token:
+        token = make_token()
+        cut = len(pieces) // 2
+        pieces = [*pieces[:cut], token[: len(token) // 2], "\n  ", token[len(token) // 2 :], *pieces[cut:]]
+    text = "".join(pieces)
+    whole = _SLACK_SECRETS.sub(lambda m: m.group(1) + "-[redacted]", redact_text(text))
+    assert last_pass(text) == whole
