@@ -2,6 +2,12 @@
 
 The bot reaches it through SLACK_API_URL (``…/api/``); ``response_url``s point at ``/response/<name>``.
 Failures can be queued per method (``fail("chat.postMessage", status=429, retry_after=1)``).
+
+Outages for the drills (``tests/drills``), all off by default: ``burst`` answers every call (or the
+calls of some methods) with failure statuses for a while or for a number of calls, ``slow`` answers
+late, ``refuse_for`` stops listening (and cuts open connections) and listens again on the same port.
+Every call records how it was answered (``status``, ``ok``), so a duplicate can be told from a retry of a
+failed call: ``answered_ok`` is what Slack really did.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +35,37 @@ class Call:
     params: dict[str, Any]
     raw: str
     headers: dict[str, str]
+    status: int | None = None  # the HTTP status the mock answered with; None until answered
+    ok: bool | None = None  # the answer's "ok": True when Slack did what was asked
+    client_gone: bool = False  # the caller had hung up when the (slow) answer was written; Slack did it anyway
+    received_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Outage:
+    """Calls arriving while it is on (until ``until`` on the monotonic clock, or for ``remaining`` calls)
+    are answered with ``statuses`` in turn (429 with ``Retry-After``), or after ``delay`` seconds."""
+
+    statuses: tuple[int, ...] = ()
+    retry_after: int | None = None
+    delay: float = 0.0
+    spread: float = 0.0  # a delay is drawn from [delay, delay + spread]
+    until: float | None = None
+    remaining: int | None = None
+    methods: frozenset[str] | None = None  # None: every Web API method
+    served: int = 0
+
+    def takes(self, method: str, now: float) -> bool:
+        if self.methods is not None and method not in self.methods:
+            return False
+        if self.until is not None and now >= self.until:
+            return False
+        return self.remaining is None or self.remaining > 0
+
+    def take(self) -> None:
+        self.served += 1
+        if self.remaining is not None:
+            self.remaining -= 1
 
 
 @dataclass
@@ -47,8 +85,13 @@ class MockSlack:
     delays: dict[str, float] = field(default_factory=dict)  # seconds to wait before answering a method
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     port: int = 0
+    outages: list[Outage] = field(default_factory=list)
+    refusing: bool = False
+    seed: int = 14
     _runner: web.AppRunner | None = None
+    _site: web.TCPSite | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _random: random.Random | None = None
 
     @property
     def api_url(self) -> str:
@@ -69,9 +112,10 @@ class MockSlack:
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._site = site
         return self
 
     async def stop(self) -> None:
@@ -89,8 +133,95 @@ class MockSlack:
     ) -> None:
         self.failures.setdefault(method, []).extend([Failure(status, error, retry_after)] * times)
 
+    def burst(
+        self,
+        statuses: tuple[int, ...] = (429,),
+        *,
+        seconds: float | None = None,
+        times: int | None = None,
+        retry_after: int | None = None,
+        methods: frozenset[str] | None = None,
+    ) -> Outage:
+        """From now, answer calls with ``statuses`` in turn, for ``seconds`` or ``times`` calls (or until
+        ``end``); 429s carry ``Retry-After: retry_after``."""
+        assert statuses and all(status >= 400 for status in statuses)
+        return self._outage(Outage(statuses=statuses, retry_after=retry_after, methods=methods), seconds, times)
+
+    def slow(
+        self,
+        delay: float,
+        *,
+        spread: float = 0.0,
+        seconds: float | None = None,
+        times: int | None = None,
+        methods: frozenset[str] | None = None,
+    ) -> Outage:
+        """From now, answer calls only after ``delay`` (to ``delay + spread``) seconds, for ``seconds`` or
+        ``times`` calls (or until ``end``). The call is done even if the caller has hung up meanwhile."""
+        return self._outage(Outage(delay=delay, spread=spread, methods=methods), seconds, times)
+
+    def end(self, outage: Outage) -> None:
+        if outage in self.outages:
+            self.outages.remove(outage)
+
+    def _outage(self, outage: Outage, seconds: float | None, times: int | None) -> Outage:
+        outage.until = None if seconds is None else time.monotonic() + seconds
+        outage.remaining = times
+        self.outages.append(outage)
+        return outage
+
+    async def refuse_connections(self) -> None:
+        """Stop listening and close every open connection (one with a call under way once that call is
+        answered): from now calls fail with "connection refused"."""
+        if self.refusing:
+            return
+        self.refusing = True
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+        server = self._runner.server if self._runner is not None else None
+        for handler in list(server.connections if server is not None else []):
+            if getattr(handler, "_request_in_progress", False):
+                handler.close()  # closed once the call under way is answered
+            else:
+                handler.force_close()
+
+    async def accept_connections(self) -> None:
+        """Listen again, on the same port."""
+        if not self.refusing:
+            return
+        assert self._runner is not None
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        for _ in range(100):  # the port may linger for a moment after the close
+            try:
+                await site.start()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"cannot listen again on port {self.port}")
+        self._site = site
+        self.refusing = False
+
+    def refuse_for(self, seconds: float) -> asyncio.Task[None]:
+        """Refuse connections now and for ``seconds``; the task ends once the mock listens again."""
+
+        async def outage() -> None:
+            await self.refuse_connections()
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                await self.accept_connections()
+
+        return asyncio.get_running_loop().create_task(outage(), name="slack-refuses")
+
     def of(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
+
+    def answered_ok(self, method: str) -> list[Call]:
+        """The calls of ``method`` that Slack carried out (answered ``ok``), whether or not the caller
+        was still there to read the answer."""
+        return [call for call in self.calls if call.method == method and call.ok]
 
     def everything_sent(self) -> str:
         """Every byte the bot sent to Slack, for leak checks."""
@@ -109,25 +240,42 @@ class MockSlack:
         raw = await request.text()
         params = _parse(raw, request.content_type)
         params.update({k: v for k, v in request.query.items()})
-        self.calls.append(Call(method, params, raw, dict(request.headers)))
+        call = Call(method, params, raw, dict(request.headers))
+        self.calls.append(call)
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
+        now = time.monotonic()
+        for outage in list(self.outages):
+            if not outage.takes(method, now):
+                continue
+            outage.take()
+            if outage.statuses:
+                status = outage.statuses[(outage.served - 1) % len(outage.statuses)]
+                retry_after = outage.retry_after if status == 429 else None
+                return _answered(call, {"ok": False, "error": f"http_{status}"}, status, retry_after)
+            await asyncio.sleep(outage.delay + self._draw(outage.spread))
+            transport = request.transport
+            call.client_gone = transport is None or transport.is_closing()
+            break
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)
-            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-            return web.json_response(
-                {"ok": False, "error": failure.error or f"http_{failure.status}"},
-                status=failure.status,
-                headers=headers,
-            )
+            body = {"ok": False, "error": failure.error or f"http_{failure.status}"}
+            return _answered(call, body, failure.status, failure.retry_after)
         if method == "apps.connections.open":
             if not request.headers.get("Authorization", "").startswith("Bearer xapp-"):
-                return web.json_response({"ok": False, "error": "invalid_auth"})
-            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"})
+                return _answered(call, {"ok": False, "error": "invalid_auth"})
+            return _answered(call, {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"})
         if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
-            return web.json_response({"ok": False, "error": "invalid_auth"})
-        return web.json_response(self._answer(method, params))
+            return _answered(call, {"ok": False, "error": "invalid_auth"})
+        return _answered(call, self._answer(method, params))
+
+    def _draw(self, spread: float) -> float:
+        if spread <= 0:
+            return 0.0
+        if self._random is None:
+            self._random = random.Random(self.seed)
+        return self._random.uniform(0, spread)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -177,10 +325,21 @@ class MockSlack:
         raw = await request.text()
         self.calls.append(
             Call(
-                f"response:{request.match_info['name']}", _parse(raw, request.content_type), raw, dict(request.headers)
+                f"response:{request.match_info['name']}",
+                _parse(raw, request.content_type),
+                raw,
+                dict(request.headers),
+                status=200,
+                ok=True,
             )
         )
         return web.Response(text="ok")
+
+
+def _answered(call: Call, body: dict[str, Any], status: int = 200, retry_after: int | None = None) -> web.Response:
+    call.status, call.ok = status, status == 200 and bool(body.get("ok"))
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return web.json_response(body, status=status, headers=headers)
 
 
 def _parse(raw: str, content_type: str) -> dict[str, Any]:
