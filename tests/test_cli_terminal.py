@@ -208,3 +208,29 @@ def test_json_pieces_are_written_as_they_are_unless_they_need_an_escape() -> Non
     stream.flush()
     assert raw.getvalue() == '{"a":"\\u202e\\u007f é"}\n'.encode()
     assert json.loads(raw.getvalue()) == {"a": "\u202e\x7f é"}
+
+
+def test_every_view_of_a_buffer_is_judged_by_the_whole_buffer() -> None:
+    """Views of one buffer share its verdict (it is judged once): a clean view of a buffer that holds a DEL
+    elsewhere still goes through the escaping path."""
+    buffer = b'{"a":"b","c":"\x7f"}\n'
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8")
+    view = memoryview(buffer)
+    write_json_pieces(stream, [view[:9], view[9:]])
+    stream.flush()
+    assert raw.getvalue() == b'{"a":"b","c":"\\u007f"}\n'
+
+
+def test_printable_characters_beyond_ascii_go_out_as_they_are_where_the_stream_takes_them() -> None:
+    document = '{"iss":"https://idp.exämple.test/","note":"… ≤ 5 s"}\n'.encode()
+    utf8 = io.BytesIO()
+    stream = io.TextIOWrapper(utf8, encoding="utf-8")
+    write_json_pieces(stream, [memoryview(document)[:20], memoryview(document)[20:]])
+    stream.flush()
+    assert utf8.getvalue() == document
+    ascii_only = io.BytesIO()
+    stream = io.TextIOWrapper(ascii_only, encoding="ascii")
+    write_json_pieces(stream, [document])
+    stream.flush()
+    assert ascii_only.getvalue().isascii() and json.loads(ascii_only.getvalue()) == json.loads(document)

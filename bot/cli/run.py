@@ -19,7 +19,7 @@ from bot.cli import EXIT_OK, EXIT_PROBLEMS, NOTHING_TO_DIAGNOSE, UsageError, _fa
 from bot.cli.output import write_json, write_json_pieces, write_terminal
 from bot.config import ConfigError, Service, config_path_from_env, load_services
 from bot.demo import DEMO_EXPECTATIONS, sample_texts
-from bot.diagnosis import Diagnosis, Expectations, Found, KeyLookup, KeyResolution, Report, judge, scan
+from bot.diagnosis import Diagnosis, Expectations, Found, KeyLookup, KeyResolution, Report, scan
 from bot.diagnosis.clock import (
     THIS_HOST,
     Observation,
@@ -40,7 +40,7 @@ from bot.keys.local import resolve_local
 from bot.keys.static import KeyFileError, load_key_file
 from bot.keys.urls import UrlRefused, check_host, check_url, loopback_allowed
 from bot.knowledge import default_catalogue, default_knowledge
-from bot.knowledge.advise import advise
+from bot.knowledge.advise import judge_advised
 from bot.parallel_json import json_document
 from bot.pipeline import diagnose_text
 from bot.render.clocks import clock_lines, clocks_to_dict
@@ -78,8 +78,8 @@ def run(args: argparse.Namespace, stdin: TextIO | None, out: TextIO) -> int:
             report, observations = _diagnose_log(text, expectations, now, lookup)
         else:
             assert found is not None
-            report = judge(found, expectations, now, keys=lookup, learned=learned)
-            report, observations = advise(report, default_knowledge()), []
+            report = judge_advised(found, expectations, now, default_knowledge(), keys=lookup, learned=learned)
+            observations = []
         if args.probe and service is not None and service.probe_url is not None:
             observations += _probe(service, report, live=args.at is None)
     except UsageError as problem:
