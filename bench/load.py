@@ -311,10 +311,22 @@ async def _flush_redis() -> None:
 
 
 def _rss(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return float(line.split()[1]) * 1024
-    return float("nan")
+    """The resident memory of the bot: its serving process and its children (the worker process)."""
+    total = 0.0
+    for process in (pid, *_children(pid)):
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += float(line.split()[1]) * 1024
+    return total or float("nan")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for tasks in Path(f"/proc/{pid}/task").iterdir():
+        children = (tasks / "children").read_text().split()
+        for child in children:
+            found += [int(child), *_children(int(child))]
+    return found
 
 
 def _free_port() -> int:
