@@ -184,21 +184,24 @@ async def update_card(deps: Deps, state: CardState, body: dict[str, Any]) -> Non
     """Re-render a card after a click: ``chat.update`` of the message the card's stored state names, or,
     for an ephemeral card, the click's ``response_url`` when it is Slack's. Where the card is comes from
     its state, never from the click: a signed payload may still name another message or team."""
-    state, message = await deps.chat.redraw(state)
-    trigger = _text(body.get("trigger_id")) or secrets.token_hex(8)
-    request_id = delivery_id("act", trigger, state.card_id, str(state.options.revision))
+    url = ts = None
     if state.options.ephemeral:
         url = trusted_response_url(body.get("response_url"), deps.slack_api_url)
         if url is None:
             log.warning("a click on an ephemeral card came without a Slack response_url; not redrawn")
             return
-        body_out = {"text": message.text, "blocks": message.blocks, "replace_original": True}
-        call = Call(RESPONSE_URL, {"url": url, "body": body_out}, overwrites=f"card:{state.card_id}")
     else:
         ts = state.ts or _clicked_ts(body, state.channel)
         if ts is None:
             log.warning("a click on a card whose message is unknown; not redrawn")
             return
+    state, message = await deps.chat.redraw(state)
+    trigger = _text(body.get("trigger_id")) or secrets.token_hex(8)
+    request_id = delivery_id("act", trigger, state.card_id, str(state.options.revision))
+    if url is not None:
+        body_out = {"text": message.text, "blocks": message.blocks, "replace_original": True}
+        call = Call(RESPONSE_URL, {"url": url, "body": body_out}, overwrites=f"card:{state.card_id}")
+    else:
         args = {"channel": state.channel, "ts": ts, "text": message.text, "blocks": message.blocks}
         call = Call("chat.update", args, overwrites=f"card:{state.card_id}")
     await _deliver(deps, request_id, (call,), kind="update")
