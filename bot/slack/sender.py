@@ -28,7 +28,7 @@ ANSWER_TIMEOUT = 30  # seconds; see the module's docstring
 RESPONSE_URL = "response_url"  # the outbox "method" of a POST to a response_url: args {"url", "body"}
 # Errors Slack returns with HTTP 200 that mean "try again later".
 RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
-SLACK_HOOKS = "https://hooks.slack.com/"
+SLACK_HOOKS = ("https://hooks.slack.com/", "https://hooks.slack-gov.com/")  # Slack's and GovSlack's response_urls
 
 
 class SlackSender:
@@ -105,9 +105,9 @@ def _seconds(value: Any) -> float | None:
 
 
 def trusted_response_url(url: object, slack_api_url: str | None) -> str | None:
-    """``url`` if it is Slack's (``https://hooks.slack.com/…``), or on the host of a configured SLACK_API_URL
-    (a test double, a proxy); otherwise None: a signed payload may still name any URL, and the bot must not
-    post an answer wherever a payload points."""
+    """``url`` if it is Slack's (``https://hooks.slack.com/…``, GovSlack's), or on the host of a configured
+    SLACK_API_URL (a test double, a proxy); otherwise None: a signed payload may still name any URL, and the
+    bot must not post an answer wherever a payload points."""
     if not isinstance(url, str) or not url:
         return None
     if url.startswith(SLACK_HOOKS):

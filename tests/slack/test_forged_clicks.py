@@ -118,3 +118,22 @@ async def test_malformed_card_ids_and_timestamps_end_quietly(
         assert reply.status == 200
     await bot.settle()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+def test_only_slack_s_response_urls_or_the_configured_api_s_host_are_trusted() -> None:
+    from bot.slack.sender import trusted_response_url
+
+    api = "http://127.0.0.1:4000/api/"
+    for url in ("https://hooks.slack.com/commands/T1/2/x", "https://hooks.slack-gov.com/actions/T1/2/x"):
+        assert trusted_response_url(url, None) == url
+    assert trusted_response_url("http://127.0.0.1:4000/response/r1", api) is not None
+    for url in (
+        "http://hooks.slack.com/commands/x",
+        "https://hooks.slack.com.evil.test/x",
+        "https://evil.test/https://hooks.slack.com/",
+        "http://127.0.0.1:4001/response/r1",
+        "",
+        None,
+        42,
+    ):
+        assert trusted_response_url(url, api) is None
