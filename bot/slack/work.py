@@ -86,8 +86,9 @@ class ProcessWork:
         if not self.running or process is None or process.stdin is None or process.stdin.is_closing():
             self._inline.submit(kind, **args)
             return
-        line = json.dumps({"k": kind, "a": args}, separators=(",", ":"), ensure_ascii=False)
-        process.stdin.write(line.encode("utf-8", "surrogatepass") + b"\n")
+        # JSON's ASCII escapes carry any string, a lone surrogate (valid JSON: "\\ud800") included
+        line = json.dumps({"k": kind, "a": args}, separators=(",", ":"))
+        process.stdin.write(line.encode("ascii") + b"\n")
 
     async def stop(self, timeout: float) -> int | None:
         """Close the worker's input (it finishes its work, hands the rest to the outbox, and exits); wait up

@@ -84,3 +84,11 @@ def _running(worker: object) -> object:
         return bool(worker.running)  # type: ignore[attr-defined]
 
     return check
+
+
+async def test_a_payload_with_a_lone_surrogate_reaches_the_worker(make_bot: BotFactory, slack: MockSlack) -> None:
+    bot: Bot = await make_bot(work="process")
+    event = message(f"401 {expired_now()} \ud800", ts="1796000000.000500", channel="CWORKER5")
+    reply = await bot.event(event, "EvSurrogate")  # JSON carries it as "\\ud800"; a form could not
+    assert reply.status == 200
+    await wait_until(lambda: _equals(summary_and_card(slack, "CWORKER5"), (0, 1)))
