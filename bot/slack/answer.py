@@ -2,7 +2,7 @@
 put what to post in the outbox (``bot.outbox``), which delivers it: in the thread, in the channel, or only
 to the asker through the ``response_url``.
 
-Listeners stay thin: they ack, read the payload, and hand one of these coroutines to the task tracker.
+Listeners stay thin: they ack, read the payload, and submit it as a job (``deps.work``); these are the jobs.
 What is not Slack's (diagnosing, the clock book, the cards' state and rendering) is in ``bot.chat``.
 """
 
