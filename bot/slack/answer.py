@@ -57,20 +57,22 @@ async def answer_message(
     deps: Deps, client: AsyncWebClient, event: dict[str, Any], *, event_id: str | None, mention: bool
 ) -> None:
     """A channel message or a mention: the cards go in the message's thread, once per message."""
-    channel, ts = _text(event.get("channel")), _text(event.get("ts"))
+    channel, ts = text_of(event.get("channel")), text_of(event.get("ts"))
     if not channel or not ts:
         return
     chat = deps.chat
-    thread_ts = _text(event.get("thread_ts"))
-    place = Place(_text(event.get("team")) or deps.identity.team_id or "", channel, thread_ts or ts)
+    thread_ts = text_of(event.get("thread_ts"))
+    place = Place(text_of(event.get("team")) or deps.identity.team_id or "", channel, thread_ts or ts)
     try:
-        request = parse_request(_text(event.get("text")))
+        request = parse_request(text_of(event.get("text")))
         expectations = request.expectations(chat.services)
         keys = request.keys(chat.services)
     except OptionError as problem:
-        request, expectations, keys = Request(unescape_slack(_text(event.get("text")))), Expectations(), None
+        request, expectations, keys = Request(unescape_slack(text_of(event.get("text")))), Expectations(), None
         if mention:
-            await _deliver(deps, delivery_id("msg", channel, ts), (_post(place, f"⚠️ {escape(str(problem))}"),))
+            await deliver_answer(
+                deps, delivery_id("msg", channel, ts), (post_call(place, f"⚠️ {escape(str(problem))}"),)
+            )
             return
 
     async def thread() -> list[tuple[str, float]]:
@@ -94,12 +96,12 @@ async def answer_message(
         calls: tuple[Call, ...]
         if answer.report.diagnoses:
             messages = await chat.make_cards(answer, place, MAX_CARDS, exposes_tokens=True, ephemeral=False)
-            calls = tuple(_post(place, message.text, message.blocks, card_id) for message, card_id in messages)
+            calls = tuple(post_call(place, message.text, message.blocks, card_id) for message, card_id in messages)
         else:
-            calls = (_post(place, NOTHING_HERE),)
-        user = _text(event.get("user"))
+            calls = (post_call(place, NOTHING_HERE),)
+        user = text_of(event.get("user"))
         sorry = _sorry_in_channel(place, user) if _USER_ID.match(user) else None
-        await _deliver(deps, delivery_id("msg", channel, ts), calls, last_word=sorry)
+        await deliver_answer(deps, delivery_id("msg", channel, ts), calls, last_word=sorry)
     except BaseException:
         await chat.claims.abandon(*claims)
         raise
@@ -113,15 +115,15 @@ async def answer_command(
     when the bot cannot post there. The command text is never echoed."""
     chat = deps.chat
     response_url = trusted_response_url(command.get("response_url"), deps.slack_api_url)
-    team, channel = _text(command.get("team_id")), _text(command.get("channel_id"))
+    team, channel = text_of(command.get("team_id")), text_of(command.get("channel_id"))
     request_id = delivery_id("cmd", secrets.token_hex(16))  # Slack never retries a command: one entry, one id
 
     async def say(text: str) -> None:
         if response_url is not None:
-            await _deliver(deps, request_id, (_respond(response_url, text),))
+            await deliver_answer(deps, request_id, (respond_call(response_url, text),))
 
     try:
-        request = parse_request(_text(command.get("text")))
+        request = parse_request(text_of(command.get("text")))
         if request.wants_help:
             await say(USAGE)
             return
@@ -151,22 +153,22 @@ async def answer_command(
     if response_url is not None:
         place = Place(team, channel, None)
         messages = await chat.make_cards(answer, place, MAX_EPHEMERAL_CARDS, exposes_tokens=False, ephemeral=True)
-        private = tuple(_respond(response_url, m.text, m.blocks) for m, _ in messages)
-    sorry = _respond(response_url, UNDELIVERED) if response_url is not None else None
+        private = tuple(respond_call(response_url, m.text, m.blocks) for m, _ in messages)
+    sorry = respond_call(response_url, UNDELIVERED) if response_url is not None else None
     if request.private:
-        await _deliver(deps, request_id, private, last_word=sorry)
+        await deliver_answer(deps, request_id, private, last_word=sorry)
         return
-    user = _text(command.get("user_id"))
+    user = text_of(command.get("user_id"))
     asked = f"<@{user}> ran `/jwtcheck`: " if _USER_ID.match(user) else "`/jwtcheck`: "
-    summary = _post(Place(team, channel, None), asked + render_summary_line(report))
+    summary = post_call(Place(team, channel, None), asked + render_summary_line(report))
     messages = await chat.make_cards(
         answer, Place(team, channel, None), MAX_CARDS, exposes_tokens=False, ephemeral=False
     )
     cards = tuple(
-        Call("chat.postMessage", _message_args(channel, m.text, m.blocks), thread_of=0, card_id=card_id)
+        Call("chat.postMessage", message_args(channel, m.text, m.blocks), thread_of=0, card_id=card_id)
         for m, card_id in messages
     )
-    await _deliver(deps, request_id, (summary, *cards), instead=private, last_word=sorry)
+    await deliver_answer(deps, request_id, (summary, *cards), instead=private, last_word=sorry)
 
 
 async def probe_answer(deps: Deps, request: Request) -> str:
@@ -196,7 +198,7 @@ async def update_card(deps: Deps, state: CardState, body: dict[str, Any]) -> Non
             log.warning("a click on a card whose message is unknown; not redrawn")
             return
     state, message = await deps.chat.redraw(state)
-    trigger = _text(body.get("trigger_id")) or secrets.token_hex(8)
+    trigger = text_of(body.get("trigger_id")) or secrets.token_hex(8)
     request_id = delivery_id("act", trigger, state.card_id, str(state.options.revision))
     if url is not None:
         body_out = {"text": message.text, "blocks": message.blocks, "replace_original": True}
@@ -204,7 +206,7 @@ async def update_card(deps: Deps, state: CardState, body: dict[str, Any]) -> Non
     else:
         args = {"channel": state.channel, "ts": ts, "text": message.text, "blocks": message.blocks}
         call = Call("chat.update", args, overwrites=f"card:{state.card_id}")
-    await _deliver(deps, request_id, (call,), kind="update")
+    await deliver_answer(deps, request_id, (call,), kind="update")
     deps.metrics.cards.labels("updated").inc()
 
 
@@ -212,15 +214,15 @@ def _clicked_ts(body: dict[str, Any], channel: str) -> str | None:
     """The clicked message's ts, for a card saved before states recorded their ts: only when the click
     comes from the card's own channel."""
     clicked_in = body.get("channel")
-    if not isinstance(clicked_in, dict) or _text(clicked_in.get("id")) != channel:
+    if not isinstance(clicked_in, dict) or text_of(clicked_in.get("id")) != channel:
         return None
     container = body.get("container")
     container = container if isinstance(container, dict) else {}
-    ts = _text(container.get("message_ts"))
+    ts = text_of(container.get("message_ts"))
     return ts if _TS.match(ts) else None
 
 
-async def _deliver(
+async def deliver_answer(
     deps: Deps,
     request_id: str,
     calls: tuple[Call, ...],
@@ -233,21 +235,21 @@ async def _deliver(
     await deps.outbox.put(delivery)
 
 
-def _message_args(channel: str, text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def message_args(channel: str, text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     args: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
     if blocks is not None:
         args["blocks"] = blocks
     return args
 
 
-def _post(place: Place, text: str, blocks: list[dict[str, Any]] | None = None, card_id: str | None = None) -> Call:
-    args = _message_args(place.channel, text, blocks)
+def post_call(place: Place, text: str, blocks: list[dict[str, Any]] | None = None, card_id: str | None = None) -> Call:
+    args = message_args(place.channel, text, blocks)
     if place.thread_ts:
         args["thread_ts"] = place.thread_ts
     return Call("chat.postMessage", args, card_id=card_id)
 
 
-def _respond(url: str, text: str, blocks: list[dict[str, Any]] | None = None) -> Call:
+def respond_call(url: str, text: str, blocks: list[dict[str, Any]] | None = None) -> Call:
     body: dict[str, Any] = {"text": text, "response_type": "ephemeral", "replace_original": False}
     if blocks is not None:
         body["blocks"] = blocks
@@ -258,7 +260,7 @@ def _sorry_in_channel(place: Place, user: str) -> Call:
     return Call("chat.postEphemeral", {"channel": place.channel, "user": user, "text": UNDELIVERED})
 
 
-def _text(value: object) -> str:
+def text_of(value: object) -> str:
     """A payload field as text: Slack sends strings, a forged or damaged payload may not."""
     return value if isinstance(value, str) else ""
 
