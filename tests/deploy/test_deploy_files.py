@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from bot.slack.listeners.shortcuts.diagnose_message import CALLBACK_ID
+
 yaml: Any
 try:
     import yaml  # type: ignore[import-untyped,no-redef,unused-ignore]
@@ -112,6 +114,23 @@ def test_manifest_slash_command(path: Path) -> None:
     assert scalar(source, "is_enabled") == ["true"]  # interactivity, for the card's buttons
 
 
+SHORTCUT = {
+    "name": "Diagnose with jwtcheck",
+    "type": "message",
+    "callback_id": "diagnose_message",  # bot/slack/listeners/shortcuts/diagnose_message.py
+}
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_manifest_message_shortcut(path: Path) -> None:
+    source = text(path)
+    assert SHORTCUT["callback_id"] == CALLBACK_ID
+    assert scalar(source, "callback_id") == [SHORTCUT["callback_id"]]
+    assert scalar(source, "type") == [SHORTCUT["type"]]
+    assert SHORTCUT["name"] in scalar(source, "name")
+    assert scalar(source, "is_enabled") == ["true"]  # shortcuts arrive as interactivity payloads
+
+
 def test_http_manifest_urls_and_mode() -> None:
     source = text(HTTP_MANIFEST)
     assert scalar(source, "socket_mode_enabled") == ["false"]
@@ -144,6 +163,9 @@ def test_manifest_structure_with_yaml(path: Path) -> None:
     assert command["usage_hint"] == USAGE_HINT
     assert command["should_escape"] is False
     assert len(doc["display_information"]["description"]) <= 140
+    [shortcut] = doc["features"]["shortcuts"]
+    assert {k: shortcut[k] for k in SHORTCUT} == SHORTCUT
+    assert 0 < len(shortcut["description"]) <= 150 and len(shortcut["name"]) <= 24  # Slack's limits
     socket_mode = settings["socket_mode_enabled"]
     assert socket_mode is (path == SOCKET_MANIFEST)
     if socket_mode:

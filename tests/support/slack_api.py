@@ -17,6 +17,7 @@ import itertools
 import json
 import random
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -293,6 +294,14 @@ class MockSlack:
                 return {"ok": False, "error": "not_in_channel"}
             ts = f"1795900000.{next(self._ts):06d}"
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text"), "ts": ts}}
+        if method == "chat.postEphemeral":
+            channel = str(params.get("channel"))
+            if channel in self.not_in_channel:
+                return {"ok": False, "error": "not_in_channel"}
+            return {"ok": True, "message_ts": f"1795900000.{next(self._ts):06d}"}
+        if method == "conversations.open":
+            users = str(params.get("users") or "")  # one direct-message channel per set of users
+            return {"ok": True, "channel": {"id": f"D{zlib.crc32(users.encode()):08X}"}}
         if method == "chat.update":
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "conversations.replies":

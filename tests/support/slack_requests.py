@@ -105,3 +105,40 @@ def block_action(
         ],
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def message_action(
+    text: str | None,
+    *,
+    response_url: str,
+    channel: str = "CINCIDENT",
+    ts: str = "1795899990.000100",
+    thread_ts: str | None = None,
+    author: str = "UALICE01",
+    user: str = "UBOB0001",
+    callback_id: str = "diagnose_message",
+    trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
+) -> str:
+    """A message shortcut's payload (``type: message_action``), form-encoded as Slack sends it: ``user``
+    clicked it on ``author``'s message (its text as Slack escapes it)."""
+    message: dict[str, Any] = {"type": "message", "user": author, "ts": ts, "team": TEAM}
+    if text is not None:
+        message["text"] = text
+    if thread_ts is not None:
+        message["thread_ts"] = thread_ts
+    payload = {
+        "type": "message_action",
+        "token": "deprecated",
+        "action_ts": str(time.time()),
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": user, "name": "bob", "team_id": TEAM},
+        "channel": {"id": channel, "name": "incident"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "message_ts": ts,
+        "message": message,
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -13,6 +13,8 @@ from bot.slack.listeners.actions.vote import record_vote, vote_listener
 from bot.slack.listeners.commands.jwtcheck import jwtcheck_command_listener
 from bot.slack.listeners.events.app_mention import app_mention_listener
 from bot.slack.listeners.events.message import message_listener
+from bot.slack.listeners.shortcuts.diagnose_message import CALLBACK_ID, diagnose_message_listener
+from bot.slack.shortcuts import diagnose_message
 from bot.slack.work import Job
 
 COMMAND = "/jwtcheck"
@@ -21,6 +23,7 @@ JOBS: dict[str, Job] = {
     "message": answer_message,
     "vote": record_vote,
     "show_fix": expand_fix,
+    "diagnose_message": diagnose_message,
 }
 
 
@@ -30,3 +33,4 @@ def register_listeners(app: AsyncApp, deps: Deps) -> None:
     app.event("message")(message_listener(deps))
     app.action(SHOW_FIX_ACTION_RE)(show_fix_listener(deps))
     app.action(VOTE_ACTION_RE)(vote_listener(deps))
+    app.shortcut(CALLBACK_ID)(diagnose_message_listener(deps))
