@@ -16,6 +16,7 @@ keys = ["keys/orders.pem", "keys/orders.jwk.json"]   # relative to this file
 hmac_secret_env = "ORDERS_JWT_SECRET"                # the variable's name, never the secret
 allow_http = false                                   # true only for a local issuer in development
 probe_url = "https://orders.acme.test/health"        # its Date header tells the service's clock
+channels = ["C0123ORDERS"]                           # Slack channels judged against this service
 ```
 """
 
@@ -57,9 +58,11 @@ _SINGULAR_HINTS = {
     "discovery_url": "discovery",
     "openid_configuration": "discovery",
     "secret_env": "hmac_secret_env",
+    "channel": "channels",
 }
 _SECRET_KEYS = frozenset({"secret", "hmac_secret", "hmac_key", "shared_secret", "jwt_secret"})
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,30}")  # a Slack channel id: public, private or direct
 MAX_LEEWAY = MAX_SECONDS  # the one limit of every front door (bot.diagnosis.expectations)
 
 
@@ -73,6 +76,7 @@ class Service:
     expectations: Expectations
     keys: KeyConfig = NO_KEYS  # trusted key sources: not expectations, carried alongside them
     probe_url: str | None = None  # a URL of the service whose Date header tells its clock (allowlisted)
+    channels: tuple[str, ...] = ()  # Slack channel ids whose tokens are judged against this service
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,10 @@ class ServicesConfig:
             shown = last_pass(name)[:40]  # a pasted token must not come back in the error
             raise ConfigError(problem(self.path, f"no service named {shown!r} (services: {known})"))
         return self.services[name]
+
+    def bound_in(self, channel: str) -> Service | None:
+        """The service whose ``channels`` list ``channel`` (at most one: :func:`load_services` checks)."""
+        return next((s for s in self.services.values() if channel in s.channels), None)
 
     def keys_for(self, name: str | None) -> KeyConfig | None:
         """The key sources of the service :meth:`pick` chooses (None when it chooses none)."""
@@ -119,9 +127,14 @@ def load_services(path: Path) -> ServicesConfig:
     services_table = document.get("services", {})
     if not isinstance(services_table, dict):
         file.fail(("services",), "must be a table of [services.NAME]")
-    services = {}
+    services: dict[str, Service] = {}
+    bound: dict[str, str] = {}
     for name, table in services_table.items():
         services[name] = _service(file, path, name, table)
+        for channel in services[name].channels:
+            if channel in bound:
+                file.fail(("services", name, "channels"), f"{channel} is already bound to services.{bound[channel]}")
+            bound[channel] = name
     return ServicesConfig(path, services)
 
 
@@ -140,6 +153,8 @@ def _service(file: DataFile, path: Path, name: str, table: Any) -> Service:
             values[key] = _seconds(file, (*where, key), value)
         elif key in _KEY_SOURCE_KEYS or key == "probe_url":
             sources[key] = value
+        elif key == "channels":
+            values[key] = _channels(file, (*where, key), value)
         elif key.lower() in _SECRET_KEYS:
             file.fail(
                 (*where, key),
@@ -149,10 +164,21 @@ def _service(file: DataFile, path: Path, name: str, table: Any) -> Service:
         else:
             hint = f" (did you mean {_SINGULAR_HINTS[key]!r}?)" if key in _SINGULAR_HINTS else ""
             file.fail((*where, key), f"unknown key{hint}")
+    channels = values.pop("channels", ())
     expectations = Expectations(**values)
     probe = sources.pop("probe_url", None)
     keys = _key_config(file, path, where, sources, expectations.issuers)
-    return Service(name, expectations, keys, _probe_url(file, where, probe, "probe_url" in table, keys.allow_http))
+    probe_url = _probe_url(file, where, probe, "probe_url" in table, keys.allow_http)
+    return Service(name, expectations, keys, probe_url, channels)
+
+
+def _channels(file: DataFile, key: KeyPath, value: Any) -> tuple[str, ...]:
+    channels = _strings(file, key, value)
+    for channel in channels:
+        if not CHANNEL_ID.fullmatch(channel):
+            # Not quoted: whatever was pasted here (a channel name, a URL, a token) is not repeated.
+            file.fail(key, "must list Slack channel ids (C…, G… or D…, as in the channel's details), not names")
+    return tuple(dict.fromkeys(channels))
 
 
 def _probe_url(file: DataFile, where: KeyPath, value: Any, given: bool, allow_http: bool) -> str | None:

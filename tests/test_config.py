@@ -184,3 +184,49 @@ def test_probe_url_follows_the_key_source_rules(tmp_path: Path) -> None:
     text = '[services.orders]\nprobe_url = "http://127.0.0.1:8080/"\nallow_http = true\n'
     local = load_services(write(tmp_path, text))
     assert local.services["orders"].probe_url == "http://127.0.0.1:8080/"
+
+
+# --- channels: the Slack channels judged against a service -------------------------------------------
+
+
+def test_channels_bind_slack_channels_to_a_service(tmp_path: Path) -> None:
+    text = "[services.orders]\naudiences = ['orders-api']\nchannels = ['C0ORDERS1', 'G0PRIVATE', 'C0ORDERS1']\n"
+    config = load_services(write(tmp_path, text + "[services.billing]\naudiences = ['b']\n"))
+    assert config.services["orders"].channels == ("C0ORDERS1", "G0PRIVATE")  # once each
+    assert config.services["billing"].channels == ()
+    bound = config.bound_in("G0PRIVATE")
+    assert bound is not None and bound.name == "orders"
+    assert config.bound_in("C0ELSEWHERE") is None
+    assert config.services["orders"].expectations == Expectations(audiences=("orders-api",))  # not an expectation
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[services.o]\nchannels = ['#incident']\n", r":2: services.o.channels: must list Slack channel ids"),
+        ("[services.o]\nchannels = ['c0lower']\n", r":2: services.o.channels: must list Slack channel ids"),
+        ("[services.o]\nchannels = [42]\n", r":2: services.o.channels: must be a list of non-empty strings"),
+        (
+            "[services.a]\nchannels = ['C0SHARED']\n[services.b]\nchannels = ['C0SHARED']\n",
+            r":4: services.b.channels: C0SHARED is already bound to services.a",
+        ),
+        (
+            "[services.o]\nchannel = ['C0ORDERS1']\n",
+            r":2: services.o.channel: unknown key \(did you mean .channels.\?\)",
+        ),
+    ],
+)
+def test_a_broken_channels_list_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_services(path)
+    assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
+
+
+def test_a_token_pasted_into_channels_is_not_repeated(tmp_path: Path) -> None:
+    from tests.support.tokens import make_token, signature_of
+
+    token = make_token()
+    with pytest.raises(ConfigError) as caught:
+        load_services(write(tmp_path, f"[services.o]\nchannels = ['{token}']\n"))
+    assert signature_of(token) not in str(caught.value) and token.split(".")[0] not in str(caught.value)

@@ -65,6 +65,7 @@ class Answer:
     probed: str | None = None  # what a probe of the service's clock found, for the cards of time diagnoses
     keys: KeyConfig | None = None  # the service's key sources: the snippets name its JWKS URL, its secret's variable
     seen_at: float | None = None  # when the platform stamped the message (None: unknown, or a thread's messages)
+    judged_against: str | None = None  # the configured service named (service= or a channel's binding)
 
 
 class Chat:
@@ -111,7 +112,8 @@ class Chat:
     ) -> Answer:
         """Diagnose ``text``, seen at ``seen_at`` on the platform's clock (None: unknown), and record what its
         tokens say of their issuers' clocks. When it holds nothing and ``thread`` is given, the thread's
-        messages are diagnosed instead. A time diagnosis probes ``service``'s clock, if it has a probe_url."""
+        messages are diagnosed instead. A time diagnosis probes ``service``'s clock, if it has a probe_url;
+        the cards say they were judged against ``service`` when it is a configured one."""
         report = await self.diagnose(text, expectations, keys)
         estimates: Estimates = {}
         seen = seen_at
@@ -128,7 +130,8 @@ class Chat:
             report = Report(
                 report.evaluated_at, expectations, tuple(found[:SCAN_LIMIT]), max(0, len(found) - SCAN_LIMIT)
             )
-        return Answer(report, estimates, await self._probe_if_time(service, report), keys, seen)
+        known = service if self.services is not None and service in self.services.services else None
+        return Answer(report, estimates, await self._probe_if_time(service, report), keys, seen, known)
 
     async def diagnose(self, text: str, expectations: Expectations, keys: KeyConfig | None) -> Report:
         report = await self.service.diagnose(text, expectations, self.clock(), limit=SCAN_LIMIT, keys=keys)
@@ -179,6 +182,7 @@ class Chat:
                     live_token_warning=exposes_tokens and is_live(diagnosis, now),
                     clock_note=note,
                     fit=fit,
+                    judged_against=answer.judged_against,
                 )
             )
         drawn = []

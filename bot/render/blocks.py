@@ -125,6 +125,7 @@ class CardOptions:
     compact: bool = False
     clock_note: str | None = None  # measured evidence about whose clock is off (plain text, escaped here)
     fit: Fit | None = None  # the card's one leeway figure and what its snippets fit (None: the token alone)
+    judged_against: str | None = None  # the configured service named (service= or the channel's binding)
 
     def __post_init__(self) -> None:
         if not self.card_id or len(self.card_id) > CARD_ID_MAX or VALUE_SEPARATOR in self.card_id:
@@ -141,6 +142,11 @@ class Message:
     def as_kwargs(self) -> dict[str, Any]:
         """For ``say(**m.as_kwargs())`` / ``chat_postMessage(channel=…, **m.as_kwargs())``."""
         return {"text": self.text, "blocks": self.blocks}
+
+
+def judged_against(service: str) -> str:
+    """What a card says of the service it was judged against (escaped): under its header, in its fallback."""
+    return f"judged against {safe(service, 64)}"
 
 
 def show_fix_value(card_id: str, library: str) -> str:
@@ -255,12 +261,15 @@ class _Card:
         return f"{icon} {lead}: {summary}" if summary else f"{icon} {lead}"
 
     def fallback(self) -> str:
-        return clip(self.headline(), FALLBACK_TEXT_MAX)
+        against = self.options.judged_against
+        return clip(self.headline() + (f" ({judged_against(against)})" if against else ""), FALLBACK_TEXT_MAX)
 
     # blocks
 
     def blocks(self) -> list[Block]:
         out: list[Block] = [_header(self.headline(), "head")]
+        if self.options.judged_against:
+            out.append(_context([f"🎯 {judged_against(self.options.judged_against)}"], "against"))
         out.append(_section(self._why(), "why"))
         if self.options.clock_note:
             out.append(_context([f"🕒 {safe(self.options.clock_note, 600)}"], "clock"))

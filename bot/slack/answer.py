@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat import bindings
 from bot.chat.answer import Place
 from bot.chat.cards import CardState
 from bot.chat.claims import event_key, message_key
@@ -35,12 +36,15 @@ log = logging.getLogger(__name__)
 MAX_CARDS = 5
 MAX_EPHEMERAL_CARDS = 4  # a response_url takes 5 responses: 4 cards and a summary
 THREAD_MESSAGES = 100
+BINDINGS_SHOWN = 100  # lines of `/jwtcheck bindings`: one message stays well inside Slack's limits
 USAGE = (
     "*Usage:* `/jwtcheck <token, Authorization header, curl line or error text> "
     "[aud=… iss=… alg=… require=… leeway=… service=…] [private]`\n"
     "I say which claim failed and why, what fixes it and what not to bother with. "
     "The signature is never shown or stored. Add `private` to see the answer only yourself.\n"
     "`/jwtcheck probe [service]` reads that service's clock from its probe_url.\n"
+    "`/jwtcheck bind <service>` judges this channel's tokens against that service; "
+    "`/jwtcheck unbind` undoes it, `/jwtcheck bindings` lists them.\n"
     "In a channel, mention me in a thread with a token or an error line, or just paste one."
 )
 NOTHING_HERE = (
@@ -63,10 +67,11 @@ async def answer_message(
     chat = deps.chat
     thread_ts = text_of(event.get("thread_ts"))
     place = Place(text_of(event.get("team")) or deps.identity.team_id or "", channel, thread_ts or ts)
+    service: str | None = None
     try:
         request = parse_request(text_of(event.get("text")))
-        expectations = request.expectations(chat.services)
-        keys = request.keys(chat.services)
+        judging = await bindings.for_place(chat.store, chat.services, place.team, channel, request)
+        expectations, keys, service = judging.expectations, judging.keys, judging.service
     except OptionError as problem:
         request, expectations, keys = Request(unescape_slack(text_of(event.get("text")))), Expectations(), None
         if mention:
@@ -83,7 +88,7 @@ async def answer_message(
         request.text,
         expectations,
         keys,
-        service=request.service,
+        service=service,
         seen_at=_seconds(ts),
         thread=thread if mention and thread_ts else None,
     )
@@ -130,8 +135,10 @@ async def answer_command(
         if request.text.split(maxsplit=1)[:1] == ["probe"]:
             await say(await probe_answer(deps, request))
             return
-        expectations = request.expectations(chat.services)
-        keys = request.keys(chat.services)
+        if request.text.split(maxsplit=1)[:1] in (["bind"], ["unbind"], ["bindings"]):
+            await say(await binding_answer(deps, request, team, channel, text_of(command.get("user_id"))))
+            return
+        judging = await bindings.for_place(chat.store, chat.services, team, channel, request)
     except OptionError as problem:
         await say(f"⚠️ {escape(str(problem))}")
         return
@@ -139,9 +146,9 @@ async def answer_command(
     answer = await chat.answer(
         Place(team, channel, None),
         request.text,
-        expectations,
-        keys,
-        service=request.service,
+        judging.expectations,
+        judging.keys,
+        service=judging.service,
         seen_at=sent_at,
         seen_resolution=1.0,
     )
@@ -180,6 +187,47 @@ async def probe_answer(deps: Deps, request: Request) -> str:
         hint = f" Services with one: {', '.join(known)}." if known else ""
         return escape(f"⚠️ No probe_url is configured for that service.{hint}")
     return f"🕒 {escape(await deps.chat.probe(service))}"
+
+
+async def binding_answer(deps: Deps, request: Request, team: str, channel: str, user: str) -> str:
+    """``/jwtcheck bind <service>``, ``unbind`` and ``bindings``: one private line (or a short list)."""
+    chat = deps.chat
+    words = request.text.split()
+    verb, rest = words[0], words[1:]
+    try:
+        if verb == "bindings" and not rest:
+            found = await bindings.bindings(chat.store, chat.services, team)
+            return bindings_list(found)
+        if verb == "unbind" and not rest:
+            gone = await bindings.unbind(chat.store, chat.services, team, channel, user=user)
+            if gone is None:
+                return "This channel was not bound to a service: nothing to undo."
+            return f"✅ This channel is no longer judged against {escape(gone.service)}."
+        name = rest[0] if len(rest) == 1 else request.service if not rest else None
+        if verb == "bind" and name is not None:
+            bound = await bindings.bind(chat.store, chat.services, team, channel, name, user=user)
+            whence = " by the services file" if bound.source == bindings.FROM_FILE else ""
+            return (
+                f"✅ This channel is bound{whence} to {escape(bound.service)}: its tokens and error texts are "
+                "judged against that service's audiences, issuers, algorithms, leeway and keys. "
+                "`service=` or `aud=` in a message still wins for that message."
+            )
+    except bindings.BindRefused as refused:
+        return f"⚠️ {escape(str(refused))}"
+    return "*Usage:* `/jwtcheck bind <service>`, `/jwtcheck unbind` or `/jwtcheck bindings`"
+
+
+def bindings_list(found: list[bindings.Binding]) -> str:
+    if not found:
+        return "No channel is bound to a service. `/jwtcheck bind <service>` in a channel binds it."
+    lines = ["*Channel bindings:*"]
+    for binding in found[:BINDINGS_SHOWN]:
+        whence = "services file" if binding.source == bindings.FROM_FILE else "/jwtcheck bind"
+        stale = " (no such service in the services file now: ignored)" if not binding.known else ""
+        lines.append(f"• <#{binding.channel}> → {escape(binding.service)} ({whence}){stale}")
+    if len(found) > BINDINGS_SHOWN:
+        lines.append(f"…and {len(found) - BINDINGS_SHOWN} more")
+    return "\n".join(lines)
 
 
 async def update_card(deps: Deps, state: CardState, body: dict[str, Any]) -> None:

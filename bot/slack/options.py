@@ -12,7 +12,7 @@ it can be echoed, kept in a card's state or logged: a token pasted after ``servi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import ConfigError, ServicesConfig
 from bot.diagnosis import Expectations
@@ -43,6 +43,10 @@ class Request:
     service: str | None = None
     private: bool = False
     wants_help: bool = False
+
+    def bound_to(self, service: str) -> Request:
+        """This request as if ``service=<service>`` had been typed: a channel's binding (``bot.chat.bindings``)."""
+        return replace(self, service=service)
 
     def keys(self, services: ServicesConfig | None) -> KeyConfig | None:
         """The trusted key sources of the service that :meth:`expectations` picks, if any."""

@@ -20,9 +20,9 @@ import secrets
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat import bindings
 from bot.chat.answer import Place
 from bot.diagnosis import Expectations
-from bot.keys.config import KeyConfig
 from bot.outbox import Call, delivery_id
 from bot.slack.answer import (
     MAX_CARDS,
@@ -64,13 +64,13 @@ async def diagnose_message(
     team = team or deps.identity.team_id or ""
     in_thread = thread_ts if _TS.match(thread_ts) else ts
     seen = _TS.match(ts) is not None
-    request, expectations, keys = _read(text, deps)
+    request, judging = await _read(text, deps, team, channel)
     answer = await chat.answer(
         Place(team, channel, in_thread if seen else None),
         request.text,
-        expectations,
-        keys,
-        service=request.service,
+        judging.expectations,
+        judging.keys,
+        service=judging.service,
         seen_at=_seconds(ts) if seen else None,  # the message's own ts: when Slack saw the tokens in it
     )
     if not answer.report.diagnoses:
@@ -116,14 +116,20 @@ class _Private:
         return None
 
 
-def _read(text: str, deps: Deps) -> tuple[Request, Expectations, KeyConfig | None]:
-    """The message's text (Slack's escaping undone) and the options written in it, if they read; a message
-    was not written for the bot, so options that do not read are just text."""
+async def _read(text: str, deps: Deps, team: str, channel: str) -> tuple[Request, bindings.Judging]:
+    """The message's text (Slack's escaping undone) and the options written in it, if they read, judged as
+    the channel's binding says; a message was not written for the bot, so options that do not read are
+    just text (judged against the binding alone)."""
+    chat = deps.chat
     try:
         request = parse_request(text)
-        return request, request.expectations(deps.chat.services), request.keys(deps.chat.services)
+        return request, await bindings.for_place(chat.store, chat.services, team, channel, request)
     except OptionError:
-        return Request(unescape_slack(text)), Expectations(), None
+        request = Request(unescape_slack(text))
+        try:
+            return request, await bindings.for_place(chat.store, chat.services, team, channel, request)
+        except OptionError:
+            return request, bindings.Judging(Expectations(), None, None, None)
 
 
 def _seconds(ts: str) -> float | None:

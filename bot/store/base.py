@@ -1,7 +1,11 @@
 """The store interface: the bot's only state, shared by every replica when it is Redis.
 
 Keys are passed WITHOUT the ``jwtcheck:`` prefix (implementations that share a keyspace add it) and
-hold ids only, never token material. Every write carries a TTL, so no key lives forever.
+hold ids only, never token material. Every write carries a TTL, so no key lives forever, except the
+durable maps: :meth:`Store.keep` writes a field of one (a workspace's channel bindings,
+``bindings:{TEAM}``), which lives until :meth:`Store.forget` removes it; :meth:`Store.recall` and
+:meth:`Store.kept` read them. ``keep`` is the only write without a TTL, so what is durable is said at the
+call, never by a TTL left out.
 """
 
 from __future__ import annotations
@@ -56,6 +60,23 @@ class Store(Protocol):
 
     async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
         """The counts of several polls in one round trip, in the order asked."""
+        ...
+
+    async def keep(self, key: str, field: str, value: str) -> None:
+        """DURABLE, no TTL: set ``field`` of the map at ``key`` to ``value`` (HSET). For settings a person
+        made and expects to stay (channel bindings), never for caches or claims."""
+        ...
+
+    async def forget(self, key: str, field: str) -> bool:
+        """Remove ``field`` of the durable map at ``key`` (HDEL); True when it was there."""
+        ...
+
+    async def recall(self, key: str, field: str) -> str | None:
+        """One field of the durable map at ``key`` (HGET), None when it is not there."""
+        ...
+
+    async def kept(self, key: str) -> dict[str, str]:
+        """The whole durable map at ``key`` (HGETALL), ``{}`` when there is none: one key, one round trip."""
         ...
 
     async def ping(self) -> bool:

@@ -4,12 +4,14 @@ Three kinds of value, each a compact JSON array whose first item is its tag, ``"
 
 - ``facts/1``: a token's :class:`~bot.diagnosis.TokenFacts`, the cache of the checks that do not
   depend on the instant (``diag:…`` keys, :func:`encode_facts` / :func:`decode_facts`);
-- ``card/3``: a posted card's state for clicks (``card:…``, :func:`encode_card` / :func:`decode_card`):
+- ``card/4``: a posted card's state for clicks (``card:…``, :func:`encode_card` / :func:`decode_card`):
   where it was posted, its :class:`~bot.render.blocks.CardOptions` (votes excepted: they are read
   fresh) and its Diagnosis, whose workarounds and dead ends are kept by id and looked up again in the
-  Knowledge when read, so a knowledge update reaches old cards too. ``card/2`` (the options' last item
-  the measured leeway, not the card's :class:`~bot.render.snippets.Fit`) and ``card/1`` (the same, and
-  no diagnosis ``next_steps``) are still read: with no fit (drawn fitted to the token alone), no steps;
+  Knowledge when read, so a knowledge update reaches old cards too. ``card/3`` (without the options' last
+  item, ``judged_against``) is still read, with none; ``card/2``
+  (the options' seventh item the measured leeway, not the card's :class:`~bot.render.snippets.Fit`)
+  and ``card/1`` (the same, and no diagnosis ``next_steps``) are still read: with no fit (drawn fitted
+  to the token alone), no steps;
 - ``clock/2``: one clock :class:`~bot.diagnosis.clock.Observation`, a row of a channel's clock book
   (``clock:…``) or a probe reading (``probe:…``), :func:`encode_observation` / :func:`decode_observations`.
   A reading that counts is written as ``clock/1`` (``clock/2`` without the reason a reading is kept out),
@@ -62,7 +64,8 @@ from bot.render.blocks import CardOptions
 from bot.render.snippets import Fit
 
 FACTS = "facts/1"
-CARD = "card/3"
+CARD = "card/4"
+CARD_V3 = "card/3"  # before CardOptions.judged_against: still read, with none
 CARD_V2 = "card/2"  # before CardOptions.fit (the measured leeway in its place): still read, with no fit
 CARD_V1 = "card/1"  # before Diagnosis.next_steps too: still read (with no next steps)
 CLOCK = "clock/2"
@@ -142,8 +145,9 @@ class CardFields(NamedTuple):
 
 
 def encode_card(card: CardFields) -> str:
-    """``["card/3", card_id, team, channel, evaluated_at, ts, thread_ts, options, diagnosis]`` where
-    options are ``[expanded_library, live_token_warning, revision, ephemeral, compact, clock_note, fit]``
+    """``["card/4", card_id, team, channel, evaluated_at, ts, thread_ts, options, diagnosis]`` where
+    options are ``[expanded_library, live_token_warning, revision, ephemeral, compact, clock_note, fit,
+    judged_against]``
     (``fit`` null or the :class:`Fit`'s fields in order, its leeway figure ``[needed, recommended, own]``
     or null) and the diagnosis is its fields in order (the model's named tuples as arrays),
     its workarounds and dead ends by id."""
@@ -165,6 +169,7 @@ def encode_card(card: CardFields) -> str:
                 options.compact,
                 options.clock_note,
                 options.fit,
+                options.judged_against,
             ],
             [
                 d.source,
@@ -197,7 +202,7 @@ def decode_card(text: str, knowledge: Knowledge) -> CardFields | None:
     in ``knowledge``; None for a value this version cannot read (a newer layout, damage)."""
     try:
         data = json.loads(text)
-        if isinstance(data, list) and data and data[0] in (CARD, CARD_V2, CARD_V1):
+        if isinstance(data, list) and data and data[0] in (CARD, CARD_V3, CARD_V2, CARD_V1):
             return _card_v1(data, knowledge)
         if isinstance(data, dict) and "diagnosis" in data:
             return _card_v0(data, knowledge)
@@ -207,10 +212,15 @@ def decode_card(text: str, knowledge: Knowledge) -> CardFields | None:
 
 
 def _card_v1(data: list[Any], knowledge: Knowledge) -> CardFields:
-    """``card/3``; ``card/2`` (no fit); ``card/1`` (no fit, and no ``next_steps`` at the diagnosis's end)."""
+    """``card/4``; ``card/3`` (no ``judged_against``); ``card/2`` (no fit either); ``card/1`` (no fit, and no
+    ``next_steps`` at the diagnosis's end)."""
     tag, card_id, team, channel, evaluated_at, ts, thread_ts, options, diagnosis = data
-    expanded, live, revision, ephemeral, compact, note, fit = options
-    if tag != CARD:
+    if tag == CARD:
+        expanded, live, revision, ephemeral, compact, note, fit, against = options
+    else:
+        expanded, live, revision, ephemeral, compact, note, fit = options
+        against = None
+    if tag not in (CARD, CARD_V3):
         fit = None  # card/2 and card/1 kept the measured leeway here: the card is drawn fitted to its token
     if tag != CARD_V1:
         *diagnosis, next_steps = diagnosis
@@ -252,6 +262,7 @@ def _card_v1(data: list[Any], knowledge: Knowledge) -> CardFields:
             compact=_flag(compact),
             clock_note=_maybe_text(note),
             fit=None if fit is None else _fit(fit),
+            judged_against=_maybe_text(against),
         ),
         diagnosis=Diagnosis(
             source=Source(source),

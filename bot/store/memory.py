@@ -1,8 +1,9 @@
 """In-process store: a single replica's state, or the fallback while Redis is unreachable.
 
 Bounded (oldest entries are evicted first) and TTL-honouring on a monotonic clock, so a long-running
-replica cannot grow without bound. Not shared between processes: with more than one replica, claims
-made here only de-duplicate within this process.
+replica cannot grow without bound. The durable maps (:meth:`MemoryStore.keep`) are kept apart: never
+expired, never evicted (their owner bounds them: ``bot.chat.bindings``). Not shared between processes:
+with more than one replica, claims made here only de-duplicate within this process.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class MemoryStore:
         self._clock = clock
         self._data: OrderedDict[str, _Entry] = OrderedDict()
         self._next_sweep = 0.0
+        self._kept: dict[str, dict[str, str]] = {}
 
     @property
     def name(self) -> str:
@@ -114,11 +116,30 @@ class MemoryStore:
     async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
         return [await self.tally(key) for key in poll_keys]
 
+    async def keep(self, key: str, field: str, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("store values are strings")
+        self._kept.setdefault(check_key(key), {})[check_key(field)] = value
+
+    async def forget(self, key: str, field: str) -> bool:
+        kept = self._kept.get(check_key(key), {})
+        found = kept.pop(check_key(field), None) is not None
+        if not kept:
+            self._kept.pop(key, None)
+        return found
+
+    async def recall(self, key: str, field: str) -> str | None:
+        return self._kept.get(check_key(key), {}).get(check_key(field))
+
+    async def kept(self, key: str) -> dict[str, str]:
+        return dict(self._kept.get(check_key(key), {}))
+
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         self._data.clear()
+        self._kept.clear()
 
     def _live(self, key: str) -> _Entry | None:
         entry = self._data.get(key)

@@ -8,8 +8,9 @@ swallows them except in ``ping``.
 One server, Sentinel or Cluster alike (``bot.store.connect``). On a cluster every command must touch
 keys of one hash slot: each operation here touches one key (the poll, the list, the claim), except
 ``tallies``, a non-transactional pipeline whose polls share their workspace's hash tag
-(``bot.chat.cards.vote_key``) so it stays one round trip to one node. Every value written passes
-through ``last_pass`` first: no signature reaches Redis even if a caller forgot to redact.
+(``bot.chat.cards.vote_key``) so it stays one round trip to one node. The durable maps (``keep``,
+``forget``, ``recall``, ``kept``) are hashes with no expiry, one per workspace, so they too touch one key. Every
+value written passes through ``last_pass`` first: no signature reaches Redis even if a caller forgot to redact.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ HEALTH_TTL = 60
 
 
 class RedisStore:
-    """Every key is ``{prefix}{key}``; every write sets an expiry in the same command or transaction."""
+    """Every key is ``{prefix}{key}``; every write sets an expiry in the same command or transaction, except
+    the durable maps of ``keep``, which the Store protocol names as such."""
 
     def __init__(
         self,
@@ -143,6 +145,30 @@ class RedisStore:
         for key in keys:
             pipe.hvals(key)
         return [count_choices([_text(v) for v in values]) for values in await pipe.execute()]
+
+    async def keep(self, key: str, field: str, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("store values are strings")
+        full, name = self._k(key), check_key(field)
+        client = await ready(self._client)
+        await client.hset(full, name, last_pass(value))  # durable: no expiry, by the protocol's keep()
+
+    async def forget(self, key: str, field: str) -> bool:
+        full, name = self._k(key), check_key(field)
+        client = await ready(self._client)
+        return bool(await client.hdel(full, name))
+
+    async def recall(self, key: str, field: str) -> str | None:
+        full, name = self._k(key), check_key(field)
+        client = await ready(self._client)
+        value = await client.hget(full, name)
+        return None if value is None else _text(value)
+
+    async def kept(self, key: str) -> dict[str, str]:
+        full = self._k(key)
+        client = await ready(self._client)
+        values: dict[Any, Any] = await client.hgetall(full)
+        return {_text(name): _text(value) for name, value in values.items()}
 
     async def check(self) -> None:
         """PING, then a tiny write with a TTL: raises what a write would raise now (OOM, BUSY, READONLY…)."""

@@ -23,7 +23,10 @@ messages can hold host names, keys or values).
 
 Known, accepted gaps while degraded: claims and votes made in memory are not copied to Redis when it
 returns (a Slack retry that straddles the recovery may be answered twice), and a ``release`` of a
-claim made in Redis cannot reach it (that claim then lives out its TTL).
+claim made in Redis cannot reach it (that claim then lives out its TTL). The durable maps (channel
+bindings) are Redis's alone: while degraded, ``recall`` and ``kept`` read memory, where the bindings made in Redis are
+not (a bound channel is judged without its binding until Redis is back), and a ``keep`` or ``forget`` made
+then is not copied to Redis when it returns.
 """
 
 from __future__ import annotations
@@ -179,6 +182,18 @@ class ResilientStore:
 
     async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
         return await self._call(lambda s: s.tallies(poll_keys))
+
+    async def keep(self, key: str, field: str, value: str) -> None:
+        await self._call(lambda s: s.keep(key, field, value))
+
+    async def forget(self, key: str, field: str) -> bool:
+        return await self._call(lambda s: s.forget(key, field))
+
+    async def recall(self, key: str, field: str) -> str | None:
+        return await self._call(lambda s: s.recall(key, field))
+
+    async def kept(self, key: str) -> dict[str, str]:
+        return await self._call(lambda s: s.kept(key))
 
     async def ping(self) -> bool:
         """Probe Redis now (ignoring the retry interval) and update the state. True if Redis answered.

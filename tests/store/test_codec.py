@@ -69,7 +69,7 @@ TOKENS = [
 def test_the_layouts_follow_these_field_lists_until_the_version_is_bumped() -> None:
     """The codec writes these named tuples as arrays of their fields in order. If one of these lists
     changes, change the codec's layout and bump its version (FACTS, CARD), then update the list here."""
-    assert (codec.FACTS, codec.CARD, codec.CLOCK) == ("facts/1", "card/3", "clock/2")
+    assert (codec.FACTS, codec.CARD, codec.CLOCK) == ("facts/1", "card/4", "clock/2")
     assert TokenFacts._fields == (
         "view",
         "findings",
@@ -116,6 +116,7 @@ def test_the_layouts_follow_these_field_lists_until_the_version_is_bumped() -> N
         "compact",
         "clock_note",
         "fit",  # card/3: the card's one leeway figure and what its snippets fit (card/2: the measured leeway)
+        "judged_against",  # card/4
     ]
     assert Fit._fields == ("leeway", "alg", "style", "audience", "issuer", "jwks_url", "secret_env")
     assert LeewayFigure._fields == ("needed", "recommended", "own")
@@ -206,7 +207,7 @@ def test_a_card_state_round_trips_with_its_advice_from_the_knowledge(diagnosis: 
         fit=FIT,
     )
     text = encode_card(card)
-    assert json.loads(text)[0] == "card/3" and text.isascii()
+    assert json.loads(text)[0] == "card/4" and text.isascii()
     assert decode_card(text, KNOWLEDGE) == card
     for workaround in diagnosis.workarounds:
         assert workaround.detail not in text  # by id: the knowledge says the rest
@@ -247,7 +248,7 @@ def test_a_card_state_of_the_layout_before_next_steps_is_still_read() -> None:
     ).diagnoses
     assert diagnosis.next_steps
     data = json.loads(encode_card(card_for(diagnosis)))
-    data[0], data[8] = "card/1", data[8][:-1]
+    data[0], data[7], data[8] = "card/1", data[7][:7], data[8][:-1]
     decoded = decode_card(json.dumps(data), KNOWLEDGE)
     assert decoded is not None and decoded.diagnosis == diagnosis._replace(next_steps=())
     assert decode_card(encode_card(card_for(diagnosis)), KNOWLEDGE) == card_for(diagnosis)
@@ -285,7 +286,7 @@ def test_a_card_state_written_before_the_codec_is_still_read(name: str) -> None:
     assert [w.id for w in card.diagnosis.workarounds] == stored["workaround_ids"]
     assert card.diagnosis.verdict.value == stored["diagnosis"]["verdict"]
     assert [c.id.value for c in card.diagnosis.causes] == [c["id"] for c in stored["diagnosis"]["causes"]]
-    assert decode_card(encode_card(card), KNOWLEDGE) == card  # and the next save writes it as card/3
+    assert decode_card(encode_card(card), KNOWLEDGE) == card  # and the next save writes it as card/4
 
 
 @pytest.mark.parametrize("fit", [FIT, Fit(), Fit(LeewayFigure(200, None, 200), "ES256", "jwks"), None])
@@ -295,11 +296,24 @@ def test_a_cards_fit_round_trips(fit: Fit | None) -> None:
     assert decode_card(encode_card(card), KNOWLEDGE) == card
 
 
+def test_a_card_judged_against_a_service_keeps_it_and_a_card_3_is_read_without_one() -> None:
+    [diagnosis] = diagnose_text(TOKENS[1], EXPECT, NOW, knowledge=KNOWLEDGE).diagnoses
+    bound = card_for(diagnosis, fit=FIT, judged_against="orders")
+    text = encode_card(bound)
+    assert json.loads(text)[0] == "card/4" and json.loads(text)[7][7] == "orders"
+    assert decode_card(text, KNOWLEDGE) == bound
+    data = json.loads(text)
+    data[0], data[7] = "card/3", data[7][:7]
+    assert decode_card(json.dumps(data), KNOWLEDGE) == card_for(diagnosis, fit=FIT)
+    data[0] = "card/4"  # a card/4 must carry the item
+    assert decode_card(json.dumps(data), KNOWLEDGE) is None
+
+
 def test_a_card_state_of_the_layout_before_the_fit_is_read_without_one() -> None:
     """``card/2`` held the measured leeway where ``card/3`` holds the fit: read with no fit."""
     [diagnosis] = diagnose_text(TOKENS[1], EXPECT, NOW, knowledge=KNOWLEDGE).diagnoses
     data = json.loads(encode_card(card_for(diagnosis, fit=FIT)))
-    data[0], data[7][6] = "card/2", 80
+    data[0], data[7] = "card/2", [*data[7][:6], 80]
     decoded = decode_card(json.dumps(data), KNOWLEDGE)
     assert decoded is not None and decoded.options.fit is None and decoded.diagnosis == diagnosis
 

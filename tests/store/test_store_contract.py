@@ -119,3 +119,38 @@ async def test_append_keeps_the_last_items_with_a_ttl(store: Store) -> None:
 async def test_appends_from_two_replicas_at_once_lose_nothing(store: Store) -> None:
     await asyncio.gather(*(store.append("clock:T1:C1:race", [f"v{n}"], 60, keep=100) for n in range(20)))
     assert sorted(await store.append("clock:T1:C1:race", [], 60, keep=100)) == sorted(f"v{n}" for n in range(20))
+
+
+# --- the durable maps: the only writes without a TTL -----------------------------------------------------
+
+
+async def test_a_durable_map_keeps_fields_until_forgotten(store: Store) -> None:
+    assert await store.kept("bindings:{T1}") == {}
+    await store.keep("bindings:{T1}", "C1", "orders")
+    await store.keep("bindings:{T1}", "C2", "billing")
+    await store.keep("bindings:{T1}", "C1", "payments")  # replaces
+    await store.keep("bindings:{T2}", "C1", "orders")
+    assert await store.kept("bindings:{T1}") == {"C1": "payments", "C2": "billing"}
+    assert await store.recall("bindings:{T1}", "C1") == "payments"
+    assert await store.recall("bindings:{T1}", "C3") is None and await store.recall("bindings:{T9}", "C1") is None
+    assert await store.forget("bindings:{T1}", "C1") is True
+    assert await store.forget("bindings:{T1}", "C1") is False  # harmless, and says so
+    assert await store.kept("bindings:{T1}") == {"C2": "billing"}
+    assert await store.kept("bindings:{T2}") == {"C1": "orders"}
+    assert await store.forget("bindings:{T9}", "C1") is False
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "line\nbreak", "é", "x" * 257])
+async def test_durable_keys_and_fields_are_ids_only(store: Store, bad: str) -> None:
+    with pytest.raises(ValueError):
+        await store.keep(bad, "C1", "orders")
+    with pytest.raises(ValueError):
+        await store.keep("bindings:{T1}", bad, "orders")
+    with pytest.raises(ValueError):
+        await store.forget("bindings:{T1}", bad)
+    with pytest.raises(ValueError):
+        await store.kept(bad)
+    with pytest.raises(ValueError):
+        await store.recall("bindings:{T1}", bad)
+    with pytest.raises(TypeError):
+        await store.keep("bindings:{T1}", "C1", b"orders")  # type: ignore[arg-type]

@@ -124,3 +124,15 @@ async def test_tallies_read_each_poll_once_in_a_pipeline(redis_store: RedisStore
     await redis_store.tallies([f"votes:T1:w{n}" for n in range(5)])
     after = int((await redis_raw.info("stats"))["total_commands_processed"])
     assert after - before == 5 + 1  # one HVALS per poll, nothing else (plus the INFO that read the counter)
+
+
+async def test_a_durable_map_has_no_expiry_and_passes_the_last_look(
+    redis_store: RedisStore, redis_raw: aioredis.Redis
+) -> None:
+    """``keep`` is the one write without a TTL: a hash under the workspace's hash tag."""
+    from tests.support.tokens import make_token, signature_of
+
+    token = make_token()
+    await redis_store.keep("bindings:{T1}", "C1", f"orders {token}")
+    assert await redis_raw.ttl("jwtcheck:bindings:{T1}") == -1
+    assert signature_of(token) not in str(await redis_raw.hgetall("jwtcheck:bindings:{T1}"))

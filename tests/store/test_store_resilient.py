@@ -278,3 +278,24 @@ async def test_programming_errors_are_not_mistaken_for_an_outage() -> None:
     with pytest.raises(redis.exceptions.ResponseError):
         await store.get("votes:T1:w1")
     assert store.state == "redis"
+
+
+async def test_durable_maps_go_to_redis_and_to_memory_only_while_it_is_down(
+    redis_url: str, redis_raw: aioredis.Redis
+) -> None:
+    """The documented gap: a binding made while Redis is down lives in that replica's memory only."""
+    up = ResilientStore(RedisStore(redis_url), MemoryStore())
+    down = ResilientStore(RedisStore(f"redis://127.0.0.1:{unused_port()}/15"), MemoryStore())
+    try:
+        await up.keep("bindings:{T1}", "C1", "orders")
+        assert await redis_raw.hgetall("jwtcheck:bindings:{T1}") == {"C1": "orders"}
+        assert await redis_raw.ttl("jwtcheck:bindings:{T1}") == -1
+        assert await up.kept("bindings:{T1}") == {"C1": "orders"} and up.state == "redis"
+        assert await up.recall("bindings:{T1}", "C1") == "orders"
+        await down.keep("bindings:{T1}", "C2", "billing")
+        assert down.state == "redis-degraded" and await down.kept("bindings:{T1}") == {"C2": "billing"}
+        assert await down.forget("bindings:{T1}", "C2") is True
+        assert await up.forget("bindings:{T1}", "C1") is True and await redis_raw.exists("jwtcheck:bindings:{T1}") == 0
+    finally:
+        await up.close()
+        await down.close()
