@@ -306,7 +306,16 @@ class MockSlack:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "conversations.replies":
             return {"ok": True, "messages": self.threads.get((str(params.get("channel")), str(params.get("ts"))), [])}
+        if method in {"views.open", "views.push", "views.update", "views.publish"}:
+            return {"ok": True, "view": self._view(method, params)}
         return {"ok": True}
+
+    def _view(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The view Slack answers with: the one sent, with an id (kept across views.update) and a hash."""
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else dict(view or {})
+        view_id = str(params.get("view_id") or "") or f"V{next(self._ts):08d}"
+        return {**view, "id": view_id, "hash": f"{view_id}.{len(self.calls)}", "team_id": TEAM}
 
     async def deliver(self, envelope: dict[str, Any]) -> None:
         """Send a Socket Mode envelope to the connected bot (Slack's side of the WebSocket)."""
