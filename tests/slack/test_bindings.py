@@ -63,8 +63,8 @@ async def test_bind_on_one_replica_unbind_on_the_other_listed_privately(
     listed = said(slack, "list")
     assert f"<#{BOUND}> → billing (/jwtcheck bind)" in listed and f"<#{FILED}> → orders (services file)" in listed
     await b.command("unbind", response="unbind")
+    await b.settle()  # the unbind is done before the other replica is asked
     await a.command("bindings", response="after", channel=QUIET)
-    await b.settle()
     await a.settle()
     assert "no longer judged against billing" in said(slack, "unbind")
     assert BOUND not in said(slack, "after") and await redis_raw.exists(key) == 0
