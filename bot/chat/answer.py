@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from bot.chat import stats
 from bot.chat.cards import CardState, CardStore
 from bot.chat.claims import Claims
 from bot.chat.clocks import ClockBook, Estimates, clock_note, clock_reading, involves_time, probe_note
@@ -130,6 +131,7 @@ class Chat:
             report = Report(
                 report.evaluated_at, expectations, tuple(found[:SCAN_LIMIT]), max(0, len(found) - SCAN_LIMIT)
             )
+        await stats.record(self.store, place.team, report, self.clock())  # the Home's figures; never raises
         known = service if self.services is not None and service in self.services.services else None
         return Answer(report, estimates, await self._probe_if_time(service, report), keys, seen, known)
 

@@ -126,6 +126,7 @@ class CardOptions:
     clock_note: str | None = None  # measured evidence about whose clock is off (plain text, escaped here)
     fit: Fit | None = None  # the card's one leeway figure and what its snippets fit (None: the token alone)
     judged_against: str | None = None  # the configured service named (service= or the channel's binding)
+    view_id: str | None = None  # the modal view the card lives in (a private check), else None: a message
 
     def __post_init__(self) -> None:
         if not self.card_id or len(self.card_id) > CARD_ID_MAX or VALUE_SEPARATOR in self.card_id:

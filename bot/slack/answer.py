@@ -29,6 +29,7 @@ from bot.render.blocks import render_summary_line
 from bot.render.mrkdwn import escape
 from bot.slack.deps import Deps
 from bot.slack.options import OptionError, Request, parse_request
+from bot.slack.private_check import result_view
 from bot.slack.sender import RESPONSE_URL, trusted_response_url
 from bot.slack.text import unescape_slack
 
@@ -232,8 +233,12 @@ def bindings_list(found: list[bindings.Binding]) -> str:
 
 async def update_card(deps: Deps, state: CardState, body: dict[str, Any]) -> None:
     """Re-render a card after a click: ``chat.update`` of the message the card's stored state names, or,
-    for an ephemeral card, the click's ``response_url`` when it is Slack's. Where the card is comes from
-    its state, never from the click: a signed payload may still name another message or team."""
+    for an ephemeral card, the click's ``response_url`` when it is Slack's, or, for a card in a modal (a
+    private check), ``views.update`` of the view its state names. Where the card is comes from its state,
+    never from the click: a signed payload may still name another message, view or team."""
+    if state.options.view_id is not None:
+        await _update_card_in_view(deps, state, body, state.options.view_id)
+        return
     url = ts = None
     if state.options.ephemeral:
         url = trusted_response_url(body.get("response_url"), deps.slack_api_url)
@@ -254,6 +259,23 @@ async def update_card(deps: Deps, state: CardState, body: dict[str, Any]) -> Non
     else:
         args = {"channel": state.channel, "ts": ts, "text": message.text, "blocks": message.blocks}
         call = Call("chat.update", args, overwrites=f"card:{state.card_id}")
+    await deliver_answer(deps, request_id, (call,), kind="update")
+    deps.metrics.cards.labels("updated").inc()
+
+
+async def _update_card_in_view(deps: Deps, state: CardState, body: dict[str, Any], view_id: str) -> None:
+    """``views.update`` of the card's own view, through the outbox like every redraw (retried, never older
+    over newer). The click's ``hash`` goes with it only when the click came from that view: Slack then
+    refuses the update (``hash_conflict``) if the view changed meanwhile, and the newer drawing stands."""
+    state, message = await deps.chat.redraw(state)
+    args: dict[str, Any] = {"view_id": view_id, "view": result_view(message.blocks)}
+    clicked = body.get("view")
+    clicked = clicked if isinstance(clicked, dict) else {}
+    if text_of(clicked.get("id")) == view_id and text_of(clicked.get("hash")):
+        args["hash"] = text_of(clicked.get("hash"))
+    trigger = text_of(body.get("trigger_id")) or secrets.token_hex(8)
+    request_id = delivery_id("act", trigger, state.card_id, str(state.options.revision))
+    call = Call("views.update", args, overwrites=f"card:{state.card_id}")
     await deliver_answer(deps, request_id, (call,), kind="update")
     deps.metrics.cards.labels("updated").inc()
 

@@ -11,7 +11,7 @@ call, never by a TTL left out.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 KEY_PREFIX = "jwtcheck:"
@@ -62,6 +62,16 @@ class Store(Protocol):
         """The counts of several polls in one round trip, in the order asked."""
         ...
 
+    async def count(self, key: str, increments: Mapping[str, int], ttl: int) -> None:
+        """Add each of ``increments`` to its field of the counter map at ``key`` (HINCRBY) and refresh its TTL:
+        one atomic round trip, so replicas counting at once lose nothing."""
+        ...
+
+    async def counters(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        """The counter maps at ``keys`` in one round trip, in the order asked (``{}`` for a missing one). Keys
+        read together share a hash tag (one cluster slot)."""
+        ...
+
     async def keep(self, key: str, field: str, value: str) -> None:
         """DURABLE, no TTL: set ``field`` of the map at ``key`` to ``value`` (HSET). For settings a person
         made and expects to stay (channel bindings), never for caches or claims."""
@@ -107,6 +117,26 @@ def key_kind(key: object) -> str:
         return type(key).__name__
     kind = key.split(":", 1)[0][:16]
     return kind if _KEY_RE.fullmatch(kind) else "?"
+
+
+def check_increments(increments: Mapping[str, int]) -> dict[str, int]:
+    """Fields are ids (as keys are), increments whole numbers (``bool`` refused)."""
+    checked = {}
+    for field, by in increments.items():
+        if isinstance(by, bool) or not isinstance(by, int):
+            raise ValueError(f"a counter grows by a whole number, got {by!r}")
+        checked[check_key(field)] = by
+    return checked
+
+
+def counter_values(raw: Mapping[str, str]) -> dict[str, int]:
+    """A counter map as read back, in a stable (sorted) order; a field that is not a whole number is skipped."""
+    values = {}
+    for field in sorted(raw):
+        value = raw[field]
+        if value.lstrip("-").isdigit():
+            values[field] = int(value)
+    return values
 
 
 def count_choices(choices: list[str]) -> dict[str, int]:

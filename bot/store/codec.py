@@ -4,11 +4,13 @@ Three kinds of value, each a compact JSON array whose first item is its tag, ``"
 
 - ``facts/1``: a token's :class:`~bot.diagnosis.TokenFacts`, the cache of the checks that do not
   depend on the instant (``diag:…`` keys, :func:`encode_facts` / :func:`decode_facts`);
-- ``card/4``: a posted card's state for clicks (``card:…``, :func:`encode_card` / :func:`decode_card`):
+- ``card/5``: a posted card's state for clicks (``card:…``, :func:`encode_card` / :func:`decode_card`):
   where it was posted, its :class:`~bot.render.blocks.CardOptions` (votes excepted: they are read
   fresh) and its Diagnosis, whose workarounds and dead ends are kept by id and looked up again in the
-  Knowledge when read, so a knowledge update reaches old cards too. ``card/3`` (without the options' last
-  item, ``judged_against``) is still read, with none; ``card/2``
+  Knowledge when read, so a knowledge update reaches old cards too. A card in a modal view (a private
+  check) is written as ``card/5``, with the view's id as the options' last item; every other card as
+  ``card/4`` (``card/5`` without that item), so that the version before reads it as before (the clock
+  rows' trick). ``card/3`` (without the options' item ``judged_against``) is still read, with none; ``card/2``
   (the options' seventh item the measured leeway, not the card's :class:`~bot.render.snippets.Fit`)
   and ``card/1`` (the same, and no diagnosis ``next_steps``) are still read: with no fit (drawn fitted
   to the token alone), no steps;
@@ -64,7 +66,8 @@ from bot.render.blocks import CardOptions
 from bot.render.snippets import Fit
 
 FACTS = "facts/1"
-CARD = "card/4"
+CARD = "card/4"  # a card in a message: card/5 without the options' view_id, as the version before reads it
+CARD_IN_VIEW = "card/5"  # a card in a modal view: the options end with its view_id
 CARD_V3 = "card/3"  # before CardOptions.judged_against: still read, with none
 CARD_V2 = "card/2"  # before CardOptions.fit (the measured leeway in its place): still read, with no fit
 CARD_V1 = "card/1"  # before Diagnosis.next_steps too: still read (with no next steps)
@@ -147,14 +150,15 @@ class CardFields(NamedTuple):
 def encode_card(card: CardFields) -> str:
     """``["card/4", card_id, team, channel, evaluated_at, ts, thread_ts, options, diagnosis]`` where
     options are ``[expanded_library, live_token_warning, revision, ephemeral, compact, clock_note, fit,
-    judged_against]``
+    judged_against]``, and ``"card/5"`` with the options' ``view_id`` after them for a card in a view
     (``fit`` null or the :class:`Fit`'s fields in order, its leeway figure ``[needed, recommended, own]``
     or null) and the diagnosis is its fields in order (the model's named tuples as arrays),
     its workarounds and dead ends by id."""
     options, d = card.options, card.diagnosis
+    in_view = [options.view_id] if options.view_id is not None else []
     return _dumps(
         [
-            CARD,
+            CARD_IN_VIEW if in_view else CARD,
             options.card_id,
             card.team,
             card.channel,
@@ -170,6 +174,7 @@ def encode_card(card: CardFields) -> str:
                 options.clock_note,
                 options.fit,
                 options.judged_against,
+                *in_view,
             ],
             [
                 d.source,
@@ -202,7 +207,7 @@ def decode_card(text: str, knowledge: Knowledge) -> CardFields | None:
     in ``knowledge``; None for a value this version cannot read (a newer layout, damage)."""
     try:
         data = json.loads(text)
-        if isinstance(data, list) and data and data[0] in (CARD, CARD_V3, CARD_V2, CARD_V1):
+        if isinstance(data, list) and data and data[0] in (CARD_IN_VIEW, CARD, CARD_V3, CARD_V2, CARD_V1):
             return _card_v1(data, knowledge)
         if isinstance(data, dict) and "diagnosis" in data:
             return _card_v0(data, knowledge)
@@ -212,15 +217,20 @@ def decode_card(text: str, knowledge: Knowledge) -> CardFields | None:
 
 
 def _card_v1(data: list[Any], knowledge: Knowledge) -> CardFields:
-    """``card/4``; ``card/3`` (no ``judged_against``); ``card/2`` (no fit either); ``card/1`` (no fit, and no
+    """``card/5``; ``card/4`` (no ``view_id``); ``card/3`` (no ``judged_against`` either); ``card/2`` (no fit
+    either); ``card/1`` (no fit, and no
     ``next_steps`` at the diagnosis's end)."""
     tag, card_id, team, channel, evaluated_at, ts, thread_ts, options, diagnosis = data
-    if tag == CARD:
+    view_id = against = None
+    if tag == CARD_IN_VIEW:
+        expanded, live, revision, ephemeral, compact, note, fit, against, view_id = options
+        if view_id is None:
+            raise ValueError("a card/5 lives in a view")
+    elif tag == CARD:
         expanded, live, revision, ephemeral, compact, note, fit, against = options
     else:
         expanded, live, revision, ephemeral, compact, note, fit = options
-        against = None
-    if tag not in (CARD, CARD_V3):
+    if tag not in (CARD_IN_VIEW, CARD, CARD_V3):
         fit = None  # card/2 and card/1 kept the measured leeway here: the card is drawn fitted to its token
     if tag != CARD_V1:
         *diagnosis, next_steps = diagnosis
@@ -263,6 +273,7 @@ def _card_v1(data: list[Any], knowledge: Knowledge) -> CardFields:
             clock_note=_maybe_text(note),
             fit=None if fit is None else _fit(fit),
             judged_against=_maybe_text(against),
+            view_id=_maybe_text(view_id),
         ),
         diagnosis=Diagnosis(
             source=Source(source),
@@ -507,6 +518,7 @@ def _whole(value: Any) -> int:
 
 __all__ = [
     "CARD",
+    "CARD_IN_VIEW",
     "CLOCK",
     "FACTS",
     "CardFields",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.store.base import check_key, check_ttl, count_choices
+from bot.store.base import check_increments, check_key, check_ttl, count_choices, counter_values
 
 DEFAULT_MAX_ENTRIES = 50_000
 # A full sweep for expired entries is O(n): do it at most this often, and only when at capacity.
@@ -115,6 +115,29 @@ class MemoryStore:
 
     async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
         return [await self.tally(key) for key in poll_keys]
+
+    async def count(self, key: str, increments: Mapping[str, int], ttl: int) -> None:
+        check_key(key)
+        check_ttl(ttl)
+        by = check_increments(increments)
+        entry = self._live(key)
+        counts: dict[str, str] = {}
+        if entry is not None:
+            if not isinstance(entry.value, dict):
+                raise TypeError("store key holds a string or a list, not counters")
+            counts = entry.value
+        for field, step in by.items():
+            counts[field] = str(int(counts.get(field, "0")) + step)
+        self._put(key, counts, ttl)  # like HINCRBY + EXPIRE: a count refreshes the map's TTL
+
+    async def counters(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        found = []
+        for key in keys:
+            entry = self._live(check_key(key))
+            if entry is not None and not isinstance(entry.value, dict):
+                raise TypeError("store key holds a string or a list, not counters")
+            found.append(counter_values(entry.value) if entry is not None and isinstance(entry.value, dict) else {})
+        return found
 
     async def keep(self, key: str, field: str, value: str) -> None:
         if not isinstance(value, str):

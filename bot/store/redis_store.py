@@ -6,22 +6,23 @@ retries, because a Slack ack has 3 s and ``ResilientStore`` has a better answer 
 swallows them except in ``ping``.
 
 One server, Sentinel or Cluster alike (``bot.store.connect``). On a cluster every command must touch
-keys of one hash slot: each operation here touches one key (the poll, the list, the claim), except
-``tallies``, a non-transactional pipeline whose polls share their workspace's hash tag
-(``bot.chat.cards.vote_key``) so it stays one round trip to one node. The durable maps (``keep``,
-``forget``, ``recall``, ``kept``) are hashes with no expiry, one per workspace, so they too touch one key. Every
-value written passes through ``last_pass`` first: no signature reaches Redis even if a caller forgot to redact.
+keys of one hash slot: each operation here touches one key (the poll, the list, the claim, the counters),
+except ``tallies`` and ``counters``, non-transactional pipelines whose keys share their workspace's hash tag
+(``bot.chat.cards.vote_key``, ``bot.chat.stats.stats_key``) so each stays one round trip to one node. The
+durable maps (``keep``, ``forget``, ``recall``, ``kept``) are hashes with no expiry, one per workspace, so
+they too touch one key. Every value written passes through ``last_pass`` first: no signature reaches Redis
+even if a caller forgot to redact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
 from bot.diagnosis.redact import last_pass
-from bot.store.base import KEY_PREFIX, check_key, check_ttl, count_choices
+from bot.store.base import KEY_PREFIX, check_increments, check_key, check_ttl, count_choices, counter_values
 from bot.store.connect import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -145,6 +146,28 @@ class RedisStore:
         for key in keys:
             pipe.hvals(key)
         return [count_choices([_text(v) for v in values]) for values in await pipe.execute()]
+
+    async def count(self, key: str, increments: Mapping[str, int], ttl: int) -> None:
+        full, ttl = self._k(key), check_ttl(ttl)
+        by = check_increments(increments)
+        client = await ready(self._client)
+        # MULTI/EXEC: the counters never exist without their expiry.
+        async with client.pipeline(transaction=True) as pipe:
+            for field, step in by.items():
+                pipe.hincrby(full, field, step)
+            pipe.expire(full, ttl)
+            await pipe.execute()
+
+    async def counters(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        if not keys:
+            return []
+        full = [self._k(key) for key in keys]
+        client = await ready(self._client)
+        pipe = client.pipeline(transaction=False)
+        for key in full:
+            pipe.hgetall(key)
+        rows: list[dict[Any, Any]] = await pipe.execute()
+        return [counter_values({_text(name): _text(value) for name, value in row.items()}) for row in rows]
 
     async def keep(self, key: str, field: str, value: str) -> None:
         if not isinstance(value, str):

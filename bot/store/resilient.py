@@ -35,7 +35,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from redis.exceptions import (
@@ -182,6 +182,12 @@ class ResilientStore:
 
     async def tallies(self, poll_keys: Sequence[str]) -> list[dict[str, int]]:
         return await self._call(lambda s: s.tallies(poll_keys))
+
+    async def count(self, key: str, increments: Mapping[str, int], ttl: int) -> None:
+        await self._call(lambda s: s.count(key, increments, ttl))
+
+    async def counters(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        return await self._call(lambda s: s.counters(keys))
 
     async def keep(self, key: str, field: str, value: str) -> None:
         await self._call(lambda s: s.keep(key, field, value))

@@ -69,7 +69,7 @@ TOKENS = [
 def test_the_layouts_follow_these_field_lists_until_the_version_is_bumped() -> None:
     """The codec writes these named tuples as arrays of their fields in order. If one of these lists
     changes, change the codec's layout and bump its version (FACTS, CARD), then update the list here."""
-    assert (codec.FACTS, codec.CARD, codec.CLOCK) == ("facts/1", "card/4", "clock/2")
+    assert (codec.FACTS, codec.CARD, codec.CARD_IN_VIEW, codec.CLOCK) == ("facts/1", "card/4", "card/5", "clock/2")
     assert TokenFacts._fields == (
         "view",
         "findings",
@@ -117,6 +117,7 @@ def test_the_layouts_follow_these_field_lists_until_the_version_is_bumped() -> N
         "clock_note",
         "fit",  # card/3: the card's one leeway figure and what its snippets fit (card/2: the measured leeway)
         "judged_against",  # card/4
+        "view_id",  # card/5 (written only for a card in a view)
     ]
     assert Fit._fields == ("leeway", "alg", "style", "audience", "issuer", "jwks_url", "secret_env")
     assert LeewayFigure._fields == ("needed", "recommended", "own")
@@ -306,6 +307,21 @@ def test_a_card_judged_against_a_service_keeps_it_and_a_card_3_is_read_without_o
     data[0], data[7] = "card/3", data[7][:7]
     assert decode_card(json.dumps(data), KNOWLEDGE) == card_for(diagnosis, fit=FIT)
     data[0] = "card/4"  # a card/4 must carry the item
+    assert decode_card(json.dumps(data), KNOWLEDGE) is None
+
+
+def test_a_card_in_a_view_is_a_card_5_and_keeps_its_view_id_and_one_in_a_message_stays_a_card_4() -> None:
+    [diagnosis] = diagnose_text(TOKENS[1], EXPECT, NOW, knowledge=KNOWLEDGE).diagnoses
+    in_view = card_for(diagnosis, fit=FIT, judged_against="orders", view_id="V0123ABCD")
+    text = encode_card(in_view)
+    data = json.loads(text)
+    assert data[0] == "card/5" and data[7][7:] == ["orders", "V0123ABCD"]
+    assert decode_card(text, KNOWLEDGE) == in_view
+    in_message = encode_card(card_for(diagnosis, fit=FIT, judged_against="orders"))
+    assert json.loads(in_message)[0] == "card/4" and len(json.loads(in_message)[7]) == 8
+    for damaged in ([*data[7][:8], None], data[7][:8], [*data[7][:8], 17]):  # a card/5 carries a view id
+        assert decode_card(json.dumps([*data[:7], damaged, data[8]]), KNOWLEDGE) is None
+    data[0] = "card/4"  # a card/4 with a ninth item is damage
     assert decode_card(json.dumps(data), KNOWLEDGE) is None
 
 

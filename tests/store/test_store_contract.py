@@ -154,3 +154,42 @@ async def test_durable_keys_and_fields_are_ids_only(store: Store, bad: str) -> N
         await store.recall("bindings:{T1}", bad)
     with pytest.raises(TypeError):
         await store.keep("bindings:{T1}", "C1", b"orders")  # type: ignore[arg-type]
+
+
+# --- counters: the Home's figures (bot.chat.stats) --------------------------------------------------------
+
+
+async def test_counters_add_up_and_are_read_together_in_the_order_asked(store: Store) -> None:
+    await store.count("stats:{T1}:20261203", {"expired": 2, "clock_skew": 1}, ttl=60)
+    await store.count("stats:{T1}:20261203", {"expired": 1}, ttl=60)
+    await store.count("stats:{T1}:20261201", {"wrong_audience": 5}, ttl=60)
+    await store.count("stats:{T1}:20261130", {}, ttl=60)  # nothing to add: harmless
+    assert await store.counters(["stats:{T1}:20261201", "stats:{T1}:20261202", "stats:{T1}:20261203"]) == [
+        {"wrong_audience": 5},
+        {},
+        {"clock_skew": 1, "expired": 3},
+    ]
+    assert await store.counters([]) == []
+
+
+async def test_counts_from_two_replicas_at_once_lose_nothing(store: Store) -> None:
+    await asyncio.gather(*(store.count("stats:{T1}:race", {"expired": 1, "none": 2}, ttl=60) for _ in range(20)))
+    assert await store.counters(["stats:{T1}:race"]) == [{"expired": 20, "none": 40}]
+
+
+@pytest.mark.parametrize("ttl", [0, -1, True, 1.5])
+async def test_a_count_needs_a_positive_int_ttl(store: Store, ttl: int) -> None:
+    with pytest.raises(ValueError):
+        await store.count("stats:{T1}:d", {"expired": 1}, ttl=ttl)
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "line\nbreak", "é", "x" * 257])
+async def test_counter_keys_and_fields_are_ids_only(store: Store, bad: str) -> None:
+    with pytest.raises(ValueError):
+        await store.count(bad, {"expired": 1}, ttl=60)
+    with pytest.raises(ValueError):
+        await store.count("stats:{T1}:d", {bad: 1}, ttl=60)
+    with pytest.raises(ValueError):
+        await store.count("stats:{T1}:d", {"expired": True}, ttl=60)
+    with pytest.raises(ValueError):
+        await store.counters([bad])

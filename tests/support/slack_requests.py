@@ -142,3 +142,90 @@ def message_action(
         "message": message,
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def global_shortcut(
+    *, callback_id: str = "check_privately", user: str = "UBOB0001", trigger_id: str = "944799105734.773906753841.38b5"
+) -> str:
+    """A global shortcut's payload (``type: shortcut``), form-encoded as Slack sends it: no channel, no
+    response_url, only a trigger_id to open a modal with."""
+    payload = {
+        "type": "shortcut",
+        "token": "deprecated",
+        "action_ts": str(time.time()),
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": user, "username": "bob", "team_id": TEAM},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def submitted_view(
+    view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]], *, view_id: str, view_hash: str = "1.abc"
+) -> dict[str, Any]:
+    """``view`` (as the bot sent it to ``views.open``) as Slack holds it once shown and filled in: its id,
+    hash and the inputs' state (``{block_id: {action_id: {"type": …, "value": …}}}``)."""
+    return {
+        **view,
+        "id": view_id,
+        "team_id": TEAM,
+        "hash": view_hash,
+        "private_metadata": view.get("private_metadata", ""),
+        "state": {"values": values},
+        "previous_view_id": None,
+        "root_view_id": view_id,
+        "app_id": "A0JWTCHECK",
+        "external_id": "",
+        "app_installed_team_id": TEAM,
+        "bot_id": "BBOT00001",
+    }
+
+
+def view_submission(view: dict[str, Any], *, user: str = "UBOB0001", trigger_id: str = "12466734323.1395872398") -> str:
+    """A ``view_submission`` payload, form-encoded as Slack sends it (``view`` from :func:`submitted_view`)."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": user, "username": "bob", "name": "bob", "team_id": TEAM},
+        "api_app_id": "A0JWTCHECK",
+        "token": "deprecated",
+        "trigger_id": trigger_id,
+        "view": view,
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_block_action(
+    action_id: str, value: str, view: dict[str, Any], *, user: str = "UBOB0001", block_id: str = "b1"
+) -> str:
+    """A button clicked in a modal (``block_actions`` whose container is the view): no channel, no message,
+    no response_url; the view as Slack holds it, with its id and hash."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": user, "username": "bob", "name": "bob", "team_id": TEAM},
+        "api_app_id": "A0JWTCHECK",
+        "token": "deprecated",
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": "1.2.4",
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "view": view,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": block_id,
+                "type": "button",
+                "value": value,
+                "action_ts": str(time.time()),
+                "text": {"type": "plain_text", "text": "x", "emoji": True},
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -1,0 +1,1 @@
+"""Listeners: views (modal submissions)."""
