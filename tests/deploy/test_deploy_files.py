@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.slack.listeners.shortcuts.check_privately import CALLBACK_ID as CHECK_PRIVATELY
 from bot.slack.listeners.shortcuts.diagnose_message import CALLBACK_ID
 
 yaml: Any
@@ -25,18 +26,22 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 HTTP_MANIFEST = DEPLOY / "slack-app-manifest.yaml"
 SOCKET_MANIFEST = DEPLOY / "slack-app-manifest.socket-mode.yaml"
+MINIMAL_MANIFEST = DEPLOY / "slack-app-manifest.minimal.yaml"
 MANIFESTS = [HTTP_MANIFEST, SOCKET_MANIFEST]
+ALL_MANIFESTS = [*MANIFESTS, MINIMAL_MANIFEST]
 
-# Every bot event and the one scope it needs; the bot needs nothing else but these two.
-EVENT_SCOPES = {
+# Every bot event and the one scope it needs (None: none); the bot needs nothing else but these two.
+EVENT_SCOPES: dict[str, str | None] = {
     "app_mention": "app_mentions:read",
     "message.channels": "channels:history",
     "message.groups": "groups:history",
     "message.im": "im:history",
+    "app_home_opened": None,
 }
-BASE_SCOPES = {"commands", "chat:write"}  # /jwtcheck, and posting/updating replies
-EXPECTED_SCOPES = BASE_SCOPES | set(EVENT_SCOPES.values())
+BASE_SCOPES = {"commands", "chat:write"}  # /jwtcheck, the shortcuts and the modal; posting/updating replies
+EXPECTED_SCOPES = BASE_SCOPES | {scope for scope in EVENT_SCOPES.values() if scope}
 EXPECTED_EVENTS = set(EVENT_SCOPES)
+MINIMAL_EVENTS = {"app_mention", "app_home_opened"}  # no *:history: no channel's messages
 USAGE_HINT = "<token or error text> [aud=… iss=… alg=… leeway=… service=…] [private]"
 REQUEST_URL = "https://YOUR-HOST/slack/events"
 
@@ -102,7 +107,8 @@ def test_manifest_events_match_the_scopes(path: Path) -> None:
     events = block_list(source, "bot_events")
     scopes = set(block_list(source, "bot"))
     assert set(events) == EXPECTED_EVENTS
-    assert {EVENT_SCOPES[e] for e in events} | BASE_SCOPES == scopes, "a scope without a use, or a use without a scope"
+    needed = {EVENT_SCOPES[e] for e in events} - {None}
+    assert needed | BASE_SCOPES == scopes, "a scope without a use, or a use without a scope"
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
@@ -114,21 +120,41 @@ def test_manifest_slash_command(path: Path) -> None:
     assert scalar(source, "is_enabled") == ["true"]  # interactivity, for the card's buttons
 
 
-SHORTCUT = {
-    "name": "Diagnose with jwtcheck",
-    "type": "message",
-    "callback_id": "diagnose_message",  # bot/slack/listeners/shortcuts/diagnose_message.py
-}
+SHORTCUTS = [
+    {"name": "Diagnose with jwtcheck", "type": "message", "callback_id": CALLBACK_ID},
+    {"name": "Check a token privately", "type": "global", "callback_id": CHECK_PRIVATELY},
+]
 
 
-@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
-def test_manifest_message_shortcut(path: Path) -> None:
+@pytest.mark.parametrize("path", ALL_MANIFESTS, ids=lambda p: p.name)
+def test_manifest_shortcuts(path: Path) -> None:
     source = text(path)
-    assert SHORTCUT["callback_id"] == CALLBACK_ID
-    assert scalar(source, "callback_id") == [SHORTCUT["callback_id"]]
-    assert scalar(source, "type") == [SHORTCUT["type"]]
-    assert SHORTCUT["name"] in scalar(source, "name")
-    assert scalar(source, "is_enabled") == ["true"]  # shortcuts arrive as interactivity payloads
+    assert scalar(source, "callback_id") == [s["callback_id"] for s in SHORTCUTS]  # the listeners' own ids
+    assert scalar(source, "type") == [s["type"] for s in SHORTCUTS]
+    assert all(s["name"] in scalar(source, "name") for s in SHORTCUTS)
+    assert scalar(source, "is_enabled") == ["true"]  # shortcuts and the modal arrive as interactivity
+    assert scalar(source, "home_tab_enabled") == ["true"]
+
+
+def test_the_minimal_manifest_reads_no_history() -> None:
+    source = text(MINIMAL_MANIFEST)
+    scopes = set(block_list(source, "bot"))
+    assert not any(scope.endswith(":history") for scope in scopes)
+    assert set(block_list(source, "bot_events")) == MINIMAL_EVENTS
+    assert scopes == BASE_SCOPES | ({EVENT_SCOPES[e] for e in MINIMAL_EVENTS} - {None})
+    assert scalar(source, "messages_tab_enabled") == ["false"]  # it could not read direct messages
+
+
+@needs_yaml
+def test_the_minimal_manifest_is_the_full_one_without_history() -> None:
+    full, minimal = load(HTTP_MANIFEST), load(MINIMAL_MANIFEST)
+    history = {e for e, scope in EVENT_SCOPES.items() if scope and scope.endswith(":history")}
+    scopes = full["oauth_config"]["scopes"]["bot"]
+    full["oauth_config"]["scopes"]["bot"] = [s for s in scopes if not s.endswith(":history")]
+    events = full["settings"]["event_subscriptions"]["bot_events"]
+    full["settings"]["event_subscriptions"]["bot_events"] = [e for e in events if e not in history]
+    full["features"]["app_home"]["messages_tab_enabled"] = False
+    assert full == minimal
 
 
 def test_http_manifest_urls_and_mode() -> None:
@@ -163,9 +189,11 @@ def test_manifest_structure_with_yaml(path: Path) -> None:
     assert command["usage_hint"] == USAGE_HINT
     assert command["should_escape"] is False
     assert len(doc["display_information"]["description"]) <= 140
-    [shortcut] = doc["features"]["shortcuts"]
-    assert {k: shortcut[k] for k in SHORTCUT} == SHORTCUT
-    assert 0 < len(shortcut["description"]) <= 150 and len(shortcut["name"]) <= 24  # Slack's limits
+    shortcuts = doc["features"]["shortcuts"]
+    assert [{k: shortcut[k] for k in SHORTCUTS[0]} for shortcut in shortcuts] == SHORTCUTS
+    for shortcut in shortcuts:
+        assert 0 < len(shortcut["description"]) <= 150 and len(shortcut["name"]) <= 24  # Slack's limits
+    assert doc["features"]["app_home"]["home_tab_enabled"] is True
     socket_mode = settings["socket_mode_enabled"]
     assert socket_mode is (path == SOCKET_MANIFEST)
     if socket_mode:
