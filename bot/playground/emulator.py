@@ -4,6 +4,12 @@ Routes: ``/api/{method}`` (GET or POST, form or JSON, ``Authorization: Bearer xo
 ``/hooks/{id}``. Answers have Slack's shapes and error codes (``not_authed``, ``invalid_auth``,
 ``channel_not_found``, ``message_not_found``, ``cant_update_message``, ``invalid_blocks``, ``no_text``,
 ``unknown_method``…). State lives in the ``Workspace``.
+
+Views: ``views.open`` and ``views.push`` take a trigger_id this emulator issued for an interaction, once
+and within 3 s (``invalid_trigger_id``, ``expired_trigger_id``), push at most three deep
+(``push_limit_reached``); ``views.update`` finds the view by ``view_id`` or ``external_id`` and refuses a
+stale ``hash`` (``hash_conflict``); ``views.publish`` sets the person's Home. Each view is answered as
+Slack holds it: an id kept across updates, a new hash each time, an empty ``state``.
 """
 
 from __future__ import annotations
@@ -20,14 +26,18 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from bot.playground import payloads
 from bot.playground.blockkit import block_problems
 from bot.playground.workspace import Message, Workspace
 
 log = logging.getLogger(__name__)
 HOOK_USES = 5  # Slack: a response_url takes five responses within thirty minutes
 HOOK_TTL = 30 * 60
+TRIGGER_TTL = 3.0  # Slack: a trigger_id opens one view within three seconds
+MAX_STACK = 3  # Slack: at most three views in a modal's stack
 MAX_TEXT = 40_000
 Answer = dict[str, Any]
+DM_CHANNEL = "D0JWTCHECK"  # the person's direct messages with the app (its Messages tab)
 
 
 class ApiError(Exception):
@@ -55,6 +65,7 @@ class Emulator:
         self.base_url = base_url.rstrip("/")
         self.calls: Counter[str] = Counter()
         self._hooks: dict[str, Hook] = {}
+        self._triggers: dict[str, float] = {}
         self._methods: dict[str, Callable[[dict[str, Any]], Answer]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -62,6 +73,11 @@ class Emulator:
             "chat.update": self._update,
             "chat.delete": self._delete,
             "conversations.replies": self._replies,
+            "conversations.open": self._open_dm,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
         }
 
     @property
@@ -78,6 +94,15 @@ class Emulator:
         key = secrets.token_urlsafe(18)
         hook = self._hooks[key] = Hook(f"{self.base_url}/hooks/{key}", channel, message_ts, thread_ts, now)
         return hook
+
+    def new_trigger(self) -> str:
+        """A trigger_id for one interaction; ``views.open``/``views.push`` take it once, within 3 s."""
+        now = time.time()
+        for key in [k for k, made in self._triggers.items() if now - made > HOOK_TTL]:
+            del self._triggers[key]
+        trigger = payloads.trigger_id()
+        self._triggers[trigger] = now
+        return trigger
 
     # --- Web API ----------------------------------------------------------------------------------
 
@@ -159,12 +184,10 @@ class Emulator:
         return {"messages": messages, "has_more": len(thread) > limit, "response_metadata": {"next_cursor": ""}}
 
     def _channel(self, params: dict[str, Any]) -> str:
-        channel = str(params.get("channel") or "")
-        if not channel:
+        channel = self.workspace.channel_named(str(params.get("channel") or ""))
+        if channel is None:
             raise ApiError("channel_not_found")
-        if channel not in (self.workspace.channel_id, f"#{self.workspace.channel_name}"):
-            raise ApiError("channel_not_found")
-        return self.workspace.channel_id
+        return channel
 
     def _thread(self, channel: str, thread_ts: Any) -> str | None:
         if not thread_ts:
@@ -182,6 +205,142 @@ class Emulator:
         if message.author.id != self.workspace.bot.id:
             raise ApiError("cant_update_message")
         return message
+
+    def _open_dm(self, params: dict[str, Any]) -> Answer:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            raise ApiError("users_list_not_supplied")
+        if any(user not in {m.id for m in self.workspace.members()} for user in users):
+            raise ApiError("user_not_found")
+        return {"channel": {"id": DM_CHANNEL}}
+
+    # --- views (modals and the Home tab) ----------------------------------------------------------
+
+    def _views_open(self, params: dict[str, Any]) -> Answer:
+        view = self._new_view(params, "modal")
+        self._take_trigger(params)
+        self.workspace.modals[:] = [view]
+        self.workspace.views_changed()
+        return {"view": view}
+
+    def _views_push(self, params: dict[str, Any]) -> Answer:
+        view = self._new_view(params, "modal")
+        ws = self.workspace
+        if not ws.modals:
+            raise ApiError("not_found")  # nothing to push onto
+        if len(ws.modals) >= MAX_STACK:
+            raise ApiError("push_limit_reached")
+        self._take_trigger(params)
+        view.update(previous_view_id=ws.modals[-1]["id"], root_view_id=ws.modals[0]["id"])
+        ws.modals.append(view)
+        ws.views_changed()
+        return {"view": view}
+
+    def _views_update(self, params: dict[str, Any]) -> Answer:
+        ws = self.workspace
+        view_id, external = str(params.get("view_id") or ""), str(params.get("external_id") or "")
+        if not view_id and not external:
+            raise ApiError("invalid_arguments")
+        old = next(
+            (
+                v
+                for v in [*ws.modals, *([ws.home] if ws.home else [])]
+                if (view_id and v["id"] == view_id) or (external and v.get("external_id") == external)
+            ),
+            None,
+        )
+        if old is None:
+            raise ApiError("not_found")
+        given = params.get("hash")
+        if given and str(given) != old["hash"]:
+            raise ApiError("hash_conflict")
+        view = self._new_view(params, old["type"], keep=old)
+        self.replace_view(old, view)
+        return {"view": view}
+
+    def _views_publish(self, params: dict[str, Any]) -> Answer:
+        ws = self.workspace
+        if str(params.get("user_id") or "") not in {ws.person.id}:
+            raise ApiError("user_not_found")
+        old = ws.home
+        given = params.get("hash")
+        if given and old is not None and str(given) != old["hash"]:
+            raise ApiError("hash_conflict")
+        view = self._new_view(params, "home", keep=old)
+        ws.home = view
+        ws.views_changed()
+        return {"view": view}
+
+    def _take_trigger(self, params: dict[str, Any]) -> None:
+        trigger = str(params.get("trigger_id") or "")
+        if not trigger:
+            raise ApiError("invalid_arguments")
+        made = self._triggers.pop(trigger, None)
+        if made is None:
+            raise ApiError("invalid_trigger_id")
+        if time.time() - made > TRIGGER_TTL:
+            raise ApiError("expired_trigger_id")
+
+    def _new_view(self, params: dict[str, Any], kind: str, keep: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The view Slack holds once shown: what the app sent, checked, with an id, a new hash and a state."""
+        sent = params.get("view")
+        if isinstance(sent, str):
+            try:
+                sent = json.loads(sent)
+            except ValueError:
+                raise ApiError("invalid_arguments") from None
+        if not isinstance(sent, dict):
+            raise ApiError("invalid_arguments")
+        if sent.get("type") != kind:
+            raise ApiError("invalid_arguments", response_metadata={"messages": [f"view type must be {kind}"]})
+        problems = block_problems(sent.get("blocks") or [])
+        if kind == "modal":
+            found = sent.get("title")
+            title: dict[str, Any] = found if isinstance(found, dict) else {}
+            text = title.get("text")
+            if not isinstance(text, str) or not 0 < len(text) <= 24:
+                problems.append("must be at most 24 characters [json-pointer:/view/title/text]")
+            if len(sent.get("blocks") or []) > 100:
+                problems.append("no more than 100 items allowed [json-pointer:/view/blocks]")
+        if problems:
+            raise ApiError("invalid_arguments", response_metadata={"messages": problems[:10]})
+        ws = self.workspace
+        view_id = keep["id"] if keep is not None else f"V{secrets.token_hex(5).upper()}"
+        return {
+            "id": view_id,
+            "team_id": ws.team_id,
+            "type": kind,
+            "blocks": sent.get("blocks") or [],
+            "private_metadata": str(sent.get("private_metadata") or ""),
+            "callback_id": str(sent.get("callback_id") or ""),
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+            "title": sent.get("title"),
+            "clear_on_close": bool(sent.get("clear_on_close")),
+            "notify_on_close": bool(sent.get("notify_on_close")),
+            "close": sent.get("close"),
+            "submit": sent.get("submit"),
+            "previous_view_id": keep.get("previous_view_id") if keep else None,
+            "root_view_id": keep.get("root_view_id", view_id) if keep else view_id,
+            "app_id": payloads.API_APP_ID,
+            "external_id": str(sent.get("external_id") or ""),
+            "app_installed_team_id": ws.team_id,
+            "bot_id": ws.bot.bot_id,
+        }
+
+    def replace_view(self, old: dict[str, Any], view: dict[str, Any]) -> None:
+        """``view`` where ``old`` was (an update keeps the view's id and its place in the stack)."""
+        ws = self.workspace
+        if ws.home is old:
+            ws.home = view
+        else:
+            ws.modals[:] = [view if v is old else v for v in ws.modals]
+            ws.errors.pop(view["id"], None)
+        ws.views_changed()
+
+    def view_from_response(self, params: dict[str, Any], kind: str, keep: dict[str, Any] | None) -> dict[str, Any]:
+        """A view an app answered a submission with (``response_action`` update or push)."""
+        return self._new_view(params, kind, keep)
 
     # --- response_url -----------------------------------------------------------------------------
 

@@ -1,8 +1,16 @@
 """The Slack-like page: ``/`` and ``/static/*`` (shipped in the package, no build step), and its API:
 
 - ``GET /playground/ws``: a WebSocket that sends a snapshot of the channel, then every change;
-- ``POST /playground/send`` ``{"text", "thread_ts"}``: what the person typed (a message or ``/jwtcheck …``);
+- ``POST /playground/send`` ``{"text", "thread_ts", "channel"}``: what the person typed (a message or
+  ``/jwtcheck …``), in a channel (the first one when not said);
 - ``POST /playground/click`` ``{"channel", "ts", "block_id", "action_id"}``: a button;
+- ``POST /playground/shortcut`` ``{"callback_id", "channel"?, "ts"?}``: a shortcut, on a message (its ⋯
+  menu) or global (the ⚡ menu);
+- ``POST /playground/view/click`` ``{"view_id", "block_id", "action_id", "values"?}``: a button in a modal
+  (with what its inputs hold) or on the Home tab;
+- ``POST /playground/view/submit`` ``{"view_id", "values": {block_id: text or option value}}``;
+- ``POST /playground/view/close`` ``{"view_id"}``: Cancel;
+- ``POST /playground/home``: the Home tab opened;
 - ``GET /playground/samples``: one sample per cause, minted now;
 - ``GET /playground/state``: the same snapshot the WebSocket starts with (for scripts and debugging).
 
@@ -18,7 +26,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import WSMsgType, web
 
@@ -41,6 +49,7 @@ SECURITY_HEADERS = {
 }
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 MAX_FIELD = 400
+MAX_VALUE = 40_000
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -78,6 +87,11 @@ class Page:
                 web.get("/playground/samples", self._samples),
                 web.post("/playground/send", self._send),
                 web.post("/playground/click", self._click),
+                web.post("/playground/shortcut", self._shortcut),
+                web.post("/playground/view/click", self._view_click),
+                web.post("/playground/view/submit", self._view_submit),
+                web.post("/playground/view/close", self._view_close),
+                web.post("/playground/home", self._home),
             ]
         )
 
@@ -128,11 +142,11 @@ class Page:
 
     async def _send(self, request: web.Request) -> web.Response:
         body = await _json(request)
-        text, thread_ts = body.get("text"), body.get("thread_ts")
-        if not isinstance(text, str) or not (thread_ts is None or isinstance(thread_ts, str)):
-            return _refused("text must be a string, thread_ts a string or null")
+        text, thread_ts, channel = body.get("text"), body.get("thread_ts"), body.get("channel")
+        if not isinstance(text, str) or not all(v is None or isinstance(v, str) for v in (thread_ts, channel)):
+            return _refused("text must be a string, thread_ts and channel strings or null")
         try:
-            message = self.delivery.send(text, thread_ts)
+            message = self.delivery.send(text, thread_ts, channel)
         except Refused as why:
             return _refused(str(why))
         return web.json_response({"ok": True, "ts": message.ts if message else None})
@@ -147,6 +161,63 @@ class Page:
             self.delivery.click(channel, ts, block_id, action_id)
         except Refused as why:
             return _refused(str(why))
+        return web.json_response({"ok": True})
+
+    async def _shortcut(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        callback_id, channel, ts = body.get("callback_id"), body.get("channel"), body.get("ts")
+        if not _field(callback_id) or not all(v is None or _field(v) for v in (channel, ts)):
+            return _refused("callback_id is a string; channel and ts strings or absent")
+        try:
+            if channel is not None or ts is not None:
+                if not (_field(channel) and _field(ts)):
+                    return _refused("a message shortcut names the channel and the ts")
+                self.delivery.message_shortcut(str(channel), str(ts), str(callback_id))
+            else:
+                self.delivery.global_shortcut(str(callback_id))
+        except Refused as why:
+            return _refused(str(why))
+        return web.json_response({"ok": True})
+
+    async def _view_click(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        fields = [body.get(name) for name in ("view_id", "block_id", "action_id")]
+        values = body.get("values") or {}
+        if not all(_field(value) for value in fields):
+            return _refused("view_id, block_id and action_id are strings")
+        if not _values(values):
+            return _refused(f"values is an object of strings of at most {MAX_VALUE} characters")
+        view_id, block_id, action_id = (str(value) for value in fields)
+        try:
+            self.delivery.view_click(view_id, block_id, action_id, values)
+        except Refused as why:
+            return _refused(str(why))
+        return web.json_response({"ok": True})
+
+    async def _view_submit(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        view_id, values = body.get("view_id"), body.get("values")
+        if not _field(view_id) or not _values(values):
+            return _refused(f"view_id is a string, values an object of strings of at most {MAX_VALUE} characters")
+        try:
+            self.delivery.submit(str(view_id), values)
+        except Refused as why:
+            return _refused(str(why))
+        return web.json_response({"ok": True})
+
+    async def _view_close(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        if not _field(body.get("view_id")):
+            return _refused("view_id is a string")
+        try:
+            self.delivery.close_view(str(body["view_id"]))
+        except Refused as why:
+            return _refused(str(why))
+        return web.json_response({"ok": True})
+
+    async def _home(self, request: web.Request) -> web.Response:
+        await _json(request)
+        self.delivery.open_home()
         return web.json_response({"ok": True})
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -187,6 +258,18 @@ async def _json(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="a JSON object, please")
     return body
+
+
+def _field(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_FIELD
+
+
+def _values(values: Any) -> TypeGuard[dict[str, str]]:
+    return (
+        isinstance(values, dict)
+        and len(values) <= 100
+        and all(isinstance(v, str) and len(v) <= MAX_VALUE for v in values.values())
+    )
 
 
 def _refused(why: str) -> web.Response:

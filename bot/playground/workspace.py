@@ -1,4 +1,5 @@
-"""The emulated workspace: one team, one channel with the bot in it, one person, and their messages.
+"""The emulated workspace: one team, two channels with the bot in them, one person, their messages, and
+the views Slack holds for that person (the open modal's stack, the app's Home tab).
 
 Messages keep Slack's shapes (``ts`` strings, ``thread_ts``, escaped mrkdwn ``text``, ``blocks``) so that
 what the Web API returns and what the page draws are what Slack would hold. Everything is in memory and
@@ -61,11 +62,27 @@ class Workspace:
     _replies: dict[tuple[str, str], int] = field(default_factory=dict)
     _last_us: int = 0
     _watchers: set[asyncio.Queue[dict[str, Any]]] = field(default_factory=set)
+    # Views, as Slack holds them for the person: the open modal's stack (bottom first) and the Home tab.
+    modals: list[dict[str, Any]] = field(default_factory=list)
+    home: dict[str, Any] | None = None
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)  # view id -> block id -> inline error
+    extra_channels: dict[str, str] = field(default_factory=lambda: {"C0PAYMENTS": "payments"})
 
     # --- reading ----------------------------------------------------------------------------------
 
     def members(self) -> list[Member]:
         return [self.person, self.bot, self.slackbot]
+
+    def channels(self) -> dict[str, str]:
+        """Every channel the bot is in, by id: the first is where the page opens."""
+        return {self.channel_id: self.channel_name, **self.extra_channels}
+
+    def channel_named(self, channel: str) -> str | None:
+        """A channel's id from its id or ``#name``; None when there is no such channel."""
+        for key, name in self.channels().items():
+            if channel in (key, f"#{name}"):
+                return key
+        return None
 
     def get(self, channel: str, ts: str) -> Message | None:
         return self._messages.get((channel, ts))
@@ -104,11 +121,32 @@ class Workspace:
             "workspace": {
                 "team": self.team_domain,
                 "channel": {"id": self.channel_id, "name": self.channel_name},
+                "channels": [{"id": key, "name": name} for key, name in self.channels().items()],
                 "me": self.person.id,
                 "members": {m.id: {"name": m.name, "bot": m.bot_id is not None} for m in self.members()},
             },
             "messages": [self.view(m) for m in self._messages.values()],
+            **self.views(),
         }
+
+    def views(self) -> dict[str, Any]:
+        """The open modals (top last) and the Home view, with the inline errors Slack shows under inputs."""
+        return {
+            "modals": [{**view, "errors": self.errors.get(view["id"], {})} for view in self.modals],
+            "home": self.home,
+        }
+
+    def find_view(self, view_id: str) -> dict[str, Any] | None:
+        for view in [*self.modals, *([self.home] if self.home else [])]:
+            if view.get("id") == view_id:
+                return view
+        return None
+
+    def views_changed(self) -> None:
+        live = {view["id"] for view in self.modals}
+        for key in [k for k in self.errors if k not in live]:
+            del self.errors[key]
+        self._publish({"type": "views", **self.views()})
 
     # --- writing ----------------------------------------------------------------------------------
 

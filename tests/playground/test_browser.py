@@ -222,3 +222,100 @@ async def test_the_renderer_turns_mrkdwn_into_nodes_and_never_into_markup(tab: T
     assert "🎉" in blocks and "@channel" in blocks and "<li>" in blocks and "pre &lt;i&gt;" in blocks
     assert "video block is not drawn" in blocks and "x.test/a.png" not in blocks
     assert_clean(tab)
+
+
+# --- the private check, the message shortcut, the App Home, a second channel ------------------------
+
+
+def modal(tab: Tab) -> Any:
+    return tab.page.locator("#modal")
+
+
+async def test_jwtcheck_alone_opens_the_private_check_errors_show_inline_and_the_card_appears_in_it(
+    tab: Tab, playground: Playground
+) -> None:
+    page = tab.page
+    await send(tab, "/jwtcheck")
+    form = modal(tab)
+    await expect(form).to_be_visible()
+    await expect(form.locator("#modal-title")).to_have_text("Private JWT check")
+    await expect(form.get_by_role("button", name="Check")).to_be_visible()
+
+    await form.get_by_role("button", name="Check").click()  # empty: Slack's own "required" error
+    await expect(form.locator(".bk-input-error")).to_have_text("Please complete this required field.")
+    await form.get_by_label("Token, header, log line or error text").fill("nothing to see here")
+    await form.get_by_label("Leeway in seconds").fill("soon")
+    await form.get_by_role("button", name="Check").click()
+    leeway_error = form.locator(".bk-input").filter(has_text="Leeway in seconds").locator(".bk-input-error")
+    await expect(leeway_error).to_contain_text("seconds")
+    await expect(form.get_by_label("Token, header, log line or error text")).to_have_value("nothing to see here")
+    await shoot(tab, "private-check-errors")
+
+    raw = skewed_token()
+    await form.get_by_label("Token, header, log line or error text").fill(raw)
+    await form.get_by_label("Leeway in seconds").fill("")
+    await form.get_by_role("button", name="Check").click()
+    await expect(form.locator(".bk-header")).to_contain_text(re.compile("clock skew", re.IGNORECASE))
+    await expect(form).to_contain_text("Only you can see this check")
+    await form.get_by_role("button", name="Show fix: PyJWT").click()
+    await expect(form.locator(".mk-pre").first).to_contain_text("jwt.decode(")
+    await shoot(tab, "private-check-card")
+    assert signature_of(raw) not in await form.inner_text()
+    assert await page.locator("#channel-messages article.msg[data-author=bot]").count() == 0  # nothing posted
+
+    await form.get_by_role("button", name="Done").click()
+    await expect(form).to_be_hidden()
+    assert_clean(tab)
+
+
+async def test_the_shortcuts_menu_opens_the_private_check(tab: Tab) -> None:
+    page = tab.page
+    await page.locator("#channel-composer").get_by_role("button", name="Shortcuts").click()
+    await page.get_by_role("menuitem", name="Check a token privately").click()
+    await expect(modal(tab)).to_be_visible()
+    await expect(modal(tab).get_by_label("Token, header, log line or error text")).to_be_focused()
+    await modal(tab).get_by_role("button", name="Cancel").click()
+    await expect(modal(tab)).to_be_hidden()
+    assert_clean(tab)
+
+
+async def test_diagnose_with_jwtcheck_on_a_messages_menu_answers_in_its_thread(tab: Tab) -> None:
+    page = tab.page
+    await send(tab, "/jwtcheck help")  # something in the channel first, so the message is not the first
+    raw = token(exp=-7200)
+    await send(tab, f"the gateway logged {raw}")
+    mine = page.locator("#channel-messages article.msg[data-author=me]").last
+    await mine.hover()
+    await mine.get_by_role("button", name="More actions").click()
+    await shoot(tab, "message-menu")
+    await page.get_by_role("menuitem", name="Diagnose with jwtcheck").click()
+    await expect(mine.locator(".replies")).to_have_text(re.compile(r"[2-9] replies"))  # the paste's, the shortcut's
+    await mine.locator(".replies").click()
+    cards = page.locator("#thread-messages article.msg[data-author=bot]").filter(has=page.locator(".bk-header"))
+    await expect(cards.last.locator(".bk-header")).to_contain_text(re.compile("expired", re.IGNORECASE))
+    assert signature_of(raw) not in await page.locator("#thread-messages").inner_text()
+    assert_clean(tab)
+
+
+async def test_the_home_tab_shows_the_published_home_and_its_button_opens_the_private_check(
+    tab: Tab, playground: Playground
+) -> None:
+    page = tab.page
+    await page.locator("#side-app").click()
+    home = page.locator("#home-body")
+    await expect(home.locator(".bk-header").first).to_contain_text("jwtcheck")
+    await expect(home).to_contain_text(re.compile("last 30 days|diagnos", re.IGNORECASE))
+    await expect(page.locator("#channel")).to_be_hidden()
+    await shoot(tab, "app-home")
+    await home.get_by_role("button", name="Check a token privately").click()
+    await expect(modal(tab)).to_be_visible()
+    await expect(modal(tab).locator("#modal-title")).to_have_text("Private JWT check")
+    await modal(tab).get_by_role("button", name="Cancel").click()
+
+    await page.locator("#side-channels").get_by_role("button", name="# payments").click()
+    await expect(page.locator("#channel-name")).to_have_text("payments")
+    await send(tab, "/jwtcheck help")
+    await expect(page.locator("#channel-messages article.msg")).to_have_count(1)
+    await page.locator("#side-channels").get_by_role("button", name="# incident").click()
+    await expect(page.locator("#channel-messages article.msg")).to_have_count(0)
+    assert_clean(tab)

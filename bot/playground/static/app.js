@@ -2,10 +2,18 @@
 // drawn from what the bot actually sent (its Block Kit JSON) by blocks.js; nothing here parses HTML.
 
 import { renderBlocks } from "./blocks.js";
-import { renderMrkdwn } from "./mrkdwn.js";
+import { renderMrkdwn, renderPlain } from "./mrkdwn.js";
+
+// The shortcuts the app's manifest declares (bot/playground/payloads.py has the same).
+const MESSAGE_SHORTCUTS = { diagnose_message: "Diagnose with jwtcheck" };
+const GLOBAL_SHORTCUTS = { check_privately: "Check a token privately" };
 
 const state = {
-  channel: { id: "", name: "incident" },
+  channel: { id: "", name: "incident" }, // the channel shown
+  channels: [],
+  home: null, // the published Home view
+  homeOpen: false,
+  modals: [], // the open modal's stack, top last (each with its inline errors)
   me: "",
   members: {},
   messages: new Map(), // "channel:ts" -> message view
@@ -91,18 +99,195 @@ function showBanner(text) {
 
 function apply(event) {
   if (event.type === "snapshot") {
-    state.channel = event.workspace.channel;
+    state.channels = event.workspace.channels;
+    if (!state.channel.id || !state.channels.some((c) => c.id === state.channel.id)) state.channel = event.workspace.channel;
     state.me = event.workspace.me;
     state.members = event.workspace.members;
     state.messages = new Map(event.messages.map((message) => [keyOf(message), message]));
-    $("channel-name").textContent = state.channel.name;
-    $("side-channel").textContent = state.channel.name;
+    applyViews(event);
+    drawChannels();
+  } else if (event.type === "views") {
+    applyViews(event);
   } else if (event.type === "upsert") {
     state.messages.set(keyOf(event.message), event.message);
   } else if (event.type === "delete") {
     state.messages.delete(`${event.channel}:${event.ts}`);
   }
   scheduleRender();
+}
+
+function applyViews(event) {
+  state.modals = event.modals ?? [];
+  state.home = event.home ?? null;
+  drawModal();
+  drawHome();
+}
+
+// --- channels and the Home tab ----------------------------------------------------------------------
+
+function drawChannels() {
+  const list = $("side-channels");
+  list.replaceChildren(...state.channels.map((channel) => {
+    const item = el("button", "side-item", `# ${channel.name}`);
+    item.type = "button";
+    item.dataset.channel = channel.id;
+    if (!state.homeOpen && channel.id === state.channel.id) {
+      item.classList.add("active");
+      item.setAttribute("aria-current", "page");
+    }
+    item.addEventListener("click", () => showChannel(channel));
+    return item;
+  }));
+  $("side-app").classList.toggle("active", state.homeOpen);
+  for (const id of ["channel-name", "intro-channel", "thread-channel"]) $(id).textContent = state.channel.name;
+  const box = $("channel-composer").querySelector("textarea");
+  box.placeholder = `Message #${state.channel.name}`;
+  box.setAttribute("aria-label", box.placeholder);
+}
+
+function showChannel(channel) {
+  if (channel.id !== state.channel.id) closeThread();
+  state.channel = channel;
+  state.homeOpen = false;
+  $("home").hidden = true;
+  $("channel").hidden = false;
+  drawChannels();
+  scheduleRender();
+}
+
+async function showHome() {
+  state.homeOpen = true;
+  closeThread();
+  $("channel").hidden = true;
+  $("home").hidden = false;
+  drawChannels();
+  drawHome();
+  const answer = await post("/playground/home", {}); // Slack sends app_home_opened each time
+  if (!answer.ok) showBanner(`The Home tab could not be opened: ${answer.error}`);
+}
+
+function drawHome() {
+  const body = $("home-body");
+  if (!state.home) {
+    body.replaceChildren(el("p", "home-empty", state.homeOpen ? "Opening jwtcheck's Home…" : ""));
+    return;
+  }
+  const signature = JSON.stringify(state.home);
+  if (body.dataset.signature === signature) return;
+  body.dataset.signature = signature;
+  const view = state.home;
+  body.replaceChildren(renderBlocks(view.blocks, {
+    members: state.members,
+    onAction: (blockId, element, button) => viewClick(view, blockId, element, button),
+  }));
+}
+
+async function viewClick(view, blockId, element, button) {
+  button.classList.add("bk-pending");
+  const inModal = $("modal").dataset.viewId === view.id;
+  const answer = await post("/playground/view/click", {
+    view_id: view.id, block_id: blockId, action_id: String(element.action_id ?? ""),
+    values: inModal ? readInputs(view) : {},
+  });
+  button.classList.remove("bk-pending");
+  if (!answer.ok) showBanner(`That click was not delivered: ${answer.error}`);
+}
+
+// --- the modal --------------------------------------------------------------------------------------
+
+const typed = new Map(); // view id -> {block id: what was typed}, kept across redraws of the same view
+
+function readInputs(view) {
+  const values = {};
+  for (const field of $("modal-body").querySelectorAll("[data-input]")) values[field.dataset.input] = field.value;
+  if (view) typed.set(view.id, values);
+  return values;
+}
+
+function drawModal() {
+  const modal = $("modal");
+  const view = state.modals.at(-1);
+  const shown = modal.dataset.viewId ? state.modals.find((v) => v.id === modal.dataset.viewId) : null;
+  if (shown) readInputs(shown); // keep what was typed when the same view is redrawn (errors, update)
+  for (const id of [...typed.keys()]) if (!state.modals.some((v) => v.id === id)) typed.delete(id);
+  if (!view) {
+    modal.hidden = true;
+    modal.dataset.viewId = "";
+    modal.dataset.signature = "";
+    return;
+  }
+  const signature = JSON.stringify(view);
+  if (!modal.hidden && modal.dataset.signature === signature) return;
+  const fresh = modal.hidden || modal.dataset.viewId !== view.id;
+  modal.dataset.viewId = view.id;
+  modal.dataset.signature = signature;
+  $("modal-title").replaceChildren(renderPlain(view.title?.text ?? "", view.title?.emoji !== false));
+  const general = view.errors?.[""];
+  $("modal-error").textContent = general ?? "";
+  $("modal-error").hidden = !general;
+  $("modal-body").replaceChildren(renderBlocks(view.blocks, {
+    members: state.members,
+    errors: view.errors ?? {},
+    values: typed.get(view.id) ?? {},
+    onAction: (blockId, element, button) => viewClick(view, blockId, element, button),
+  }));
+  $("modal-close").replaceChildren(renderPlain(view.close?.text ?? "Close", view.close?.emoji !== false));
+  $("modal-submit").hidden = !view.submit;
+  if (view.submit) $("modal-submit").replaceChildren(renderPlain(view.submit.text ?? "Submit", view.submit.emoji !== false));
+  modal.hidden = false;
+  if (fresh) setTimeout(() => $("modal-body").querySelector("[data-input]")?.focus(), 0);
+}
+
+async function submitModal() {
+  const view = state.modals.at(-1);
+  if (!view) return;
+  const button = $("modal-submit");
+  button.disabled = true;
+  const answer = await post("/playground/view/submit", { view_id: view.id, values: readInputs(view) });
+  button.disabled = false;
+  if (!answer.ok) showBanner(`The form was not sent: ${answer.error}`);
+}
+
+async function closeModal() {
+  const view = state.modals.at(-1);
+  if (!view) return;
+  const answer = await post("/playground/view/close", { view_id: view.id });
+  if (!answer.ok) showBanner(`The form could not be closed: ${answer.error}`);
+}
+
+// --- menus (a message's ⋯, the composer's ⚡) ----------------------------------------------------------
+
+function popupMenu(anchor, title, items) {
+  const menu = el("div", "popup-menu");
+  menu.setAttribute("role", "menu");
+  if (title) menu.append(el("div", "samples-title", title));
+  for (const [label, action] of items) {
+    const item = el("button", "samples-item", label);
+    item.type = "button";
+    item.setAttribute("role", "menuitem");
+    item.addEventListener("click", () => {
+      menu.remove();
+      action();
+    });
+    menu.append(item);
+  }
+  anchor.after(menu);
+  const dismiss = (event) => {
+    if (event.type === "keydown" ? event.key === "Escape" : !menu.contains(event.target) && event.target !== anchor) {
+      menu.remove();
+      document.removeEventListener("click", dismiss, true);
+      document.removeEventListener("keydown", dismiss);
+    }
+  };
+  document.addEventListener("click", dismiss, true);
+  document.addEventListener("keydown", dismiss);
+  menu.querySelector("button")?.focus();
+  return menu;
+}
+
+async function shortcut(body) {
+  const answer = await post("/playground/shortcut", body);
+  if (!answer.ok) showBanner(`That shortcut was not delivered: ${answer.error}`);
 }
 
 // --- drawing ----------------------------------------------------------------------------------------
@@ -118,7 +303,9 @@ function scheduleRender() {
 }
 
 function render() {
-  const all = [...state.messages.values()].sort((a, b) => compareTs(a.ts, b.ts));
+  const all = [...state.messages.values()]
+    .filter((m) => m.channel === state.channel.id)
+    .sort((a, b) => compareTs(a.ts, b.ts));
   syncList($("channel-messages"), all.filter((m) => !m.thread_ts || m.thread_ts === m.ts), { inThread: false });
   const parent = state.thread ? state.messages.get(`${state.channel.id}:${state.thread}`) : null;
   if (state.thread && !parent) closeThread();
@@ -187,6 +374,20 @@ function messageNode(message, { inThread }) {
     reply.addEventListener("click", () => openThread(message.ts));
     tools.append(reply);
   }
+  if (!message.ephemeral) {
+    const more = el("button", "tool-button", "⋯");
+    more.type = "button";
+    more.title = "More actions";
+    more.setAttribute("aria-label", "More actions");
+    more.setAttribute("aria-haspopup", "menu");
+    more.addEventListener("click", () => {
+      if (tools.querySelector(".popup-menu")) return;
+      popupMenu(more, "jwtcheck", Object.entries(MESSAGE_SHORTCUTS).map(([id, name]) => [
+        name, () => shortcut({ callback_id: id, channel: message.channel, ts: message.ts }),
+      ]));
+    });
+    tools.append(more);
+  }
   meta.append(tools);
   body.append(meta);
 
@@ -254,6 +455,18 @@ function composer(slot, placeholder, threadTs) {
   const samplesButton = el("button", "samples-button", "Samples ▾");
   samplesButton.type = "button";
   samplesButton.setAttribute("aria-haspopup", "menu");
+  const bolt = el("button", "samples-button", "⚡");
+  bolt.type = "button";
+  bolt.title = "Shortcuts";
+  bolt.setAttribute("aria-label", "Shortcuts");
+  bolt.setAttribute("aria-haspopup", "menu");
+  bolt.addEventListener("click", () => {
+    if (box.querySelector(".popup-menu")) return;
+    const menu = popupMenu(bolt, "jwtcheck", Object.entries(GLOBAL_SHORTCUTS).map(([id, name]) => [
+      name, () => shortcut({ callback_id: id }),
+    ]));
+    menu.classList.add("popup-up");
+  });
   const hint = el("span", "composer-hint", HINT);
   const send = el("button", "send-button", "Send");
   send.type = "button";
@@ -261,7 +474,7 @@ function composer(slot, placeholder, threadTs) {
   const menu = el("div", "samples-menu");
   menu.hidden = true;
   menu.setAttribute("role", "menu");
-  bar.append(samplesButton, hint, send);
+  bar.append(samplesButton, bolt, hint, send);
   box.append(menu, input, bar, error);
   slot.replaceChildren(box);
 
@@ -269,7 +482,7 @@ function composer(slot, placeholder, threadTs) {
     const text = input.value;
     if (!text.trim()) return;
     error.textContent = "";
-    const answer = await post("/playground/send", { text, thread_ts: threadTs() });
+    const answer = await post("/playground/send", { text, thread_ts: threadTs(), channel: state.channel.id || null });
     if (answer.ok) {
       input.value = "";
       hint.textContent = HINT;
@@ -326,6 +539,14 @@ composer($("thread-composer"), "Reply…", () => state.thread);
 $("thread-close").addEventListener("click", () => {
   closeThread();
   scheduleRender();
+});
+$("side-app").addEventListener("click", showHome);
+$("modal-submit").addEventListener("click", submitModal);
+$("modal-close").addEventListener("click", closeModal);
+$("modal-x").addEventListener("click", closeModal);
+$("modal").addEventListener("keydown", (event) => {
+  if (event.key === "Escape") closeModal();
+  if (event.key === "Enter" && (event.metaKey || event.ctrlKey) && !$("modal-submit").hidden) submitModal();
 });
 $("json-all").addEventListener("change", (event) => {
   state.jsonAll = event.target.checked;

@@ -1,6 +1,7 @@
 // Block Kit to DOM, as Slack draws a message: header, section (text, fields, accessory), context, divider,
-// actions (buttons), image (its alt text only: nothing is fetched), rich_text. Unknown blocks and
-// elements are named, not guessed at. Text goes through mrkdwn.js, which never parses HTML.
+// actions (buttons), image (its alt text only: nothing is fetched), rich_text, and in a modal the input
+// block (plain_text_input, single or multiline, and static_select) with its inline error. Unknown blocks
+// and elements are named, not guessed at. Text goes through mrkdwn.js, which never parses HTML.
 
 import { EMOJI, renderMrkdwn, renderPlain, safeUrl } from "./mrkdwn.js";
 
@@ -49,6 +50,8 @@ function element(item, blockId, ctx) {
   return unsupported(`a ${item.type} element`);
 }
 
+let inputCount = 0;
+
 const BLOCKS = {
   header(block, ctx) {
     return textBox(block.text, ctx, "bk-header");
@@ -87,6 +90,52 @@ const BLOCKS = {
     const node = el("div", "bk-image");
     node.append(el("span", "bk-image-alt", `🖼 ${block.alt_text ?? "image"}`));
     if (block.title?.text) node.append(el("div", "bk-image-title", block.title.text));
+    return node;
+  },
+  input(block, ctx, blockId) {
+    const node = el("div", "bk-input");
+    node.dataset.blockId = blockId;
+    const label = el("label", "bk-input-label");
+    label.append(renderPlain(block.label?.text ?? "", block.label?.emoji !== false));
+    if (block.optional) label.append(el("span", "bk-optional", " (optional)"));
+    node.append(label);
+    const item = block.element ?? {};
+    const id = `bk-input-${inputCount++}`;
+    label.htmlFor = id;
+    const kept = ctx.values?.[blockId];
+    let field;
+    if (item.type === "plain_text_input") {
+      field = el(item.multiline ? "textarea" : "input", "bk-field-input");
+      if (!item.multiline) field.type = "text";
+      else field.rows = 4;
+      if (Number.isInteger(item.max_length)) field.maxLength = item.max_length;
+      if (item.placeholder?.text) field.placeholder = String(item.placeholder.text);
+      field.value = kept ?? String(item.initial_value ?? "");
+    } else if (item.type === "static_select") {
+      field = el("select", "bk-field-input");
+      const none = el("option", "", String(item.placeholder?.text ?? "Select an option"));
+      none.value = "";
+      field.append(none);
+      for (const option of item.options ?? []) {
+        const choice = el("option");
+        choice.append(renderPlain(option?.text?.text ?? "", option?.text?.emoji !== false));
+        choice.value = String(option?.value ?? "");
+        field.append(choice);
+      }
+      field.value = kept ?? String(item.initial_option?.value ?? "");
+    } else {
+      node.append(unsupported(`a ${item.type} element`));
+      return node;
+    }
+    field.id = id;
+    field.dataset.input = blockId;
+    node.append(field);
+    const error = ctx.errors?.[blockId];
+    if (error) {
+      field.setAttribute("aria-invalid", "true");
+      node.append(el("div", "bk-input-error", String(error)));
+    }
+    if (block.hint?.text) node.append(textBox(block.hint, ctx, "bk-hint"));
     return node;
   },
   rich_text(block, ctx) {
@@ -168,7 +217,7 @@ function richInline(item, ctx) {
   return node;
 }
 
-// ctx: { members, onAction(blockId, element, buttonNode) }
+// ctx: { members, onAction(blockId, element, buttonNode), errors: {blockId: text}, values: {blockId: typed} }
 export function renderBlocks(blocks, ctx = {}) {
   const root = el("div", "bk-blocks");
   (Array.isArray(blocks) ? blocks : []).forEach((block, index) => {
