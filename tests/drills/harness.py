@@ -36,6 +36,7 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from tests.support import slack_requests
+from tests.support.redis_dump import as_text, value_of
 from tests.support.slack_api import BOT_TOKEN, Call, MockSlack
 from tests.support.tcp_proxy import unused_port
 from tests.support.tokens import SECRET, claims, make_token
@@ -138,7 +139,7 @@ class PrivateRedis:
             client = self.client(db)
             try:
                 async for key in client.scan_iter(count=500):
-                    out.append(f"{db} {_text(key)} = {await _dump(client, key)}")
+                    out.append(f"{db} {as_text(key)} = {await value_of(client, key)}")
             finally:
                 await client.aclose()
         return "\n".join(out)
@@ -150,38 +151,6 @@ class PrivateRedis:
         finally:
             await client.aclose()
         return sum(int(stats.get("keys", 0)) for stats in keyspace.values() if isinstance(stats, dict))
-
-
-async def _dump(client: aioredis.Redis, key: bytes) -> str:
-    kind = _text(await client.type(key))
-    value: Any
-    if kind == "string":
-        value = await client.get(key)
-    elif kind == "hash":
-        value = await client.hgetall(key)
-    elif kind == "list":
-        value = await client.lrange(key, 0, -1)
-    elif kind == "set":
-        value = await client.smembers(key)
-    elif kind == "zset":
-        value = await client.zrange(key, 0, -1, withscores=True)
-    elif kind == "stream":
-        value = await client.xrange(key)
-        with contextlib.suppress(Exception):
-            value = [value, await client.xinfo_groups(key)]
-    else:
-        value = f"<{kind}>"
-    return f"{kind} {_text(value)}"
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_text(k)}: {_text(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple | set):
-        return "[" + ", ".join(_text(item) for item in value) + "]"
-    return str(value)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from bot.render.blocks import Message, judged_against
 from bot.store.base import KEY_PREFIX
 from tests.render.test_blocks import assert_slack_limits
 from tests.slack.conftest import Bot, BotFactory
+from tests.support.redis_dump import everything_in_redis
 from tests.support.slack_api import TEAM, MockSlack
 from tests.support.slack_requests import message, message_action
 from tests.support.tokens import make_token, signature_of
@@ -169,20 +170,11 @@ async def test_no_signature_anywhere_slack_redis_or_logs(
     await b.command(f"{token} service=billing", response="cmd")
     await b.command("bindings", response="list")
     await b.settle()
-    stored = [f"{key} {await read_any(redis_raw, key)!r}" async for key in redis_raw.scan_iter("jwtcheck:*")]
+    stored = await everything_in_redis(redis_raw, "jwtcheck:*")
     signature = signature_of(token)
     pieces = {signature[i : i + 12] for i in range(len(signature) - 11)}  # the drills' rule: no 12-character piece
-    for where in (slack.everything_sent(), "\n".join(stored), caplog.text):
+    for where in (slack.everything_sent(), stored, caplog.text):
         assert not [piece for piece in pieces if piece in where]
-
-
-async def read_any(redis_raw: Any, key: str) -> object:
-    """A key's value whatever its type (DUMP may compress a long value, which would hide a leak)."""
-    kind = await redis_raw.type(key)
-    readers = {"string": redis_raw.get, "hash": redis_raw.hgetall, "stream": redis_raw.xrange}
-    if kind == "list":
-        return await redis_raw.lrange(key, 0, -1)
-    return await readers[kind](key)
 
 
 async def test_the_message_shortcut_judges_against_the_channel_s_binding_too(

@@ -10,29 +10,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.slack.conftest import Bot
+from tests.support.redis_dump import everything_in_redis
 from tests.support.slack_api import MockSlack
 from tests.support.slack_requests import message
 
 TS = "1795899990.000100"
 OPAQUE = "2YotnFZFEjr1zCsicMWpAA"
-
-
-async def everything_in_redis(redis_raw: aioredis.Redis) -> str:
-    values: list[str] = []
-    async for key in redis_raw.scan_iter("*"):
-        values.append(key)
-        kind = await redis_raw.type(key)
-        if kind == "string":
-            values.append(str(await redis_raw.get(key)))
-        elif kind == "hash":
-            values.append(json.dumps(await redis_raw.hgetall(key)))
-        elif kind == "list":
-            values.append(json.dumps(await redis_raw.lrange(key, 0, -1)))
-        elif kind == "zset":
-            values.append(json.dumps(await redis_raw.zrange(key, 0, -1, withscores=True)))
-        elif kind == "set":
-            values.append(json.dumps(sorted(await redis_raw.smembers(key))))
-    return "\n".join(values)
 
 
 async def test_the_seed_headline_in_a_channel_gets_the_triage_card(bot: Bot, slack: MockSlack) -> None:
