@@ -30,7 +30,7 @@ from bot.render.mrkdwn import escape
 from bot.slack.deps import Deps
 from bot.slack.options import OptionError, Request, parse_request
 from bot.slack.private_check import result_view
-from bot.slack.sender import RESPONSE_URL, trusted_response_url
+from bot.slack.sender import RESPONSE_URL, count_failure, error_code, trusted_response_url
 from bot.slack.text import unescape_slack
 
 log = logging.getLogger(__name__)
@@ -367,17 +367,5 @@ async def _slack(deps: Deps, method: str, call: Awaitable[T]) -> T:
     try:
         return await call
     except SlackApiError as failure:
-        _count_error(deps, method, _error_code(failure))
+        count_failure(deps.metrics, method, error_code(failure))
         raise
-
-
-def _error_code(failure: SlackApiError) -> str:
-    response = failure.response
-    data = getattr(response, "data", None)
-    error = data.get("error") if isinstance(data, dict) else None
-    return str(error or f"http_{getattr(response, 'status_code', 'unknown')}")[:64]
-
-
-def _count_error(deps: Deps, method: str, error: str) -> None:
-    deps.metrics.slack_errors.labels(method, error).inc()
-    log.warning("Slack %s failed: %s", method, error)

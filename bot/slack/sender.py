@@ -79,8 +79,7 @@ class SlackSender:
     def _classify(self, method: str, failure: SlackApiError) -> Retry | Refused:
         response = failure.response
         status = int(getattr(response, "status_code", 0) or 0)
-        data = getattr(response, "data", None)
-        error = str((data.get("error") if isinstance(data, dict) else None) or f"http_{status}")[:64]
+        error = error_code(failure)
         self._count(method, error)
         if status == 429 or error == "ratelimited":
             headers = getattr(response, "headers", None) or {}
@@ -90,8 +89,21 @@ class SlackSender:
         return Refused(error)
 
     def _count(self, method: str, error: str) -> None:
-        self._metrics.slack_errors.labels(method, error).inc()
-        log.warning("Slack %s failed: %s", method, error)
+        count_failure(self._metrics, method, error)
+
+
+def error_code(failure: SlackApiError) -> str:
+    """Slack's error code for a failed call (``not_in_channel``), or ``http_<status>`` when it gave none."""
+    response = failure.response
+    data = getattr(response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    return str(error or f"http_{getattr(response, 'status_code', 'unknown')}")[:64]
+
+
+def count_failure(metrics: Metrics, method: str, error: str) -> None:
+    """A failed Web API call, counted by method and error and logged (the error code only)."""
+    metrics.slack_errors.labels(method, error).inc()
+    log.warning("Slack %s failed: %s", method, error)
 
 
 def _seconds(value: Any) -> float | None:
