@@ -62,7 +62,11 @@ _SINGULAR_HINTS = {
 }
 _SECRET_KEYS = frozenset({"secret", "hmac_secret", "hmac_key", "shared_secret", "jwt_secret"})
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,30}")  # a Slack channel id: public, private or direct
+# Slack's id shapes (fullmatch), checked before an id from a payload reaches a key, a log line or a mention.
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,30}")  # a channel: public, private or direct
+TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,30}")  # a workspace (or an Enterprise Grid org)
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+MESSAGE_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,8}")  # a message's ts, as Slack writes it
 MAX_LEEWAY = MAX_SECONDS  # the one limit of every front door (bot.diagnosis.expectations)
 
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, Protocol, Self
 
-from bot.config import CHANNEL_ID, ServicesConfig
+from bot.config import CHANNEL_ID, TEAM_ID, USER_ID, ServicesConfig
 from bot.diagnosis import Expectations
 from bot.diagnosis.redact import credential_shaped
 from bot.keys.config import KeyConfig
@@ -30,8 +30,6 @@ MAX_BINDINGS = 1000  # per workspace: the durable map stays small enough to read
 Source = Literal["file", "command"]
 FROM_FILE: Source = "file"
 FROM_COMMAND: Source = "command"
-_TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,30}")
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # bot.config's rule for service names
 
 
@@ -97,7 +95,7 @@ async def binding_of(store: Store, services: ServicesConfig | None, team: str, c
     in_file = services.bound_in(channel)
     if in_file is not None:
         return Binding(channel, in_file.name, FROM_FILE)
-    if not _TEAM_ID.fullmatch(team):
+    if not TEAM_ID.fullmatch(team):
         return None
     name = await store.recall(bindings_key(team), channel)  # one field: every message of the channel asks
     return None if name is None else Binding(channel, name, FROM_COMMAND, name in services.services)
@@ -113,7 +111,7 @@ async def bindings(store: Store, services: ServicesConfig | None, team: str) -> 
         for service in services.services.values()
         for channel in service.channels
     }
-    if _TEAM_ID.fullmatch(team):
+    if TEAM_ID.fullmatch(team):
         for channel, name in (await store.kept(bindings_key(team))).items():
             if channel not in found and CHANNEL_ID.fullmatch(channel):
                 found[channel] = Binding(channel, name, FROM_COMMAND, name in services.services)
@@ -149,7 +147,7 @@ async def bind(
         "channel bound: team=%s channel=%s user=%s service=%s",
         team,
         channel,
-        user if _USER_ID.fullmatch(user) else "?",
+        user if USER_ID.fullmatch(user) else "?",
         name,
     )
     return Binding(channel, name, FROM_COMMAND)
@@ -176,7 +174,7 @@ async def unbind(
         "channel unbound: team=%s channel=%s user=%s service=%s",
         team,
         channel,
-        user if _USER_ID.fullmatch(user) else "?",
+        user if USER_ID.fullmatch(user) else "?",
         name if _SERVICE_NAME.fullmatch(name) else "?",
     )
     return Binding(channel, name, FROM_COMMAND, services is not None and name in services.services)
@@ -184,5 +182,5 @@ async def unbind(
 
 def place_refusal(team: str, channel: str) -> None:
     """Refuse a place whose ids are not Slack's shapes (a forged payload), without repeating them."""
-    if not _TEAM_ID.fullmatch(team) or not CHANNEL_ID.fullmatch(channel):
+    if not TEAM_ID.fullmatch(team) or not CHANNEL_ID.fullmatch(channel):
         raise BindRefused("only a channel can be bound, and this does not look like one")

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
 from bot.chat.cards import CardStore
+from bot.config import TEAM_ID
 from bot.diagnosis import Report
 from bot.knowledge import Knowledge
 from bot.store import Store
@@ -36,7 +37,6 @@ NO_CAUSE = "none"
 TOTAL = "all"
 FIGURES_VERSION = 1
 DEGRADED = "redis-degraded"
-_TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,30}")
 _COUNTED = re.compile(r"[a-z0-9_]{1,64}")  # a cause id as counted (CauseId values, "none")
 
 
@@ -62,7 +62,7 @@ def causes_of(report: Report) -> dict[str, int]:
 async def record(store: Store, team: str, report: Report, now: datetime) -> None:
     """Count the report's diagnoses for ``team`` on ``now``'s (UTC) day. Never raises: a figure lost is
     better than an answer lost."""
-    if not report.diagnoses or not _TEAM_ID.fullmatch(team):
+    if not report.diagnoses or not TEAM_ID.fullmatch(team):
         return
     try:
         await store.count(stats_key(team, now.date()), causes_of(report), STATS_TTL)
@@ -90,7 +90,7 @@ UNAVAILABLE = Figures(available=False)
 
 async def figures(store: Store, knowledge: Knowledge, team: str, today: date) -> Figures:
     """The workspace's figures as of ``today`` (UTC), from the 60 s cache when a Home was opened lately."""
-    if not _TEAM_ID.fullmatch(team):
+    if not TEAM_ID.fullmatch(team):
         return UNAVAILABLE
     try:
         cached = decode(await store.get(figures_key(team)))

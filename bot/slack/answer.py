@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import secrets
 import time
 from collections.abc import Awaitable
@@ -23,6 +22,7 @@ from bot.chat import bindings
 from bot.chat.answer import Place
 from bot.chat.cards import CardState
 from bot.chat.claims import event_key, message_key
+from bot.config import MESSAGE_TS, USER_ID
 from bot.diagnosis import Expectations
 from bot.outbox import Call, Delivery, delivery_id
 from bot.render.blocks import render_summary_line
@@ -54,8 +54,6 @@ NOTHING_HERE = (
 )
 UNDELIVERED = "⚠️ Slack would not take my answer for a quarter of an hour, so I gave up on it. Try again later."
 T = TypeVar("T")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-_TS = re.compile(r"^[0-9]{1,12}\.[0-9]{1,8}$")
 
 
 async def answer_message(
@@ -106,7 +104,7 @@ async def answer_message(
         else:
             calls = (post_call(place, NOTHING_HERE),)
         user = text_of(event.get("user"))
-        sorry = _sorry_in_channel(place, user) if _USER_ID.match(user) else None
+        sorry = _sorry_in_channel(place, user) if USER_ID.fullmatch(user) else None
         await deliver_answer(deps, delivery_id("msg", channel, ts), calls, last_word=sorry)
     except BaseException:
         await chat.claims.abandon(*claims)
@@ -167,7 +165,7 @@ async def answer_command(
         await deliver_answer(deps, request_id, private, last_word=sorry)
         return
     user = text_of(command.get("user_id"))
-    asked = f"<@{user}> ran `/jwtcheck`: " if _USER_ID.match(user) else "`/jwtcheck`: "
+    asked = f"<@{user}> ran `/jwtcheck`: " if USER_ID.fullmatch(user) else "`/jwtcheck`: "
     summary = post_call(Place(team, channel, None), asked + render_summary_line(report))
     messages = await chat.make_cards(
         answer, Place(team, channel, None), MAX_CARDS, exposes_tokens=False, ephemeral=False
@@ -289,7 +287,7 @@ def _clicked_ts(body: dict[str, Any], channel: str) -> str | None:
     container = body.get("container")
     container = container if isinstance(container, dict) else {}
     ts = text_of(container.get("message_ts"))
-    return ts if _TS.match(ts) else None
+    return ts if MESSAGE_TS.fullmatch(ts) else None
 
 
 async def deliver_answer(

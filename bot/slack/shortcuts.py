@@ -15,13 +15,13 @@ only when the payload has no ``response_url`` the bot trusts.
 from __future__ import annotations
 
 import math
-import re
 import secrets
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat import bindings
 from bot.chat.answer import Place
+from bot.config import MESSAGE_TS, USER_ID
 from bot.diagnosis import Expectations
 from bot.outbox import Call, delivery_id
 from bot.slack.answer import (
@@ -39,8 +39,6 @@ from bot.slack.sender import trusted_response_url
 from bot.slack.text import unescape_slack
 
 NOTHING_IN_IT = "I found no JWT and no known JWT error message in that message."
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-_TS = re.compile(r"^[0-9]{1,12}\.[0-9]{1,8}$")
 
 
 async def diagnose_message(
@@ -62,8 +60,8 @@ async def diagnose_message(
     private = _Private(trusted_response_url(response_url, deps.slack_api_url), channel, user)
     request_id = delivery_id("shortcut", trigger_id or secrets.token_hex(16))  # one click, one answer
     team = team or deps.identity.team_id or ""
-    in_thread = thread_ts if _TS.match(thread_ts) else ts
-    seen = _TS.match(ts) is not None
+    in_thread = thread_ts if MESSAGE_TS.fullmatch(thread_ts) else ts
+    seen = MESSAGE_TS.fullmatch(ts) is not None
     request, judging = await _read(text, deps, team, channel)
     answer = await chat.answer(
         Place(team, channel, in_thread if seen else None),
@@ -99,7 +97,7 @@ class _Private:
     def __init__(self, url: str | None, channel: str, user: str) -> None:
         self.url = url
         self._channel = channel
-        self._user = user if _USER_ID.match(user) else ""
+        self._user = user if USER_ID.fullmatch(user) else ""
 
     def card(self, text: str, blocks: list[dict[str, object]] | None) -> Call:
         if self.url is not None:

@@ -4,7 +4,6 @@ changes it. The counts show beside the card's rate ("85% · 4 of 5 here"). The w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,12 +11,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.cards import CardGone
+from bot.config import USER_ID
 from bot.render.blocks import parse_vote_value
 from bot.slack.answer import update_card
 from bot.slack.deps import Deps
 from bot.slack.listeners.actions.gone import card_gone
-
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
 def vote_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
@@ -27,7 +25,7 @@ def vote_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
         user = body.get("user")
         user_id = user.get("id") if isinstance(user, dict) else None
         user_id = user_id if isinstance(user_id, str) else ""
-        if parsed is not None and _USER_ID.match(user_id):
+        if parsed is not None and USER_ID.fullmatch(user_id):
             card_id, workaround_id, choice = parsed
             deps.work.submit(
                 "vote", body=body, user=user_id, card_id=card_id, workaround_id=workaround_id, choice=choice
