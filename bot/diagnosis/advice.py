@@ -114,6 +114,12 @@ class Workaround:
     def applies_to(self, library: str | None) -> bool:
         return not self.only_for or library in self.only_for
 
+    @property
+    def sets_leeway(self) -> bool:
+        """The fix is a clock leeway in the validator (its title names the figure): a validator with no such
+        setting (Kong's jwt plugin, AWS's JWT authorizer) cannot take it."""
+        return "{{leeway" in self.title_template
+
     def snippet_for(self, library: str) -> Snippet | None:
         return self.snippets.get(library)
 

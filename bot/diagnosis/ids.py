@@ -30,6 +30,15 @@ class CauseId(StrEnum):
     SIGNATURE_INVALID = "signature_invalid"
     UNKNOWN_KID = "unknown_kid"
     OPAQUE_TOKEN = "opaque_token"  # an opaque (reference) access token where a JWT is expected
+    MISSING_TOKEN = "missing_token"  # no token reached the validator: no Authorization header, wrong scheme
+    REVOKED = (
+        "revoked"  # the token is valid but on a deny list (express-jwt isRevoked, an introspection "active": false)
+    )
+    KEY_SOURCE_FAILED = "key_source_failed"  # the validator could not fetch its keys (JWKS unreachable, bad JSON)
+    INSUFFICIENT_SCOPE = "insufficient_scope"  # authenticated, but the token lacks a scope or role (403)
+    SUBJECT_MISMATCH = "subject_mismatch"
+    JTI_MISMATCH = "jti_mismatch"  # the jti is not the one expected (or was seen before: a replay check)
+    NONCE_MISMATCH = "nonce_mismatch"  # an ID token's nonce is not the one the client sent
 
 
 class Library(StrEnum):
@@ -45,6 +54,25 @@ class Library(StrEnum):
     PYTHON_JOSE = "python-jose"
     JOSERFC = "joserfc"
     AUTHLIB = "authlib"
+    FASTIFY_JWT = "fastify-jwt"
+    # JVM
+    JJWT = "jjwt"
+    NIMBUS_JOSE_JWT = "nimbus-jose-jwt"
+    AUTH0_JAVA_JWT = "auth0-java-jwt"
+    KEYCLOAK = "keycloak"
+    # Ruby, PHP, Rust, Go
+    RUBY_JWT = "ruby-jwt"
+    PHP_JWT = "php-jwt"
+    LCOBUCCI_JWT = "lcobucci-jwt"
+    RUST_JSONWEBTOKEN = "rust-jsonwebtoken"
+    JWX = "jwx"
+    # Gateways and meshes: they refuse the request before the service sees it
+    ENVOY = "envoy"
+    KONG = "kong"
+    NGINX = "nginx"
+    AWS_APIGATEWAY = "aws-apigateway"
+    AZURE_APIM = "azure-apim"
+    APIGEE = "apigee"
 
 
 class Verdict(StrEnum):

@@ -23,9 +23,9 @@ import importlib
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.datafiles import DataFile, DataFileError, KeyPath, read_toml
 from bot.diagnosis.error_texts import (
@@ -39,6 +39,7 @@ from bot.diagnosis.error_texts import (
     unescape,
 )
 from bot.diagnosis.ids import CauseId, Library
+from bot.knowledge.stacks import stack_files, stack_library
 
 CATALOGUE_PATH = Path(__file__).with_name("data") / "error_texts" / "catalogue.toml"
 GENERIC = "generic"  # library value in the catalogue for text with no library fingerprint
@@ -47,7 +48,11 @@ _MAX_REPEAT = 512
 _NEEDLE_FORBIDDEN = frozenset("\"'<>&\\")
 _TOP_KEYS = frozenset({"anchors", "default_leeway", "timing", "context", "pattern"})
 _REQUIRED = frozenset({"id", "library", "needle", "regex", "causes", "explain", "examples"})
-_OPTIONAL = frozenset({"claim", "message_start", "requires_any", "fallback", "why", "below", "separator"})
+_STACK_REQUIRED = (_REQUIRED - {"library"}) | {"source"}  # a stack file's library is its own
+_OPTIONAL = frozenset({"claim", "message_start", "requires_any", "fallback", "why", "below", "separator", "source"})
+# A stack file (data/stacks/<library>.toml) also holds what bot.knowledge.loader reads: stack, snippets.
+_STACK_TOP_KEYS = frozenset({"stack", "snippets", "anchors", "default_leeway", "context", "pattern"})
+_PLAUSIBLE_SKEW = 900.0
 _TIMING_KEYS = frozenset({"plausible_skew_seconds"})
 _sre_parser: Any = importlib.import_module("re._parser")  # the stdlib regex parser, for the linearity check
 
@@ -59,12 +64,54 @@ class CatalogueError(DataFileError):
 @functools.cache
 def default_catalogue() -> Catalogue:
     """The packaged catalogue, loaded once (without the two costly checks, which its tests make)."""
-    file = DataFile(CATALOGUE_PATH.name, CATALOGUE_PATH, CatalogueError)
-    try:
-        data = read_toml(CATALOGUE_PATH)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(file.decode_error(exc)) from exc
-    return _catalogue(data, file, checked=False)
+    return packaged_catalogue(checked=False)
+
+
+def packaged_files() -> tuple[Path, ...]:
+    """The files the packaged catalogue is read from: ``catalogue.toml``, then the stack files."""
+    return (CATALOGUE_PATH, *stack_files())
+
+
+def packaged_catalogue(*, checked: bool = True) -> Catalogue:
+    """``catalogue.toml`` and every stack file (``data/stacks/*.toml``)."""
+    return catalogue_from_files(packaged_files(), checked=checked)
+
+
+def catalogue_from_files(paths: Sequence[Path], *, checked: bool = True) -> Catalogue:
+    """One catalogue from a catalogue file (the first) and stack files (the rest, each named after its
+    library), checked file by file, then across files: a pattern id or a library's default leeway given
+    twice is refused."""
+    files = [(path, None if index == 0 else stack_library(path)) for index, path in enumerate(paths)]
+    parts: list[_Parts] = []
+    ids: dict[str, str] = {}
+    leeway: dict[Library, str] = {}
+    for path, stack in files:
+        file = DataFile(path.name, path, CatalogueError)
+        try:
+            data = read_toml(path)
+        except tomllib.TOMLDecodeError as exc:
+            raise CatalogueError(file.decode_error(exc)) from exc
+        if stack is None and path != paths[0]:
+            raise CatalogueError(file.problem((), f"is named after no library id; known: {_known_libraries()}"))
+        try:
+            one = _parts(data, checked, stack)
+        except _Invalid as invalid:
+            if invalid.label is not None:
+                file.label(*invalid.label)
+            raise CatalogueError(file.problem(invalid.key, invalid.message, at=invalid.at)) from None
+        for index, pattern in enumerate(one.patterns):
+            if pattern.id in ids:
+                file.label(("pattern", index), f"pattern[{pattern.id!r}]")
+                raise CatalogueError(file.problem(("pattern", index, "id"), f"is used in {ids[pattern.id]} too"))
+            ids[pattern.id] = path.name
+        for library in one.leeway:
+            if library in leeway:
+                raise CatalogueError(
+                    file.problem(("default_leeway",), f"{library.value}'s is in {leeway[library]} too")
+                )
+            leeway[library] = path.name
+        parts.append(one)
+    return _assemble(parts)
 
 
 def load_catalogue(toml_text: str, *, source: str = "<string>", checked: bool = True) -> Catalogue:
@@ -111,14 +158,49 @@ class _Invalid(Exception):
         return moved
 
 
+class _Parts(NamedTuple):
+    """What one file contributes; :func:`_assemble` joins the files' parts into one catalogue."""
+
+    patterns: list[ErrorPattern]
+    rules: list[ContextRule]
+    leeway: dict[Library, Leeway]
+    plausible: float | None
+    anchors: list[str]
+
+
 def _build(data: Mapping[str, Any], checked: bool) -> Catalogue:
-    unknown = [key for key in data if key not in _TOP_KEYS]
+    return _assemble([_parts(data, checked)])
+
+
+def _assemble(files: Sequence[_Parts]) -> Catalogue:
+    """One catalogue from the parts of several files, each already checked on its own."""
+    patterns = [pattern for parts in files for pattern in parts.patterns]
+    leeway: dict[Library, Leeway] = {}
+    for parts in files:
+        leeway.update(parts.leeway)
+    anchors = list(dict.fromkeys(anchor for parts in files for anchor in parts.anchors))
+    plausible = next((parts.plausible for parts in files if parts.plausible is not None), _PLAUSIBLE_SKEW)
+    return Catalogue.build(
+        patterns,
+        context_rules=[rule for parts in files for rule in parts.rules],
+        default_leeway=leeway,
+        plausible_skew_seconds=plausible,
+        anchors=anchors,
+    )
+
+
+def _parts(data: Mapping[str, Any], checked: bool, stack: Library | None = None) -> _Parts:
+    """One file's parts, checked. ``stack``: the file is a stack file of that library (see
+    ``data/stacks/README.md``): its patterns may leave out ``library``, must cite their ``source``, and its
+    ``default_leeway`` is that library's alone."""
+    allowed = _STACK_TOP_KEYS if stack is not None else _TOP_KEYS
+    unknown = [key for key in data if key not in allowed]
     if unknown:
         raise _Invalid((), f"unknown top-level keys {sorted(unknown)}", at=(unknown[0],))
     patterns: list[ErrorPattern] = []
-    for index, entry in enumerate(_list(data.get("pattern"), ("pattern",))):
+    for index, entry in enumerate(_list(data.get("pattern", []), ("pattern",))):
         try:
-            patterns.append(_load_pattern(entry, checked))
+            patterns.append(_load_pattern(entry, checked, stack))
         except _Invalid as invalid:
             named = isinstance(entry, dict) and isinstance(entry.get("id"), str)
             raise invalid.within(("pattern", index), f"pattern[{entry['id']!r}]" if named else None) from None
@@ -129,40 +211,45 @@ def _build(data: Mapping[str, Any], checked: bool) -> Catalogue:
             raise duplicate.within(("pattern", index), f"pattern[{pattern.id!r}]")
         seen.add(pattern.id)
     contexts = _list(data.get("context", []), ("context",))
-    rules = tuple(_load_context(entry, ("context", index)) for index, entry in enumerate(contexts))
+    rules = [_load_context(entry, ("context", index)) for index, entry in enumerate(contexts)]
     leeway: dict[Library, Leeway] = {}
-    for name, value in _table(data.get("default_leeway", {}), ("default_leeway",)).items():
-        key: KeyPath = ("default_leeway", name)
+    table = _table(data.get("default_leeway", {}), ("default_leeway",))
+    if stack is not None and table:
+        table = {stack.value: table}
+    for name, value in table.items():
+        key: KeyPath = ("default_leeway",) if stack is not None else ("default_leeway", name)
         library, entry = _library(name, key), _table(value, key)
         if library is None or set(entry) != {"seconds", "setting"}:
-            raise _Invalid(key, "needs a library name, seconds and setting")
+            needs = "exactly seconds and setting" if stack is not None else "a library name, seconds and setting"
+            raise _Invalid(key, f"needs {needs}")
         leeway[library] = Leeway(_number(entry["seconds"], (*key, "seconds"), 0), _text(entry, "setting", key))
     timing = _table(data.get("timing", {}), ("timing",))
     strange = sorted(set(timing) - _TIMING_KEYS)
     if strange:
         raise _Invalid(("timing", strange[0]), f"unknown key; known: {sorted(_TIMING_KEYS)}")
-    plausible = _number(timing.get("plausible_skew_seconds", 900), ("timing", "plausible_skew_seconds"), 1)
+    plausible = None
+    if "plausible_skew_seconds" in timing:
+        plausible = _number(timing["plausible_skew_seconds"], ("timing", "plausible_skew_seconds"), 1)
     anchors = _strings(data.get("anchors", []), ("anchors",))
     if len(set(anchors)) != len(anchors):
         twice = next(anchor for index, anchor in enumerate(anchors) if anchor in anchors[:index])
         raise _Invalid(("anchors",), f"{twice!r} is listed twice")
-    return Catalogue.build(
-        patterns,
-        context_rules=rules,
-        default_leeway=leeway,
-        plausible_skew_seconds=plausible,
-        anchors=anchors,
-    )
+    return _Parts(patterns, rules, leeway, plausible, anchors)
 
 
-def _load_pattern(entry: Any, checked: bool = True) -> ErrorPattern:
+def _load_pattern(entry: Any, checked: bool = True, stack: Library | None = None) -> ErrorPattern:
     """One ``[[pattern]]`` entry; its problems name keys within the entry."""
     entry = _table(entry, ())
-    missing, unknown = _REQUIRED - set(entry), set(entry) - _REQUIRED - _OPTIONAL
+    required = _REQUIRED if stack is None else _STACK_REQUIRED
+    missing, unknown = required - set(entry), set(entry) - _REQUIRED - _OPTIONAL
     if missing or unknown:
         at = (sorted(unknown)[0],) if unknown else None
         raise _Invalid((), f"missing keys {sorted(missing)}, unknown keys {sorted(unknown)}", at=at)
-    library = _library(_text(entry, "library", ()), ("library",))
+    if "source" in entry:
+        _text(entry, "source", ())
+    library = _library(_text(entry, "library", ()), ("library",)) if "library" in entry else stack
+    if stack is not None and library is not stack:
+        raise _Invalid(("library",), f"a pattern of the {stack.value} stack file is {stack.value}'s")
     needle = _text(entry, "needle", ())
     if _NEEDLE_FORBIDDEN & set(needle):
         raise _Invalid(("needle",), f"may not contain any of {sorted(_NEEDLE_FORBIDDEN)}")
@@ -330,6 +417,10 @@ def _repetition_problem(items: Any, *, repeated: bool) -> str | None:
 
 
 # ------------------------------------------------------------------ checks of one value, at a key
+
+
+def _known_libraries() -> str:
+    return ", ".join(lib.value for lib in Library)
 
 
 def _library(name: str, key: KeyPath) -> Library | None:

@@ -41,8 +41,11 @@ from bot.knowledge.model import (
     SmallLeeway,
     Snippet,
     SnippetData,
+    Stack,
+    StackKind,
     Workaround,
 )
+from bot.knowledge.stacks import stack_files, stack_library
 
 DATA_DIR = Path(__file__).with_name("data")
 TITLE_MAX = 80
@@ -60,6 +63,13 @@ _WORKAROUND_KEYS = frozenset(
     {"title", "title_beyond", "detail", "success_rate", "source", "causes", "snippets", "only_for"}
 )
 _SNIPPET_KEYS = frozenset({"version", "language", "code", "note"})
+_STACK_KEYS = frozenset({"library", "display", "version", "kind", "language", "source", "no_leeway"})
+_STACK_SNIPPET_KEYS = frozenset({"language", "code", "note"})
+# The languages a snippet may be written in: tests/knowledge/test_snippet_syntax.py parses each.
+LANGUAGES = frozenset(
+    {"python", "javascript", "typescript", "java", "kotlin", "go", "ruby", "php", "rust", "csharp"}
+    | {"yaml", "json", "xml", "nginx", "shell"}
+)
 _DEAD_END_KEYS = frozenset({"title", "why", "fail_rate", "source", "causes", "same_as", "reasons"})
 _LEEWAY_KEYS = frozenset({"small"})
 _SNIPPETS_KEYS = frozenset({"defaults", "algorithms", "keys"})
@@ -212,6 +222,8 @@ class _Cards:
         self.styles: dict[str, dict[str, dict[str, str]]] = {}  # library -> style -> name -> text
         self.style_files: dict[tuple[str, str], str] = {}  # (library, style) -> file
         self.uses: list[tuple[_File, str, str, set[str]]] = []  # (file, key, library, placeholders in code)
+        self.stacks: dict[str, Stack] = {}
+        self.stack_snippets: list[tuple[_File, str, str, Snippet]] = []  # (file, key, workaround id, snippet)
 
     def read(self, path: Path) -> None:
         file = _File(path, self.problems)
@@ -238,6 +250,84 @@ class _Cards:
         self._causes(file, data)
         self._workarounds(file, data, card.id, libraries)
         self._dead_ends(file, data, card.id)
+
+    def read_stack(self, path: Path) -> None:
+        """A stack file's ``stack`` and ``snippets`` (its error texts are the catalogue's)."""
+        file = _File(path, self.problems)
+        try:
+            data = read_toml(path)
+        except tomllib.TOMLDecodeError as exc:
+            self.problems.append(file.data.decode_error(exc))
+            return
+        except OSError as exc:
+            self.problems.append(problem(path.name, f"cannot be read: {exc}"))
+            return
+        table = file.table(data, "stack", "stack", required=True)
+        if not table:
+            return
+        file.keys(table, "stack", _STACK_KEYS)
+        library = file.text(table, "library", "stack")
+        if stack_library(path) is None or library != path.stem:
+            file.problem("stack.library", f"{library!r} must be a library id and the file's name")
+            return
+        kind = table.get("kind")
+        if kind not in {k.value for k in StackKind}:
+            file.problem("stack.kind", f"{kind!r} is not one of {sorted(k.value for k in StackKind)}")
+            return
+        stack = Stack(
+            library=library,
+            display=file.text(table, "display", "stack"),
+            version=file.text(table, "version", "stack"),
+            kind=StackKind(kind),
+            language=self._language(file, table, "stack"),
+            source=file.text(table, "source", "stack"),
+            no_leeway=file.text(table, "no_leeway", "stack", required=False) or None,
+        )
+        if len(stack.display) > 30:
+            file.problem("stack.display", "is longer than 30 characters (a button's label)")
+        self.stacks[library] = stack
+        version = LibraryVersion(library, stack.display, stack.version)
+        if self.other_libraries.setdefault(library, version) != version:
+            file.problem("stack", f"{library!r} is also an other_libraries entry of a card: say it once")
+        for workaround_id, snippet in file.table(data, "snippets", "snippets", required=False).items():
+            key = f"snippets.{workaround_id}"
+            if not isinstance(snippet, dict):
+                file.problem(key, "must be a table")
+                continue
+            file.keys(snippet, key, _STACK_SNIPPET_KEYS)
+            code = file.text(snippet, "code", key)
+            self.uses.append((file, f"{key}.code", library, placeholders(code)))
+            found = Snippet(
+                library=library,
+                version=stack.version,
+                language=self._language(file, snippet, key),
+                code=code,
+                note=file.text(snippet, "note", key, required=False),
+            )
+            self.stack_snippets.append((file, key, workaround_id, found))
+
+    @staticmethod
+    def _language(file: _File, table: Mapping[str, Any], key: str) -> str:
+        language = file.text(table, "language", key)
+        if language and language not in LANGUAGES:
+            file.problem(f"{key}.language", f"{language!r} is not one of {sorted(LANGUAGES)}")
+        return language
+
+    def add_stack_snippets(self) -> None:
+        """Each stack file's snippets into the workarounds the cards define."""
+        for file, key, workaround_id, snippet in self.stack_snippets:
+            if workaround_id not in self.workarounds:
+                file.problem(key, f"workaround {workaround_id!r} is not defined by any card")
+                continue
+            workaround, where = self.workarounds[workaround_id]
+            if workaround.sets_leeway and self.stacks[snippet.library].no_leeway:
+                file.problem(key, "the stack has no leeway setting (stack.no_leeway): its cards never offer this fix")
+                continue
+            if snippet.library in workaround.snippets:
+                file.problem(key, f"{where} already has a {snippet.library} snippet for it")
+                continue
+            snippets = MappingProxyType({**workaround.snippets, snippet.library: snippet})
+            self.workarounds[workaround_id] = (replace(workaround, snippets=snippets), where)
 
     def _card(self, file: _File, data: Mapping[str, Any]) -> Card | None:
         table = file.table(data, "card", "card", required=True)
@@ -518,6 +608,9 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     cards = _Cards()
     for path in paths:
         cards.read(path)
+    for path in stack_files(directory / "stacks"):
+        cards.read_stack(path)
+    cards.add_stack_snippets()
     cards.check_across(directory)
     if cards.problems or cards.small is None:
         raise KnowledgeError(cards.problems)
@@ -531,6 +624,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         extra_libraries=tuple(cards.other_libraries.values()),
         small_leeway=small,
         snippet_data=data,
+        stacks=tuple(cards.stacks.values()),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple, TypeAlias
 
@@ -39,6 +40,31 @@ class LibraryVersion(NamedTuple):  # not a dataclass: cheaper to define at every
     @property
     def label(self) -> str:
         return f"{self.display} {self.version}" if self.version else self.display
+
+
+class StackKind(StrEnum):
+    """Where a validator sits: in the service (a library) or in front of it (a gateway, a mesh's proxy)."""
+
+    LIBRARY = "library"
+    GATEWAY = "gateway"
+    MESH = "mesh"
+
+
+class Stack(NamedTuple):  # not a dataclass: cheaper to define at every start-up
+    """A validator of a stack file (``data/stacks/<library>.toml``): who it is, and how it takes a leeway."""
+
+    library: str
+    display: str
+    version: str
+    kind: StackKind
+    language: str
+    source: str
+    no_leeway: str | None = None  # the stack has no leeway option: what to do instead
+
+    @property
+    def in_front(self) -> bool:
+        """A gateway or a mesh: it refuses the request before the service sees it."""
+        return self.kind is not StackKind.LIBRARY
 
 
 class CauseInfo(NamedTuple):  # not a dataclass: cheaper to define at every start-up
@@ -101,6 +127,7 @@ class Knowledge:
         "libraries",
         "small_leeway",
         "snippet_data",
+        "stacks",
         "titles",
         "workarounds",
     )
@@ -115,8 +142,10 @@ class Knowledge:
         *,
         small_leeway: SmallLeeway,
         snippet_data: SnippetData | None = None,
+        stacks: Sequence[Stack] = (),
     ) -> None:
         self.cards: tuple[Card, ...] = tuple(cards)
+        self.stacks: Mapping[str, Stack] = MappingProxyType({stack.library: stack for stack in stacks})
         self.small_leeway = small_leeway  # what a "small" clock leeway is: a card recommends one in it, or none
         self.snippet_data = snippet_data or SnippetData()
         self.causes: Mapping[CauseId, CauseInfo] = MappingProxyType(dict(causes))
@@ -162,10 +191,16 @@ class Knowledge:
 
     def _choose(self, cause_ids: tuple[CauseId, ...], library: str | None) -> Advice:
         chosen: dict[str, Workaround] = {}
+        stack = self.stacks.get(library) if library else None
+        no_leeway = stack is not None and stack.no_leeway is not None
         for cause in dict.fromkeys(cause_ids):
             for workaround in self._by_cause.get(cause, ()):
-                if workaround.applies_to(library):
+                if workaround.applies_to(library) and not (no_leeway and workaround.sets_leeway):
                     chosen.setdefault(workaround.id, workaround)
+        if stack is not None and stack.in_front:
+            # a gateway refused the request before the service saw it: its own configuration fix first
+            ordered = sorted(chosen.values(), key=lambda w: library not in w.snippets)
+            chosen = {w.id: w for w in ordered}
         wanted = set(cause_ids)
         dead_ends = tuple(
             dead_end
@@ -173,6 +208,30 @@ class Knowledge:
             if wanted.intersection(dead_end.causes) and dead_end.same_as not in chosen
         )
         return tuple(chosen.values()), dead_ends
+
+    def no_leeway_note(self, library: str | None) -> str | None:
+        """For a stack with no clock-leeway setting, what a card about clock skew says instead of a leeway."""
+        stack = self.stacks.get(library) if library else None
+        if stack is None or stack.no_leeway is None:
+            return None
+        return f"{stack.display} has no clock-leeway setting: {stack.no_leeway}"
+
+    def fix_libraries(
+        self, recognised: str | None, bound: Sequence[str] = ()
+    ) -> tuple[tuple[LibraryVersion, ...], tuple[LibraryVersion, ...]]:
+        """The libraries whose fixes a card offers first (the recognised one, then the service's stacks, then
+        the card's), and every other known one, by name."""
+        first: dict[str, LibraryVersion] = {}
+        for name in (recognised, *bound):
+            known = self._known_libraries.get(name.casefold()) if name else None
+            if known is not None:
+                first.setdefault(known.library, known)
+        for lib in self.libraries:
+            first.setdefault(lib.library, lib)
+        rest = sorted(
+            (lib for lib in self.extra_libraries if lib.library not in first), key=lambda lib: lib.display.casefold()
+        )
+        return tuple(first.values()), tuple(rest)
 
     def libraries_for(self, library: str | None) -> tuple[LibraryVersion, ...]:
         """The card's libraries in the card's order, with the recognised one (if known) first."""
@@ -207,6 +266,8 @@ __all__ = [
     "SmallLeeway",
     "Snippet",
     "SnippetData",
+    "Stack",
+    "StackKind",
     "Workaround",
     "percent",
 ]

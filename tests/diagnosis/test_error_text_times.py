@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.diagnosis import error_texts
 from bot.diagnosis.error_texts import ErrorTextMatch
 from bot.diagnosis.model import CauseId, Finding, Library
-from bot.knowledge.catalogue import CATALOGUE_PATH, default_catalogue
+from bot.knowledge.catalogue import default_catalogue, packaged_files
 
 C = CauseId
 L = Library
@@ -272,7 +272,8 @@ def test_two_causes_never_share_one_evidence_sentence(text: str) -> None:
 
 EXAMPLES = [
     example
-    for entry in tomllib.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))["pattern"]
+    for path in packaged_files()
+    for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("pattern", [])
     for example in entry["examples"]
 ]
 

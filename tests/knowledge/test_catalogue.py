@@ -11,7 +11,8 @@ import pytest
 from bot.diagnosis.error_texts import anchor_of
 from bot.diagnosis.model import CauseId, Library
 from bot.knowledge import CATALOGUE_PATH, CatalogueError, default_catalogue, load_catalogue
-from bot.knowledge.catalogue import catalogue_from_data, regex_problem
+from bot.knowledge.catalogue import catalogue_from_data, packaged_catalogue, packaged_files, regex_problem
+from bot.knowledge.loader import default_knowledge
 
 C = CauseId
 
@@ -34,14 +35,25 @@ def test_the_packaged_catalogue_loads() -> None:
 
 
 def test_the_packaged_catalogue_passes_every_check_the_start_skips() -> None:
-    checked = load_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"), checked=True)
+    checked = packaged_catalogue(checked=True)
     assert checked.patterns == default_catalogue().patterns
+    assert [p.id for p in load_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8")).patterns] == [
+        p.id for p in checked.patterns[: len(tomllib.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))["pattern"])]
+    ]
+
+
+def listed_anchors() -> list[str]:
+    """The anchors of catalogue.toml, then those the stack files add, in that order."""
+    anchors: list[str] = []
+    for path in packaged_files():
+        anchors += [a for a in tomllib.loads(path.read_text(encoding="utf-8")).get("anchors", []) if a not in anchors]
+    return anchors
 
 
 def test_every_needle_of_the_catalogue_has_an_anchor_from_the_list() -> None:
     """A needle outside the listed anchors would still be found (it is its own anchor), but it would cost
     every message a pass of its own: add an anchor for it to the catalogue's ``anchors``."""
-    listed = tomllib.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))["anchors"]
+    listed = listed_anchors()
     catalogue = default_catalogue()
     orphans = [needle for needle in catalogue.by_needle if anchor_of(needle, listed) not in listed]
     assert orphans == []
@@ -214,14 +226,17 @@ def test_timing_and_context_keys_are_checked() -> None:
         load_catalogue(GOOD_ENTRY + rule + 'within = "page"\n')
 
 
-def test_every_library_has_its_default_leeway() -> None:
-    assert set(default_catalogue().default_leeway) == set(Library)
+def test_every_library_has_its_default_leeway_or_says_it_has_no_leeway_option() -> None:
+    without = {Library(s.library) for s in default_knowledge().stacks.values() if s.no_leeway}
+    leeway = set(default_catalogue().default_leeway)
+    assert leeway | without == set(Library)
+    assert not leeway & without
 
 
 def test_the_new_libraries_needles_are_anchored() -> None:
     """python-jose, joserfc, Authlib and the key-type texts: each needle under a listed anchor (the
     prefilter stays one scan)."""
-    listed = tomllib.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))["anchors"]
+    listed = listed_anchors()
     catalogue = default_catalogue()
     new = {Library.PYTHON_JOSE, Library.JOSERFC, Library.AUTHLIB}
     needles = {p.needle for p in catalogue.patterns if p.library in new or p.id.startswith(("jose.key", "jose.crypto"))}

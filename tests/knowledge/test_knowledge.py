@@ -271,8 +271,8 @@ BROKEN = [
         id="missing-title",
     ),
     pytest.param(
-        _replace("[workarounds.clock_leeway.snippets.jose]", "[workarounds.clock_leeway.snippets.jjwt]"),
-        "workarounds.clock_leeway.snippets.jjwt: snippet for unknown library 'jjwt'",
+        _replace("[workarounds.clock_leeway.snippets.jose]", "[workarounds.clock_leeway.snippets.jjwtx]"),
+        "workarounds.clock_leeway.snippets.jjwtx: snippet for unknown library 'jjwtx'",
         id="unknown-snippet-library",
     ),
     pytest.param(
