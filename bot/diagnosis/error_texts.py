@@ -74,6 +74,10 @@ REGEX_GROUPS = frozenset(
         "claim",
         "kid",
         "alg",
+        "difference_ms",
+        "difference_s",
+        "allowed_skew_ms",
+        "allowed_skew_s",
     }
 )
 TIME_GROUPS = frozenset({"exp", "nbf", "iat"})  # the groups a ``below`` regex may use
@@ -115,6 +119,7 @@ _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'", "#39": 
 _GO_PART = re.compile(r"(\d{1,20}(?:\.\d{1,20})?)(ns|us|µs|μs|ms|h|m|s)")
 _GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ns": 1e-9}
 _EPOCH = re.compile(r"[0-9]{9,11}(?:\.[0-9]{1,9})?")
+_NUMBER = re.compile(r"[0-9]{1,3}(?:,?[0-9]{3}){0,6}(?:\.[0-9]{1,9})?")
 _DOTNET_TIME_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p")
 
 # The lines of a printed error that are not messages (all applied to one line, at its start).
@@ -135,6 +140,9 @@ _CHAIN_MARKERS = frozenset(
         "The above exception was the direct cause of the following exception:",
     }
 )
+# An HTTP header line as curl -i and browsers' dev tools print it; a response's headers and body are one refusal.
+_HEADER_LINE = re.compile(r"[ \t]{0,8}(?:< )?[A-Za-z][A-Za-z0-9-]{0,60}:[ \t]")
+_RESPONSE_CHARS = 16 * 1024
 _TRACE_NOISE = ("...", "[Previous line repeated", "--- End of", "Caused by:", "Traceback (most recent call last):")
 
 
@@ -320,6 +328,8 @@ def find_error_texts(
             continue
         if matches and _continues(text, tail, start, end):
             matches[-1] = _merged(matches[-1], match)
+        elif matches and _same_response(text, tail, start):
+            matches[-1] = _merged_response(matches[-1], match)
         else:
             if len(matches) >= MAX_MATCHES:
                 break
@@ -450,6 +460,33 @@ def _continues(text: str, tail: int, start: int, end: int) -> bool:
     return trace.open_object and _PROPERTY.match(head) is not None
 
 
+def _same_response(text: str, tail: int, start: int) -> bool:
+    """Whether the message at ``start`` is the body of the HTTP response whose header line (a gateway's
+    ``www-authenticate``) ended at ``tail``: only more header lines and the blank line before the body lie
+    between (a ``curl -i`` paste is one refusal, not two)."""
+    if tail < 0 or start - tail > _RESPONSE_CHARS:
+        return False
+    line_start = text.rfind("\n", 0, tail) + 1
+    if not _HEADER_LINE.match(text, line_start, tail):
+        return False
+    between = text[tail:start].split("\n")[1:-1]
+    blank = [line for line in between if not line.strip()]
+    return len(blank) == 1 and all(not line.strip() or _HEADER_LINE.match(line) for line in between)
+
+
+def _merged_response(header: ErrorTextMatch, body: ErrorTextMatch) -> ErrorTextMatch:
+    """One refusal from a response's header and body. The body is the validator's own words (Envoy's ``Jwt
+    is expired`` under a bare RFC 6750 challenge), so its findings stand, unless only the header names its
+    validator (AWS's ``error_description`` above a plain ``{"message":"Unauthorized"}``)."""
+    chosen, other = (header, body) if header.library is not None and body.library is None else (body, header)
+    return replace(
+        chosen,
+        start=header.start,
+        library=chosen.library or other.library,
+        expected=_merge_expected((chosen.expected, other.expected)),
+    )
+
+
 def _merged(first: ErrorTextMatch, later: ErrorTextMatch) -> ErrorTextMatch:
     """One printed error from two of its lines: the first line stays its place and excerpt."""
     return replace(
@@ -527,20 +564,26 @@ def _match_line(
         # only fallbacks: a library's (a class name, an error code) says more than a generic refusal's
         hits = [(found, pattern) for found, pattern in hits if pattern.library is not None]
     hits.sort(key=lambda hit: hit[0].start())
+    first = hits[0][0].start()
     library: Library | None = None
+    for _, pattern in hits:
+        library = library or _library_in_context(pattern.library, text, line, catalogue, hints)
+    own = [hit for hit in hits if hit[1].library is library]
+    if library is not None and own:
+        # The line's validator explains it: another library's entry for the same words (ruby-jwt's and
+        # PyJWT's "Signature has expired") would name the wrong library in its evidence.
+        hits = own
     per_hit: list[tuple[Finding, ...]] = []
     expected: list[tuple[tuple[str, tuple[str, ...]], ...]] = []
     for found, pattern in hits:
-        library = library or _library_in_context(pattern.library, text, line, catalogue, hints)
         groups = {name: value for name, value in found.groupdict().items() if value and not _hidden(value)}
         below = pattern.below_regex
         if below is not None and TIME_GROUPS.isdisjoint(groups):
             groups.update(_below(text, end, below))
-        per_hit.append(_findings(pattern, groups, now, catalogue))
+        per_hit.append(_findings(pattern, groups, now, catalogue, library))
         said = _expected(pattern, found, line)
         if said is not None:
             expected.append((said,))
-    first = hits[0][0].start()
     readings = (_parse_time(raw) for found, _ in hits if (raw := found.groupdict().get("now")) and not _hidden(raw))
     validator_time = next((reading for reading in readings if reading is not None), None)
     return ErrorTextMatch(
@@ -582,12 +625,19 @@ class _Times(NamedTuple):  # a NamedTuple, not a dataclass: built at import for 
     validator: bool
     when: float | None
     clock: float | None
+    allowed: float | None = None  # the leeway the validator says it had in force (jjwt's "Allowed clock skew")
 
 
-def _read_times(groups: Mapping[str, str], now: float | None) -> _Times | None:
+def _read_times(groups: Mapping[str, str], now: float | None, claim: str | None = None) -> _Times | None:
     name = next((name for name in _TIME_CLAIMS if name in groups), None)
     when = _parse_time(groups[name]) if name else None
     clock = _parse_time(groups["now"]) if "now" in groups else None
+    difference = _seconds(groups, "difference")
+    if difference is not None and difference > 0:
+        # the validator's own arithmetic (jjwt: "a difference of 45000 milliseconds"): more precise than the
+        # instants it prints beside it, which it rounds to the second
+        on = name or (claim if claim in _TIME_CLAIMS else "exp")
+        return _Times(on, difference, True, when, clock, _seconds(groups, "allowed_skew"))
     if name and when is not None and clock is not None:
         gap = clock - when if name == "exp" else when - clock
         # A refusal needs exp at or before the validator's clock, nbf/iat after it: else the times are garbled.
@@ -596,6 +646,15 @@ def _read_times(groups: Mapping[str, str], now: float | None) -> _Times | None:
         return _Times("exp", duration, True, None, None)
     if name and when is not None and now is not None:
         return _Times(name, now - when if name == "exp" else when - now, False, when, now)
+    return None
+
+
+def _seconds(groups: Mapping[str, str], stem: str) -> float | None:
+    """A number of seconds from the group ``<stem>_ms`` or ``<stem>_s``, if the message printed one."""
+    for suffix, scale in (("_ms", 1e-3), ("_s", 1.0)):
+        raw = groups.get(stem + suffix)
+        if raw is not None and _NUMBER.fullmatch(raw.strip()):
+            return float(raw.strip().replace(",", "")) * scale
     return None
 
 
@@ -613,11 +672,16 @@ def _allowed(cause: CauseId, times: _Times | None, window: float) -> bool:
 
 
 def _findings(
-    pattern: ErrorPattern, groups: Mapping[str, str], now: float | None, catalogue: Catalogue
+    pattern: ErrorPattern,
+    groups: Mapping[str, str],
+    now: float | None,
+    catalogue: Catalogue,
+    library: Library | None = None,
 ) -> tuple[Finding, ...]:
-    """The findings of one recognised message, each cause with evidence of its own."""
+    """The findings of one recognised message, each cause with evidence of its own. ``library`` is who
+    printed it (a context rule may say another library than the entry's): its default leeway is in force."""
     claim = _clean(groups["claim"]) if "claim" in groups else pattern.claim
-    times = _read_times(groups, now)
+    times = _read_times(groups, now, claim)
     window = catalogue.plausible_skew_seconds
     causes = [(cause, likelihood) for cause, likelihood in pattern.causes if _allowed(cause, times, window)]
     if not causes:  # garbled times that rule out everything: read the message without them
@@ -625,7 +689,8 @@ def _findings(
     if times is not None and len(causes) == 1 and causes[0][0] is CauseId.CLOCK_SKEW:
         # exp still ahead of now, yet refused: skew is the one explanation left
         causes = [(CauseId.CLOCK_SKEW, max(likelihood for _, likelihood in pattern.causes))]
-    leeway = catalogue.default_leeway.get(pattern.library) if pattern.library else None
+    validator = library or pattern.library
+    leeway = catalogue.default_leeway.get(validator) if validator else None
     values = [f"{label} '{_clean(groups[name])}'" for name, label in _VALUE_LABELS if name in groups]
     said = next((groups[name] for name, _ in _EXPECTED_GROUPS if name in groups), None)
     findings: list[Finding] = []
@@ -802,7 +867,11 @@ def _instants(times: _Times) -> str:
 
 def _default_in_force(times: _Times, leeway: Leeway | None, word: str) -> list[str]:
     """What the refusal says of the library's default leeway (IdentityModel's 300 s ClockSkew, Spring's
-    60 s): a gap is refused only when the leeway in force is below it."""
+    60 s): a gap is refused only when the leeway in force is below it. A validator that prints the leeway
+    it had in force (jjwt) is quoted instead."""
+    if times.allowed is not None:
+        setting = leeway.setting if leeway else "leeway"
+        return [f"the validator allowed {_plain(times.allowed)} s of clock skew ({setting})"]
     if leeway is None or leeway.seconds <= 0:
         return []
     amount, default = _plain(times.gap), _plain(leeway.seconds)

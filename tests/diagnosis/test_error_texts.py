@@ -16,7 +16,7 @@ from bot.diagnosis import error_texts
 from bot.diagnosis.error_texts import EXCERPT_LIMIT, LINE_CAP, MAX_MATCHES, ErrorTextMatch
 from bot.diagnosis.model import CauseId, Library
 from bot.diagnosis.redact import contains_signature_like
-from bot.knowledge.catalogue import CATALOGUE_PATH, default_catalogue
+from bot.knowledge.catalogue import default_catalogue, packaged_files
 
 C = CauseId
 L = Library
@@ -76,7 +76,7 @@ REAL_MESSAGES = [
     ("JsonWebTokenError: invalid token", L.JSONWEBTOKEN, [C.MALFORMED]),
     ("secretOrPublicKey must be an asymmetric key when using RS256", L.JSONWEBTOKEN, [C.ALGORITHM_NOT_ALLOWED]),
     # express-jwt 8.4 (its own message; jsonwebtoken pass-through is tested below)
-    ("UnauthorizedError: Format is Authorization: Bearer [token]", L.EXPRESS_JWT, [C.MALFORMED]),
+    ("UnauthorizedError: Format is Authorization: Bearer [token]", L.EXPRESS_JWT, [C.MISSING_TOKEN, C.MALFORMED]),
     # Spring Security 6.2 / Nimbus
     (SPRING + "Jwt expired at 2023-11-20T10:00:00Z", L.SPRING_SECURITY, [C.EXPIRED, C.CLOCK_SKEW]),
     (SPRING + "Jwt used before 2023-11-20T10:00:00Z", L.SPRING_SECURITY, [C.CLOCK_SKEW, C.NOT_YET_VALID]),
@@ -242,7 +242,8 @@ def test_real_library_messages_give_their_causes_and_library(
 PATTERNS = {pattern.id: pattern for pattern in default_catalogue().patterns}
 EXAMPLES = [
     (entry["id"], example)
-    for entry in tomllib.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))["pattern"]
+    for path in packaged_files()
+    for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("pattern", [])
     for example in entry["examples"]
 ]
 
@@ -563,3 +564,30 @@ def test_the_validators_own_clock_reading_is_kept_as_evidence() -> None:
     assert match.validator_time == 1795896370.0
     [other] = find_error_texts("jwt.exceptions.ExpiredSignatureError: Signature has expired")
     assert other.validator_time is None
+
+
+# ------------------------------------------------------------------------------ an HTTP response pasted whole
+
+RESPONSE = """HTTP/1.1 401 Unauthorized
+www-authenticate: Bearer realm="https://api.acme.test/orders", error="invalid_token"
+content-length: 14
+date: Thu, 03 Dec 2026 10:00:45 GMT
+
+Jwt is expired"""
+
+
+def test_a_responses_challenge_and_body_are_one_refusal_in_the_bodys_words() -> None:
+    match = one(RESPONSE)
+    assert match.library is L.ENVOY and causes(match) == [C.EXPIRED, C.CLOCK_SKEW]
+    assert match.excerpt == "Jwt is expired" and match.start == RESPONSE.index("www-authenticate")
+
+
+def test_a_bare_rfc6750_challenge_above_a_gateways_body_takes_the_gateway() -> None:
+    plain = RESPONSE.replace('realm="https://api.acme.test/orders", ', "")
+    match = one(plain)
+    assert match.library is L.ENVOY and causes(match)[0] is C.EXPIRED
+
+
+def test_two_responses_are_two_refusals() -> None:
+    assert len(find_error_texts(RESPONSE + "\n\n" + RESPONSE.replace("Jwt is expired", "Jwt is missing"))) == 2
+    assert len(find_error_texts('www-authenticate: Bearer error="invalid_token"\n\nsome chat\n\nJwt is missing')) == 2
