@@ -17,6 +17,7 @@ hmac_secret_env = "ORDERS_JWT_SECRET"                # the variable's name, neve
 allow_http = false                                   # true only for a local issuer in development
 probe_url = "https://orders.acme.test/health"        # its Date header tells the service's clock
 channels = ["C0123ORDERS"]                           # Slack channels judged against this service
+stacks = ["envoy", "jjwt"]                           # its validators: their fixes get buttons on a card
 ```
 """
 
@@ -33,6 +34,7 @@ from typing import Any
 
 from bot.datafiles import DataFile, DataFileError, KeyPath, key_name, problem
 from bot.diagnosis.expectations import MAX_SECONDS
+from bot.diagnosis.ids import Library
 from bot.diagnosis.model import Expectations
 from bot.diagnosis.redact import last_pass
 from bot.diagnosis.signature import TrustedKey
@@ -59,6 +61,9 @@ _SINGULAR_HINTS = {
     "openid_configuration": "discovery",
     "secret_env": "hmac_secret_env",
     "channel": "channels",
+    "stack": "stacks",
+    "library": "stacks",
+    "libraries": "stacks",
 }
 _SECRET_KEYS = frozenset({"secret", "hmac_secret", "hmac_key", "shared_secret", "jwt_secret"})
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -81,6 +86,7 @@ class Service:
     keys: KeyConfig = NO_KEYS  # trusted key sources: not expectations, carried alongside them
     probe_url: str | None = None  # a URL of the service whose Date header tells its clock (allowlisted)
     channels: tuple[str, ...] = ()  # Slack channel ids whose tokens are judged against this service
+    stacks: tuple[Library, ...] = ()  # the validators in front of and inside it (gateway, library)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +165,8 @@ def _service(file: DataFile, path: Path, name: str, table: Any) -> Service:
             sources[key] = value
         elif key == "channels":
             values[key] = _channels(file, (*where, key), value)
+        elif key == "stacks":
+            values[key] = _stacks(file, (*where, key), value)
         elif key.lower() in _SECRET_KEYS:
             file.fail(
                 (*where, key),
@@ -169,11 +177,21 @@ def _service(file: DataFile, path: Path, name: str, table: Any) -> Service:
             hint = f" (did you mean {_SINGULAR_HINTS[key]!r}?)" if key in _SINGULAR_HINTS else ""
             file.fail((*where, key), f"unknown key{hint}")
     channels = values.pop("channels", ())
+    stacks = values.pop("stacks", ())
     expectations = Expectations(**values)
     probe = sources.pop("probe_url", None)
     keys = _key_config(file, path, where, sources, expectations.issuers)
     probe_url = _probe_url(file, where, probe, "probe_url" in table, keys.allow_http)
-    return Service(name, expectations, keys, probe_url, channels)
+    return Service(name, expectations, keys, probe_url, channels, stacks)
+
+
+def _stacks(file: DataFile, key: KeyPath, value: Any) -> tuple[Library, ...]:
+    stacks = _strings(file, key, value)
+    known = {library.value: library for library in Library}
+    for stack in stacks:
+        if stack not in known:
+            file.fail(key, f"{last_pass(stack)[:40]!r} is not a stack jwtcheck knows; known: {', '.join(known)}")
+    return tuple(dict.fromkeys(known[stack] for stack in stacks))
 
 
 def _channels(file: DataFile, key: KeyPath, value: Any) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from bot.config import ConfigError, load_services
+from bot.diagnosis.ids import Library
 from bot.diagnosis.model import Expectations
 from tests.keys.support import ec_key, jwk_of, pem_of, rsa_key
 
@@ -230,3 +231,29 @@ def test_a_token_pasted_into_channels_is_not_repeated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_services(write(tmp_path, f"[services.o]\nchannels = ['{token}']\n"))
     assert signature_of(token) not in str(caught.value) and token.split(".")[0] not in str(caught.value)
+
+
+# --- stacks: the validators in front of and inside a service ------------------------------------------
+
+
+def test_stacks_name_the_services_validators(tmp_path: Path) -> None:
+    text = "[services.orders]\naudiences = ['orders-api']\nstacks = ['envoy', 'jjwt', 'envoy']\n"
+    config = load_services(write(tmp_path, text))
+    assert config.services["orders"].stacks == (Library.ENVOY, Library.JJWT)  # once each, in order
+    assert config.services["orders"].expectations == Expectations(audiences=("orders-api",))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[services.o]\nstacks = ['istio-gizmo']\n",
+            r":2: services.o.stacks: 'istio-gizmo' is not a stack jwtcheck knows",
+        ),
+        ("[services.o]\nstacks = [1]\n", r":2: services.o.stacks: must be a list of non-empty strings"),
+        ("[services.o]\nstack = ['envoy']\n", r":2: services.o.stack: unknown key \(did you mean .stacks.\?\)"),
+    ],
+)
+def test_a_broken_stacks_list_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_services(write(tmp_path, text))

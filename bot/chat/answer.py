@@ -187,11 +187,12 @@ class Chat:
                     judged_against=answer.judged_against,
                 )
             )
+        stacks = self.stacks_of(answer.judged_against)
         drawn = []
         for state in states:
             votes = await self.cards.votes(state.team, state.workaround_ids)
             await self.cards.save(state)
-            drawn.append(replace(state.options, votes=votes))
+            drawn.append(replace(state.options, votes=votes, stacks=stacks))
         messages = self.renderer.render_cards(report, self.knowledge, lambda index, _: drawn[index], max_cards=limit)
         return [(message, states[i].card_id if i < len(states) else None) for i, message in enumerate(messages)]
 
@@ -200,11 +201,17 @@ class Chat:
         ids). Drawing is idempotent, so a repeated click is harmless."""
         state = state.with_options(revision=state.options.revision + 1)
         votes = await self.cards.votes(state.team, state.workaround_ids)
-        message = self.renderer.render_card(
-            state.diagnosis, self.clock().timestamp(), self.knowledge, replace(state.options, votes=votes)
-        )
+        options = replace(state.options, votes=votes, stacks=self.stacks_of(state.options.judged_against))
+        message = self.renderer.render_card(state.diagnosis, self.clock().timestamp(), self.knowledge, options)
         await self.cards.save(state)
         return state, message
+
+    def stacks_of(self, name: str | None) -> tuple[str, ...]:
+        """The stacks of the service a card was judged against (their fixes get buttons), if it names one."""
+        if self.services is None or name is None:
+            return ()
+        service = self.services.services.get(name)
+        return tuple(stack.value for stack in service.stacks) if service is not None else ()
 
     def probed_service(self, name: str | None) -> Service | None:
         """The service ``name`` names (or the only one), when it has a probe_url."""

@@ -126,6 +126,9 @@ class Diagnosis(NamedTuple):
     # What to do next where the evidence is thin (a generic refusal naming no claim and no library): how to
     # get the validator's own error line, how to share the token safely. Added by the advise step.
     next_steps: tuple[str, ...] = ()
+    # The error text came from a gateway or a mesh's proxy ("gateway", "mesh"), which refused the request
+    # before the service saw it: its configuration fix comes first. Added by the advise step.
+    in_front: str | None = None
 
     @property
     def cause_ids(self) -> tuple[CauseId, ...]:

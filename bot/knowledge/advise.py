@@ -73,7 +73,9 @@ def judge_advised(
         advice=knowledge.advise,
     )
     now = at.timestamp()
-    return report.with_diagnoses(tuple([_finish(diagnosis, expectations, now) for diagnosis in report.diagnoses]))
+    return report.with_diagnoses(
+        tuple([_finish(diagnosis, expectations, now, knowledge) for diagnosis in report.diagnoses])
+    )
 
 
 def judge_token_advised(
@@ -98,12 +100,18 @@ def judge_token_advised(
     return where_libraries_differ(diagnosis, expectations, now)
 
 
-def _finish(diagnosis: Diagnosis, expectations: Expectations, now: float) -> Diagnosis:
+def _finish(diagnosis: Diagnosis, expectations: Expectations, now: float, knowledge: Knowledge) -> Diagnosis:
     """What :func:`advise_one` adds to a diagnosis judged with the knowledge base's titles and advice."""
     if diagnosis.source is Source.TOKEN:
         return where_libraries_differ(diagnosis, expectations, now)
-    steps = next_steps(diagnosis)
-    return diagnosis._replace(next_steps=steps) if steps else diagnosis
+    steps, front = next_steps(diagnosis), in_front(diagnosis, knowledge)
+    return diagnosis._replace(next_steps=steps, in_front=front) if steps or front else diagnosis
+
+
+def in_front(diagnosis: Diagnosis, knowledge: Knowledge) -> str | None:
+    """ "gateway" or "mesh" when the error text's validator sits in front of the service, else None."""
+    stack = knowledge.stacks.get(diagnosis.library.value) if diagnosis.library else None
+    return stack.kind.value if stack is not None and stack.in_front else None
 
 
 def advise_one(diagnosis: Diagnosis, knowledge: Knowledge, expectations: Expectations, now: float) -> Diagnosis:
@@ -122,11 +130,14 @@ def advise_one(diagnosis: Diagnosis, knowledge: Knowledge, expectations: Expecta
     if diagnosis.warnings:
         values[_WARNINGS] = _titled(diagnosis.warnings, titles)
     values[_NEXT_STEPS] = next_steps(diagnosis)
+    if diagnosis.source is Source.ERROR_TEXT:
+        values[_IN_FRONT] = in_front(diagnosis, knowledge)
     return Diagnosis._make(values)
 
 
-_CAUSES, _WARNINGS, _WORKAROUNDS, _DEAD_ENDS, _NEXT_STEPS = (
-    Diagnosis._fields.index(name) for name in ("causes", "warnings", "workarounds", "dead_ends", "next_steps")
+_CAUSES, _WARNINGS, _WORKAROUNDS, _DEAD_ENDS, _NEXT_STEPS, _IN_FRONT = (
+    Diagnosis._fields.index(name)
+    for name in ("causes", "warnings", "workarounds", "dead_ends", "next_steps", "in_front")
 )
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from bot.diagnosis.checks.values import show
 from bot.diagnosis.model import (
     Cause,
+    CauseId,
     Diagnosis,
     Expectations,
     JSONValue,
@@ -39,9 +40,10 @@ from bot.diagnosis.model import (
 )
 from bot.diagnosis.redact import shorten_redacted
 from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc, is_representable
-from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, Snippet, Workaround, percent
+from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, LibraryVersion, Snippet, Workaround, percent
 from bot.render.mrkdwn import clip, code_block, code_span, escape, safe, ulen
 from bot.render.snippets import Fit, fit_for, fix_title, snippet_code
+from bot.render.text import refused_in_front
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block as SdkBlock
@@ -78,7 +80,10 @@ FALLBACK_TEXT_MAX = 300
 
 # --- card budget ----------------------------------------------------------------------------------
 
-MAX_LIBRARY_BUTTONS = 5
+MAX_LIBRARY_BUTTONS = 6  # then a select holds the other stacks
+SELECT_OPTIONS_MAX = 100
+OPTION_VALUE_MAX = 150
+ACTION_SHOW_FIX_MORE = f"{ACTION_SHOW_FIX}:more"
 _TOP_EVIDENCE = 200
 _TOP_EVIDENCE_COMPACT = 150
 _OTHER_EVIDENCE = 110
@@ -127,6 +132,9 @@ class CardOptions:
     fit: Fit | None = None  # the card's one leeway figure and what its snippets fit (None: the token alone)
     judged_against: str | None = None  # the configured service named (service= or the channel's binding)
     view_id: str | None = None  # the modal view the card lives in (a private check), else None: a message
+    # The stacks bound to the service the card was judged against (its ``stacks``): their fixes get
+    # buttons. Not stored with the card: the chat layer reads them from the service at every drawing.
+    stacks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.card_id or len(self.card_id) > CARD_ID_MAX or VALUE_SEPARATOR in self.card_id:
@@ -298,6 +306,11 @@ class _Card:
             excerpt = safe(d.error_text or "", _EXCERPT_MAX)
             shown = code_span(excerpt) if excerpt else "(empty)"
             lines.append(f"*Error text{f' from {escape(library)}' if library else ''}:* {shown}")
+            if library and d.in_front:
+                lines.append(f"_{escape(refused_in_front(library, d.in_front))} Its configuration fix comes first._")
+            note = self.knowledge.no_leeway_note(d.library.value) if d.library else None
+            if note is not None and CauseId.CLOCK_SKEW in d.cause_ids:
+                lines.append(f"_{safe(note, 300)}_")
         causes = d.causes[: self.max_causes]
         for index, cause in enumerate(causes):
             lines.append(self._cause_line(cause, index, len(d.causes)))
@@ -464,25 +477,46 @@ class _Card:
         )
 
     def _library_buttons(self) -> Block | None:
+        """Buttons for the recognised stack, the service's stacks and the card's libraries; a select for the
+        other stacks that have a snippet for one of the card's fixes."""
         if not self.fixes:
             return None
-        libraries = [
-            lib
-            for lib in self.knowledge.libraries_for(self.d.library.value if self.d.library else None)
-            if any(_snippet(w, lib.library) is not None for w in self.fixes)
-        ][:MAX_LIBRARY_BUTTONS]
-        if not libraries:
-            return None
-        buttons = [
+        recognised = self.d.library.value if self.d.library else None
+        first, rest = self.knowledge.fix_libraries(recognised, self.options.stacks)
+        with_snippets = [lib for lib in (*first, *rest) if any(w.snippets.get(lib.library) for w in self.fixes)]
+        shown = [lib for lib in first if lib in with_snippets][:MAX_LIBRARY_BUTTONS]
+        if not shown and any(ANY_LIBRARY in w.snippets for w in self.fixes):
+            shown = list(first[:MAX_LIBRARY_BUTTONS])  # only stack-neutral fixes: any button shows them
+        elements: list[dict[str, Any]] = [
             _button(
                 f"Show fix: {lib.display}",
                 f"{ACTION_SHOW_FIX}:{index}",
                 show_fix_value(self.options.card_id, lib.library),
                 style="primary" if lib.library == self.expanded else None,
             )
-            for index, lib in enumerate(libraries)
+            for index, lib in enumerate(shown)
         ]
-        return _actions(buttons, "libs")
+        more = [lib for lib in with_snippets if lib not in shown][:SELECT_OPTIONS_MAX]
+        if more:
+            elements.append(self._more_stacks(more))
+        return _actions(elements, "libs") if elements else None
+
+    def _more_stacks(self, libraries: Sequence[LibraryVersion]) -> dict[str, Any]:
+        options = [
+            _option(lib.display, show_fix_value(self.options.card_id, lib.library))
+            for lib in libraries
+            if ulen(show_fix_value(self.options.card_id, lib.library)) <= OPTION_VALUE_MAX
+        ]
+        select: dict[str, Any] = {
+            "action_id": ACTION_SHOW_FIX_MORE,
+            "options": options,
+            "placeholder": _plain("Other stacks…", BUTTON_TEXT_MAX),
+            "type": "static_select",
+        }
+        chosen = next((o for o, lib in zip(options, libraries, strict=False) if lib.library == self.expanded), None)
+        if chosen is not None:
+            select["initial_option"] = chosen
+        return select
 
     def _library_display(self, library: str) -> str:
         for lib in self.knowledge.libraries_for(library):  # a known library comes first
@@ -642,6 +676,10 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
         button["style"] = style
     button.update(text=_plain(escape(text), BUTTON_TEXT_MAX), type="button", value=value)
     return button
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(escape(text), BUTTON_TEXT_MAX), "value": value}
 
 
 def _actions(buttons: Sequence[dict[str, Any]], name: str) -> Block:

@@ -168,6 +168,7 @@ def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool, fitting: Fitting | No
         and not diagnosis.expected_from
         and not diagnosis.libraries
         and not diagnosis.next_steps
+        and diagnosis.in_front is None
     ):
         return {
             "source": diagnosis.source._value_,
@@ -194,6 +195,7 @@ def _diagnosis_dict(diagnosis: Diagnosis, *, shared: bool, fitting: Fitting | No
         "validator_time": validator_time,
         **({"judged_at": format_iso(diagnosis.judged_at)} if diagnosis.judged_at is not None else {}),
         "library": library,
+        **({"in_front": diagnosis.in_front} if diagnosis.in_front is not None else {}),
         "verdict": diagnosis.verdict._value_,
         "signature": diagnosis.signature._value_,
         "signature_detail": diagnosis.signature_detail,

@@ -23,7 +23,14 @@ SAFE_VALUE = re.compile(r"[A-Za-z0-9._~:/@%+=-]{1,200}\Z")
 """An audience, issuer or URL that may stand in a snippet's string literal (and unquoted in a shell line):
 anything else is left to the knowledge base's example value."""
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
-_COMMENT = {"python": "#", "shell": "#", "go": "//", "java": "//", "javascript": "//", "csharp": "//"}
+# How each snippet language writes a line comment (bot.knowledge.loader.LANGUAGES; JSON has none, so its
+# note is a string value), for the snippet a card shows when no safe leeway will do.
+_COMMENT = {
+    **dict.fromkeys(("python", "shell", "ruby", "yaml", "nginx"), "# {}"),
+    **dict.fromkeys(("go", "java", "javascript", "typescript", "csharp", "kotlin", "php", "rust"), "// {}"),
+    "xml": "<!-- {} -->",
+    "json": '{{"note": "{}"}}',
+}
 
 
 class Fit(NamedTuple):
@@ -84,9 +91,8 @@ def snippet_code(snippet: Snippet, diagnosis: Diagnosis, fit: Fit | None = None)
     fit = fit if fit is not None else default_fit(diagnosis)
     figure = fit.leeway
     if figure is not None and figure.recommended is None and "{{leeway" in snippet.code:
-        mark = _COMMENT.get(snippet.language, "#")
         own = f" (this token needs a leeway of at least {figure.own} s)" if figure.own == figure.needed else ""
-        return f"{mark} No leeway snippet: {BEYOND_SAFE}{own}.\n"
+        return _COMMENT.get(snippet.language, "# {}").format(f"No leeway snippet: {BEYOND_SAFE}{own}.") + "\n"
     values = {
         name: value
         for name, value in (

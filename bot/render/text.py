@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.diagnosis.checks.values import printable, show
-from bot.diagnosis.model import Checked, Diagnosis, Report, Source, Verdict
+from bot.diagnosis.model import CauseId, Checked, Diagnosis, Report, Source, Verdict
 from bot.diagnosis.redact import shorten_redacted
 from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc
 from bot.knowledge import Knowledge, percent
@@ -76,7 +76,10 @@ def render_report(
                 secret_env=secret_env,
                 evidence_needs=(evidence_need,) if diagnosis.source is Source.TOKEN else (),
             )
-        blocks.append(render_diagnosis(diagnosis, now, style, label, fit=fit))
+        note = knowledge.no_leeway_note(diagnosis.library.value) if diagnosis.library else None
+        if note is not None and CauseId.CLOCK_SKEW not in diagnosis.cause_ids:
+            note = None
+        blocks.append(render_diagnosis(diagnosis, now, style, label, fit=fit, note=note))
     if report.omitted:
         blocks.append(f"… and {report.omitted} more not shown")
     if any(d.workarounds or d.dead_ends for d in report.diagnoses):
@@ -85,9 +88,18 @@ def render_report(
     return "\n\n".join(blocks) + "\n"
 
 
-def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str = "", *, fit: Fit | None = None) -> str:
+def render_diagnosis(
+    diagnosis: Diagnosis,
+    now: float,
+    style: Style,
+    label: str = "",
+    *,
+    fit: Fit | None = None,
+    note: str | None = None,
+) -> str:
     """One diagnosis; ``fit`` (``bot.render.snippets.fit_for``) fits its fixes and snippets to what the API
-    expects and to the one leeway figure (without it: to the token alone)."""
+    expects and to the one leeway figure (without it: to the token alone). ``note``: what the validator
+    cannot do (``Knowledge.no_leeway_note``), said above its fixes."""
     lines = [label + _headline(diagnosis, style)]
     if diagnosis.judged_at is not None:
         now = diagnosis.judged_at
@@ -104,6 +116,8 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
         lines.append(f"  error text   {printable(diagnosis.error_text or '')}")
         if diagnosis.library:
             lines.append(f"  library      {diagnosis.library.value}")
+        if diagnosis.library and diagnosis.in_front:
+            lines.append(f"  {refused_in_front(diagnosis.library.value, diagnosis.in_front)}")
     if diagnosis.causes:
         lines.append(style.bold("Why"))
         for number, cause in enumerate(diagnosis.causes, start=1):
@@ -123,6 +137,8 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
     if diagnosis.workarounds:
         fit = fit if fit is not None else default_fit(diagnosis)
         lines.append(style.bold("What fixes it"))
+        if note is not None:
+            lines.append(f"  {printable(note)}")
         for number, workaround in enumerate(diagnosis.workarounds, start=1):
             rate = f"  ({percent(workaround.success_rate)} success)" if workaround.success_rate is not None else ""
             lines.append(f"  {number}. {fix_title(workaround, fit)}{rate}")
@@ -143,6 +159,11 @@ def render_diagnosis(diagnosis: Diagnosis, now: float, style: Style, label: str 
         if skipped:
             lines.append(style.dim("Not checked: " + "; ".join(skipped)))
     return "\n".join(lines)
+
+
+def refused_in_front(validator: str, kind: str) -> str:
+    """What a card says when a gateway or a mesh refused the request (plain text: escape it for mrkdwn)."""
+    return f"{validator} is a {kind} in front of the service: it refused the request before the service saw it."
 
 
 def how_to_check(diagnosis: Diagnosis) -> str:

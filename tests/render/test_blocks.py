@@ -82,10 +82,13 @@ def skew_diagnosis(library_text: str = "") -> Diagnosis:
 
 
 def texts(node: Any) -> list[str]:
-    """Every text a reader sees (header, sections, context, buttons), unescaped, in order."""
+    """Every text a reader sees (header, sections, context, buttons, a select's placeholder: not its options,
+    which show only when it is opened), unescaped, in order."""
     found: list[str] = []
     if isinstance(node, dict):
-        if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+        if node.get("type") == "static_select":
+            found.extend(texts(node["placeholder"]))
+        elif node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
             found.append(unescape(node["text"]))
         else:
             for value in node.values():
@@ -105,7 +108,12 @@ def blocks_of(message: Message, type_: str) -> list[dict[str, Any]]:
 
 
 def buttons(message: Message) -> list[dict[str, Any]]:
-    return [element for block in blocks_of(message, "actions") for element in block["elements"]]
+    return [
+        element
+        for block in blocks_of(message, "actions")
+        for element in block["elements"]
+        if element["type"] == "button"
+    ]
 
 
 def block_text(block: dict[str, Any]) -> str:
@@ -158,6 +166,13 @@ def assert_slack_limits(message: Message) -> None:
 
 
 def _check_element(element: dict[str, Any]) -> str:
+    if element["type"] == "static_select":  # the card's other stacks
+        assert 1 <= len(element["options"]) <= 100
+        assert all(1 <= ulen(o["text"]["text"]) <= 75 and 0 < len(o["value"]) <= 150 for o in element["options"])
+        assert 1 <= ulen(element["placeholder"]["text"]) <= 150
+        assert element.get("initial_option", element["options"][0]) in element["options"]
+        assert 0 < len(element["action_id"]) <= 255
+        return str(element["action_id"])
     assert element["type"] == "button"
     assert element["text"]["type"] == "plain_text"
     assert 1 <= ulen(element["text"]["text"]) <= 75

@@ -25,7 +25,11 @@ def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def button(blocks: list[dict[str, Any]], label: str) -> dict[str, Any]:
-    return next(b for b in buttons(blocks) if b["text"]["text"] == label)
+    return next(b for b in buttons(blocks) if b["type"] == "button" and b["text"]["text"] == label)
+
+
+def select(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(b for b in buttons(blocks) if b["type"] == "static_select")
 
 
 async def post_skew_card(bot: Bot, slack: MockSlack) -> tuple[str, list[dict[str, Any]]]:
@@ -51,6 +55,19 @@ async def test_show_fix_on_another_replica_expands_the_card_with_the_snippet(
     assert "leeway=" in expanded and "PyJWT 2.8.0" in expanded
     old_ids = {block.get("block_id") for block in blocks}
     assert old_ids.isdisjoint(block.get("block_id") for block in update.params["blocks"])
+
+
+async def test_a_stack_picked_in_the_select_expands_the_card_with_its_snippet(bot: Bot, slack: MockSlack) -> None:
+    card_ts, blocks = await post_skew_card(bot, slack)
+    more = select(blocks)
+    [golang] = [option for option in more["options"] if option["value"].endswith("|golang-jwt")]
+    assert all(b["text"]["text"] != "Show fix: golang-jwt" for b in buttons(blocks) if b["type"] == "button")
+    await bot.click(more["action_id"], golang["value"], message_ts=card_ts, selected=True)
+    await bot.settle()
+    [update] = slack.of("chat.update")
+    expanded = json.dumps(update.params["blocks"])
+    assert "golang-jwt 5.2.1" in expanded and "jwt.WithLeeway(" in expanded
+    assert select(update.params["blocks"])["initial_option"]["value"] == golang["value"]
 
 
 async def test_a_second_click_on_the_same_library_folds_the_snippet_away(bot: Bot, slack: MockSlack) -> None:

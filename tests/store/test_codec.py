@@ -105,6 +105,7 @@ def test_the_layouts_follow_these_field_lists_until_the_version_is_bumped() -> N
         "libraries",
         "libraries_differ",
         "next_steps",  # card/2
+        "in_front",  # not stored: the library's stack says it (codec._in_front)
     )
     assert [f.name for f in dataclasses.fields(CardOptions)] == [
         "card_id",
@@ -118,6 +119,7 @@ def test_the_layouts_follow_these_field_lists_until_the_version_is_bumped() -> N
         "fit",  # card/3: the card's one leeway figure and what its snippets fit (card/2: the measured leeway)
         "judged_against",  # card/4
         "view_id",  # card/5 (written only for a card in a view)
+        "stacks",  # not stored: the chat layer reads them from the service judged against, at every drawing
     ]
     assert Fit._fields == ("leeway", "alg", "style", "audience", "issuer", "jwks_url", "secret_env")
     assert LeewayFigure._fields == ("needed", "recommended", "own")
@@ -237,6 +239,7 @@ def test_every_field_of_a_diagnosis_is_kept() -> None:
         validator_time=NOW.timestamp() - 1.5,
         next_steps=("Get the validator's own error line.", "PyJWT: log the exception."),
     )
+    full = full._replace(library=Library.KONG, in_front=KNOWLEDGE.stacks["kong"].kind.value)
     assert all(field or field == 0 for field in full), "give every field a value, so that each is checked"
     card = card_for(full)
     assert decode_card(encode_card(card), KNOWLEDGE) == card

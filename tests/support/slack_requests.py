@@ -89,7 +89,16 @@ def block_action(
     message_ts: str = "1795900000.000002",
     user: str = "UBOB0001",
     ephemeral: bool = False,
+    selected: bool = False,
 ) -> str:
+    """A click on a button, or (``selected``) a pick in a static select: ``value`` is the picked option's."""
+    action: dict[str, Any] = {"action_id": action_id, "block_id": "b1", "action_ts": str(time.time())}
+    if selected:
+        action.update(
+            type="static_select", selected_option={"text": {"type": "plain_text", "text": "x"}, "value": value}
+        )
+    else:
+        action.update(type="button", value=value)
     payload = {
         "type": "block_actions",
         "team": {"id": TEAM, "domain": "acme"},
@@ -100,9 +109,7 @@ def block_action(
         "response_url": response_url,
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": ephemeral},
         "channel": {"id": channel, "name": "incident"},
-        "actions": [
-            {"action_id": action_id, "block_id": "b1", "type": "button", "value": value, "action_ts": str(time.time())}
-        ],
+        "actions": [action],
     }
     return urlencode({"payload": json.dumps(payload)})
 

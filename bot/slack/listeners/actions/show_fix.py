@@ -1,4 +1,5 @@
-""" "Show fix: <library>": expand the card in place with that library's snippets (click again to fold)."""
+""" "Show fix: <library>", or a stack picked in the card's "Other stacks…" select: expand the card
+in place with that library's snippets (click the button again to fold)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from bot.slack.listeners.actions.gone import card_gone
 def show_fix_listener(deps: Deps) -> Callable[..., Awaitable[None]]:
     async def show_fix(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any]) -> None:
         await ack()
-        parsed = parse_show_fix_value(str(action.get("value") or ""))
+        picked = action.get("selected_option")  # the select of the other stacks
+        value = picked.get("value") if isinstance(picked, dict) else action.get("value")
+        parsed = parse_show_fix_value(str(value or ""))
         if parsed is not None:
             card_id, library = parsed
             deps.work.submit("show_fix", body=body, card_id=card_id, library=library)
