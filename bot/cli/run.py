@@ -45,7 +45,7 @@ from bot.parallel_json import json_document
 from bot.pipeline import diagnose_text
 from bot.render.clocks import clock_lines, clocks_to_dict
 from bot.render.json import dumps, report_to_dict, summary_to_dict
-from bot.render.text import Style, render_diagnosis, render_report, render_summary
+from bot.render.text import Style, render_diagnosis, render_report, render_summary, validator_notes
 
 
 def run(args: argparse.Namespace, stdin: TextIO | None, out: TextIO) -> int:
@@ -124,7 +124,10 @@ def demo(argv: list[str], out: TextIO) -> int:
         report = diagnose_text(piece, DEMO_EXPECTATIONS, now, knowledge=knowledge)
         write_terminal(out, style.bold(f"── {number}. {sample.title} ") + "\n", colour=colour)
         for diagnosis in report.diagnoses:
-            write_terminal(out, render_diagnosis(diagnosis, now.timestamp(), style) + "\n\n", colour=colour)
+            notes = validator_notes(diagnosis, knowledge)
+            write_terminal(
+                out, render_diagnosis(diagnosis, now.timestamp(), style, notes=notes) + "\n\n", colour=colour
+            )
     write_terminal(out, style.dim(knowledge.provenance) + "\n", colour=colour)
     return EXIT_OK
 

@@ -209,13 +209,6 @@ class Knowledge:
         )
         return tuple(chosen.values()), dead_ends
 
-    def no_leeway_note(self, library: str | None) -> str | None:
-        """For a stack with no clock-leeway setting, what a card about clock skew says instead of a leeway."""
-        stack = self.stacks.get(library) if library else None
-        if stack is None or stack.no_leeway is None:
-            return None
-        return f"{stack.display} has no clock-leeway setting: {stack.no_leeway}"
-
     def fix_libraries(
         self, recognised: str | None, bound: Sequence[str] = ()
     ) -> tuple[tuple[LibraryVersion, ...], tuple[LibraryVersion, ...]]:

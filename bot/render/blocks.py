@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from bot.diagnosis.checks.values import show
 from bot.diagnosis.model import (
     Cause,
-    CauseId,
     Diagnosis,
     Expectations,
     JSONValue,
@@ -43,7 +42,7 @@ from bot.diagnosis.timefmt import as_timestamp, format_relative, format_utc, is_
 from bot.knowledge import ANY_LIBRARY, DeadEnd, Knowledge, LibraryVersion, Snippet, Workaround, percent
 from bot.render.mrkdwn import clip, code_block, code_span, escape, safe, ulen
 from bot.render.snippets import Fit, fit_for, fix_title, snippet_code
-from bot.render.text import refused_in_front
+from bot.render.text import validator_notes
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block as SdkBlock
@@ -306,11 +305,8 @@ class _Card:
             excerpt = safe(d.error_text or "", _EXCERPT_MAX)
             shown = code_span(excerpt) if excerpt else "(empty)"
             lines.append(f"*Error text{f' from {escape(library)}' if library else ''}:* {shown}")
-            if library and d.in_front:
-                lines.append(f"_{escape(refused_in_front(library, d.in_front))} Its configuration fix comes first._")
-            note = self.knowledge.no_leeway_note(d.library.value) if d.library else None
-            if note is not None and CauseId.CLOCK_SKEW in d.cause_ids:
-                lines.append(f"_{safe(note, 300)}_")
+            for note in validator_notes(d, self.knowledge):
+                lines.append(f"_{safe(note, 400)}_")
         causes = d.causes[: self.max_causes]
         for index, cause in enumerate(causes):
             lines.append(self._cause_line(cause, index, len(d.causes)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.diagnosis.checks.values import printable, show
@@ -76,10 +76,8 @@ def render_report(
                 secret_env=secret_env,
                 evidence_needs=(evidence_need,) if diagnosis.source is Source.TOKEN else (),
             )
-        note = knowledge.no_leeway_note(diagnosis.library.value) if diagnosis.library else None
-        if note is not None and CauseId.CLOCK_SKEW not in diagnosis.cause_ids:
-            note = None
-        blocks.append(render_diagnosis(diagnosis, now, style, label, fit=fit, note=note))
+        notes = validator_notes(diagnosis, knowledge)
+        blocks.append(render_diagnosis(diagnosis, now, style, label, fit=fit, notes=notes))
     if report.omitted:
         blocks.append(f"… and {report.omitted} more not shown")
     if any(d.workarounds or d.dead_ends for d in report.diagnoses):
@@ -95,11 +93,11 @@ def render_diagnosis(
     label: str = "",
     *,
     fit: Fit | None = None,
-    note: str | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
     """One diagnosis; ``fit`` (``bot.render.snippets.fit_for``) fits its fixes and snippets to what the API
-    expects and to the one leeway figure (without it: to the token alone). ``note``: what the validator
-    cannot do (``Knowledge.no_leeway_note``), said above its fixes."""
+    expects and to the one leeway figure (without it: to the token alone). ``notes``: what is known of the
+    error text's validator (:func:`validator_notes`), said under its name."""
     lines = [label + _headline(diagnosis, style)]
     if diagnosis.judged_at is not None:
         now = diagnosis.judged_at
@@ -116,8 +114,7 @@ def render_diagnosis(
         lines.append(f"  error text   {printable(diagnosis.error_text or '')}")
         if diagnosis.library:
             lines.append(f"  library      {diagnosis.library.value}")
-        if diagnosis.library and diagnosis.in_front:
-            lines.append(f"  {refused_in_front(diagnosis.library.value, diagnosis.in_front)}")
+        lines.extend(f"  {printable(note)}" for note in notes)
     if diagnosis.causes:
         lines.append(style.bold("Why"))
         for number, cause in enumerate(diagnosis.causes, start=1):
@@ -137,8 +134,6 @@ def render_diagnosis(
     if diagnosis.workarounds:
         fit = fit if fit is not None else default_fit(diagnosis)
         lines.append(style.bold("What fixes it"))
-        if note is not None:
-            lines.append(f"  {printable(note)}")
         for number, workaround in enumerate(diagnosis.workarounds, start=1):
             rate = f"  ({percent(workaround.success_rate)} success)" if workaround.success_rate is not None else ""
             lines.append(f"  {number}. {fix_title(workaround, fit)}{rate}")
@@ -159,6 +154,19 @@ def render_diagnosis(
         if skipped:
             lines.append(style.dim("Not checked: " + "; ".join(skipped)))
     return "\n".join(lines)
+
+
+def validator_notes(diagnosis: Diagnosis, knowledge: Knowledge) -> list[str]:
+    """What a card says of an error text's validator: that a gateway refused before the service saw the
+    request, and, for a refusal about time, that the validator has no leeway setting (and what instead)."""
+    library = diagnosis.library.value if diagnosis.library else None
+    stack = knowledge.stacks.get(library) if library else None
+    if stack is None:
+        return []
+    notes = [refused_in_front(stack.display, diagnosis.in_front)] if diagnosis.in_front else []
+    if stack.no_leeway and CauseId.CLOCK_SKEW in diagnosis.cause_ids:
+        notes.append(stack.no_leeway)
+    return notes
 
 
 def refused_in_front(validator: str, kind: str) -> str:

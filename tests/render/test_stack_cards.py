@@ -15,7 +15,7 @@ from bot.knowledge.advise import advise_one
 from bot.knowledge.model import Knowledge
 from bot.render.blocks import ACTION_SHOW_FIX, ACTION_SHOW_FIX_MORE, MAX_LIBRARY_BUTTONS, CardOptions, render_card
 from bot.render.json import diagnosis_to_dict
-from bot.render.text import Style, refused_in_front, render_diagnosis
+from bot.render.text import Style, refused_in_front, render_diagnosis, validator_notes
 from tests.knowledge.test_stacks import STACK, _knowledge_folder
 from tests.render.test_blocks import assert_slack_limits
 from tests.support.tokens import T
@@ -59,7 +59,8 @@ def test_a_gateways_card_says_it_refused_first_and_puts_its_fix_first(knowledge:
     assert_slack_limits(message)
     sentence = refused_in_front("Kong Gateway", "gateway")
     assert sentence in json.dumps(message.blocks)
-    assert refused_in_front("kong", "gateway") in render_diagnosis(d, T, Style())
+    assert validator_notes(d, knowledge) == [sentence]
+    assert sentence in render_diagnosis(d, T, Style(), notes=validator_notes(d, knowledge))
     assert diagnosis_to_dict(d)["in_front"] == "gateway"
     assert "in_front" not in diagnosis_to_dict(library_first)
 
@@ -107,12 +108,15 @@ def test_a_stack_with_no_leeway_setting_is_never_told_to_set_one(tmp_path: Path)
     without = GATEWAY.replace(
         'source = "Kong/kong', 'no_leeway = "sync the gateway hosts with NTP."\nsource = "Kong/kong'
     )
+    without = (
+        without[: without.index("[snippets.clock_leeway]")] + without[without.index("[snippets.verify_aud_iss]") :]
+    )
     knowledge = load_knowledge(_knowledge_folder(tmp_path, without))
     d = advised(knowledge, refused(Library.KONG, CauseId.EXPIRED, CauseId.CLOCK_SKEW))
     assert "clock_leeway" not in [w.id for w in d.workarounds] and "sync_clocks_ntp" in [w.id for w in d.workarounds]
     assert "clock_leeway" in [w.id for w in advised(knowledge, refused(Library.PYJWT, CauseId.CLOCK_SKEW)).workarounds]
-    note = "Kong Gateway has no clock-leeway setting: sync the gateway hosts with NTP."
-    assert knowledge.no_leeway_note("kong") == note
+    note = "sync the gateway hosts with NTP."
+    assert validator_notes(d, knowledge)[-1] == note
     message = render_card(d, T, knowledge, CardOptions("c0ffee"))
     assert_slack_limits(message)
     assert note in json.dumps(message.blocks)
