@@ -111,7 +111,9 @@ _EXPECTED_GROUPS: tuple[tuple[str, str | None], ...] = (
     ("expected_list", ", "),
     ("expected_more", None),
 )
-_VALUE_ENDS = frozenset("\"'`")  # a value group that stops before one of these (or the line's end) was not cut
+# A value group that stops before one of these (or the line's end) was not cut short (see _value_ended).
+_VALUE_ENDS = frozenset("\"'`")
+_PUNCTUATION_ENDS = frozenset({", ", ". ", "; "})
 _REGEX_LITERAL = re.compile(r"/[^\n]{1,400}/[dgimsuyv]{0,8}")  # jsonwebtoken prints a RegExp audience as /…/
 _CONTROL = {code: " " for code in (*range(32), 127)}
 _ESCAPE = re.compile(r"""\\u00([0-7][0-9a-fA-F])|\\(["'/\\])|&(lt|gt|amp|quot|apos|#39|#x27|#34);""")
@@ -908,14 +910,19 @@ def _expected(pattern: ErrorPattern, found: re.Match[str], line: str) -> tuple[s
             continue
         joiner = separator or (pattern.separator if name == "expected" else None)
         pieces = raw.split(joiner) if joiner else [raw]
-        stop = found.end(name)
-        if stop < len(line) and line[stop] not in _VALUE_ENDS:
+        if not _value_ended(line, found.end(name)):
             pieces = pieces[:-1]  # the regex's bound cut the last value short: it is not a value
         for piece in pieces:
             value = _expected_value(piece)
             if value is not None and value not in values:
                 values.append(value)
     return (_clean(claim, 64), tuple(values[:MAX_EXPECTED_VALUES])) if values else None
+
+
+def _value_ended(line: str, stop: int) -> bool:
+    """Whether a value group that stopped at ``stop`` ended where the message ends the value: the line's
+    end, a closing quote, or punctuation and a space ("Expected orders-api, received api://x")."""
+    return stop >= len(line) or line[stop] in _VALUE_ENDS or line[stop : stop + 2] in _PUNCTUATION_ENDS
 
 
 def _expected_value(piece: str) -> str | None:

@@ -591,3 +591,20 @@ def test_a_bare_rfc6750_challenge_above_a_gateways_body_takes_the_gateway() -> N
 def test_two_responses_are_two_refusals() -> None:
     assert len(find_error_texts(RESPONSE + "\n\n" + RESPONSE.replace("Jwt is expired", "Jwt is missing"))) == 2
     assert len(find_error_texts('www-authenticate: Bearer error="invalid_token"\n\nsome chat\n\nJwt is missing')) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("JWT::InvalidAudError: Invalid audience. Expected orders-api, received api://other", ("orders-api",)),
+        (
+            "io.jsonwebtoken.IncorrectClaimException: Expected iss claim to be: https://login.acme.test/, but was: "
+            "https://login.acme-staging.test/.",
+            ("https://login.acme.test/",),
+        ),
+    ],
+)
+def test_a_value_that_ends_at_a_comma_and_a_space_is_whole(text: str, expected: tuple[str, ...]) -> None:
+    [(_, values)] = one(text).expected
+    assert values == expected
+    assert f"expected '{expected[0]}';" in one(text).findings[0].evidence.detail
