@@ -66,6 +66,22 @@ SAMPLES: tuple[Sample, ...] = (
     Sample(
         "Bad signature: PyJWT error text", text="jwt.exceptions.InvalidSignatureError: Signature verification failed"
     ),
+    Sample(
+        "Clock skew in jjwt's own numbers",
+        text="io.jsonwebtoken.ExpiredJwtException: JWT expired 45123 milliseconds ago at 2026-12-03T10:00:00.000Z. "
+        "Current time: 2026-12-03T10:00:45.123Z. Allowed clock skew: 0 milliseconds.",
+    ),
+    Sample("Envoy (Istio) refused a request with no token", text="Jwt is missing"),
+    Sample("Envoy could not fetch its keys", text="Jwks remote fetch is failed"),
+    Sample("express-jwt: a revoked token", text="UnauthorizedError: The token has been revoked."),
+    Sample(
+        "A token without the scope the endpoint requires (Spring Security)",
+        text='WWW-Authenticate: Bearer error="insufficient_scope", error_description="The request requires higher '
+        'privileges than provided by the access token.", scope="orders:write"',
+    ),
+    Sample("ruby-jwt: another subject", text="JWT::InvalidSubError: Invalid subject. Expected u1, received u2"),
+    Sample("jsonwebtoken: another jti", text="JsonWebTokenError: jwt jwtid invalid. expected: 7f3c2a"),
+    Sample("jsonwebtoken: an ID token's nonce", text="JsonWebTokenError: jwt nonce invalid. expected: n-0S6_WzA2Mj"),
     Sample(  # RFC 6749's example access token: opaque, and shown only as its first 4 characters and its length
         "Opaque access token (no audience requested)",
         text="curl -H 'Authorization: Bearer 2YotnFZFEjr1zCsicMWpAA' https://api.acme.test/orders",
