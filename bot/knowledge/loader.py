@@ -225,16 +225,22 @@ class _Cards:
         self.stacks: dict[str, Stack] = {}
         self.stack_snippets: list[tuple[_File, str, str, Snippet]] = []  # (file, key, workaround id, snippet)
 
-    def read(self, path: Path) -> None:
+    def _open(self, path: Path) -> tuple[_File, dict[str, Any]] | None:
+        """The file and its document, or None when it cannot be read or parsed (the problem is recorded)."""
         file = _File(path, self.problems)
         try:
-            data = read_toml(path)
+            return file, read_toml(path)
         except tomllib.TOMLDecodeError as exc:
             self.problems.append(file.data.decode_error(exc))
-            return
         except OSError as exc:
             self.problems.append(problem(path.name, f"cannot be read: {exc}"))
+        return None
+
+    def read(self, path: Path) -> None:
+        opened = self._open(path)
+        if opened is None:
             return
+        file, data = opened
         file.keys(data, "", _TOP_KEYS)
         card = self._card(file, data)
         if card is None:
@@ -253,15 +259,10 @@ class _Cards:
 
     def read_stack(self, path: Path) -> None:
         """A stack file's ``stack`` and ``snippets`` (its error texts are the catalogue's)."""
-        file = _File(path, self.problems)
-        try:
-            data = read_toml(path)
-        except tomllib.TOMLDecodeError as exc:
-            self.problems.append(file.data.decode_error(exc))
+        opened = self._open(path)
+        if opened is None:
             return
-        except OSError as exc:
-            self.problems.append(problem(path.name, f"cannot be read: {exc}"))
-            return
+        file, data = opened
         table = file.table(data, "stack", "stack", required=True)
         if not table:
             return

@@ -13,28 +13,9 @@ import tomllib
 
 import pytest
 
-from bot.diagnosis import error_texts
-from bot.diagnosis.error_texts import ErrorTextMatch
 from bot.diagnosis.ids import CauseId, Library
-from bot.knowledge.catalogue import CATALOGUE_PATH, default_catalogue
-
-C = CauseId
-L = Library
-
-
-def found(text: str) -> list[ErrorTextMatch]:
-    return error_texts.find_error_texts(text, default_catalogue())
-
-
-def one(text: str) -> ErrorTextMatch:
-    matches = found(text)
-    assert len(matches) == 1, [(m.library, [f.cause for f in m.findings]) for m in matches]
-    return matches[0]
-
-
-def causes(match: ErrorTextMatch) -> list[CauseId]:
-    return [finding.cause for finding in match.findings]
-
+from bot.knowledge.catalogue import CATALOGUE_PATH
+from tests.diagnosis.test_error_text_sources import C, L, causes, found, one
 
 # (text, library, the causes in order)
 NEW_ENTRIES = [
