@@ -67,7 +67,7 @@ SAMPLES: tuple[Sample, ...] = (
         "Bad signature: PyJWT error text", text="jwt.exceptions.InvalidSignatureError: Signature verification failed"
     ),
     Sample(
-        "Clock skew in jjwt's own numbers",
+        "jjwt prints the gap and the skew it allowed",
         text="io.jsonwebtoken.ExpiredJwtException: JWT expired 45123 milliseconds ago at 2026-12-03T10:00:00.000Z. "
         "Current time: 2026-12-03T10:00:45.123Z. Allowed clock skew: 0 milliseconds.",
     ),

@@ -1,5 +1,7 @@
-"""Load and check the error-text catalogue (``data/error_texts/catalogue.toml``); the matching that
-applies it is :mod:`bot.diagnosis.error_texts`, which reads no file.
+"""Load and check the error-text catalogue: ``data/error_texts/catalogue.toml`` (the source card's libraries
+and their kin) and the error texts of every stack file (``data/stacks/<library>.toml``, see
+:mod:`bot.knowledge.stacks`), each file checked on its own, then across files. The matching that applies
+it is :mod:`bot.diagnosis.error_texts`, which reads no file.
 
 A problem stops the load at the first one found, as one line naming the file, the line, the key and
 what is wrong (the format of every data file, see :mod:`bot.datafiles`), e.g.
