@@ -41,7 +41,7 @@ from bot.diagnosis.error_texts import (
     unescape,
 )
 from bot.diagnosis.ids import CauseId, Library
-from bot.knowledge.stacks import stack_files, stack_library
+from bot.knowledge.stacks import stack_document, stack_files, stack_library
 
 CATALOGUE_PATH = Path(__file__).with_name("data") / "error_texts" / "catalogue.toml"
 GENERIC = "generic"  # library value in the catalogue for text with no library fingerprint
@@ -90,7 +90,7 @@ def catalogue_from_files(paths: Sequence[Path], *, checked: bool = True) -> Cata
     for path, stack in files:
         file = DataFile(path.name, path, CatalogueError)
         try:
-            data = read_toml(path)
+            data = read_toml(path) if path == paths[0] else stack_document(path)
         except tomllib.TOMLDecodeError as exc:
             raise CatalogueError(file.decode_error(exc)) from exc
         if stack is None and path != paths[0]:

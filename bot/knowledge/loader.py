@@ -45,7 +45,7 @@ from bot.knowledge.model import (
     StackKind,
     Workaround,
 )
-from bot.knowledge.stacks import stack_files, stack_library
+from bot.knowledge.stacks import stack_document, stack_files, stack_library
 
 DATA_DIR = Path(__file__).with_name("data")
 TITLE_MAX = 80
@@ -225,11 +225,12 @@ class _Cards:
         self.stacks: dict[str, Stack] = {}
         self.stack_snippets: list[tuple[_File, str, str, Snippet]] = []  # (file, key, workaround id, snippet)
 
-    def _open(self, path: Path) -> tuple[_File, dict[str, Any]] | None:
-        """The file and its document, or None when it cannot be read or parsed (the problem is recorded)."""
+    def _open(self, path: Path, stack: bool = False) -> tuple[_File, dict[str, Any]] | None:
+        """The file and its document, or None when it cannot be read or parsed (the problem is recorded).
+        A stack file's document is the one the catalogue read (``stack_document``)."""
         file = _File(path, self.problems)
         try:
-            return file, read_toml(path)
+            return file, stack_document(path) if stack else read_toml(path)
         except tomllib.TOMLDecodeError as exc:
             self.problems.append(file.data.decode_error(exc))
         except OSError as exc:
@@ -259,7 +260,7 @@ class _Cards:
 
     def read_stack(self, path: Path) -> None:
         """A stack file's ``stack`` and ``snippets`` (its error texts are the catalogue's)."""
-        opened = self._open(path)
+        opened = self._open(path, stack=True)
         if opened is None:
             return
         file, data = opened

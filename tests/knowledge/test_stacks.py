@@ -166,3 +166,26 @@ def test_a_bad_stack_file_is_refused_naming_file_line_and_key(
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge(_knowledge_folder(tmp_path, STACK.replace(*change)))
     assert any(re.match(complaint, problem) for problem in caught.value.problems), caught.value.problems
+
+
+def test_both_loaders_share_each_stack_document_and_leave_it_unchanged() -> None:
+    """The invariant ``stack_document``'s memo relies on: neither loader changes what it is handed."""
+    import tomllib
+
+    from bot.knowledge.catalogue import packaged_catalogue
+    from bot.knowledge.stacks import stack_document, stack_files
+
+    packaged_catalogue(checked=False)
+    load_knowledge()
+    for path in stack_files():
+        assert stack_document(path) is stack_document(path)
+        assert stack_document(path) == tomllib.loads(path.read_text(encoding="utf-8")), path.name
+
+
+def test_a_changed_stack_file_is_read_again(tmp_path: Path) -> None:
+    from bot.knowledge.stacks import stack_document
+
+    path = _stack_file(tmp_path)
+    first = stack_document(path)
+    path.write_text(STACK.replace("3.9.0", "3.9.10"), encoding="utf-8")
+    assert stack_document(path)["stack"]["version"] == "3.9.10" != first["stack"]["version"]
