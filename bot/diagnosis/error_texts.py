@@ -145,6 +145,8 @@ _CHAIN_MARKERS = frozenset(
 # An HTTP header line as curl -i and browsers' dev tools print it; a response's headers and body are one refusal.
 _HEADER_LINE = re.compile(r"[ \t]{0,8}(?:< )?[A-Za-z][A-Za-z0-9-]{0,60}:[ \t]")
 _RESPONSE_CHARS = 16 * 1024
+_TRACEBACK = "Traceback (most recent call last):"
+_PART, _LOGGED = "part", "logged"  # how a message joins the printed error above it (see _continues)
 _TRACE_NOISE = ("...", "[Previous line repeated", "--- End of", "Caused by:", "Traceback (most recent call last):")
 
 
@@ -328,8 +330,10 @@ def find_error_texts(
         match = _match_line(text, start, end, sorted(candidates[start]), catalogue, now, hints)
         if match is None:
             continue
-        if matches and _continues(text, tail, start, end):
-            matches[-1] = _merged(matches[-1], match)
+        joined = _continues(text, tail, start, end) if matches else None
+        if joined is not None:
+            # a logged message above its own traceback: the exception's line names the validator best
+            matches[-1] = _merged(matches[-1], match, later_names_it=joined == _LOGGED)
         elif matches and _same_response(text, tail, start):
             matches[-1] = _merged_response(matches[-1], match)
         else:
@@ -443,23 +447,38 @@ class _Trace:
         return False
 
 
-def _continues(text: str, tail: int, start: int, end: int) -> bool:
+def _continues(text: str, tail: int, start: int, end: int) -> str | None:
     """Whether the message on the line at ``start`` is part of the printed error whose last line ended at
     ``tail``: only frames, properties and traceback furniture lie between, and the message is one of that
     error's properties (Node's ``code: 'ERR_JWT_EXPIRED'``, ``[cause]: …``), its cause (Java's
-    ``Caused by:``, .NET's ``--->``) or a Python exception chained to it."""
+    ``Caused by:``, .NET's ``--->``) or a Python exception chained to it (``_PART``); or the exception
+    line of the traceback that a logger printed right under its message (``logger.exception``: ``_LOGGED``).
+    None: another error."""
     if tail < 0 or start - tail > TRACE_CHARS:
-        return False
+        return None
     between = text[tail:start].split("\n")[1:-1]
     if len(between) > TRACE_LINES:
-        return False
+        return None
     trace = _Trace(open_object=text[max(0, tail - 8) : tail].rstrip().endswith("{"))
     if not all(trace.absorb(line.rstrip("\r")) for line in between):
-        return False
+        return None
     head = text[start : min(end, start + 512)]
     if trace.chained or head.lstrip().startswith(("Caused by:", "---> ")):
-        return True
-    return trace.open_object and _PROPERTY.match(head) is not None
+        return _PART
+    if trace.open_object and _PROPERTY.match(head) is not None:
+        return _PART
+    first = next((line.strip() for line in between if line.strip()), "")
+    if first != _TRACEBACK or _ends_a_traceback(text, tail):
+        return None  # (two tracebacks in a row are two errors)
+    return _LOGGED
+
+
+def _ends_a_traceback(text: str, tail: int) -> bool:
+    """Whether the line ending at ``tail`` closes a traceback: the line above it is indented (the
+    traceback's source line or carets), where a logger's message follows a line of the log."""
+    line_start = text.rfind("\n", 0, tail) + 1
+    above_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    return line_start > 0 and text[above_start : above_start + 1] in (" ", "\t")
 
 
 def _same_response(text: str, tail: int, start: int) -> bool:
@@ -489,11 +508,13 @@ def _merged_response(header: ErrorTextMatch, body: ErrorTextMatch) -> ErrorTextM
     )
 
 
-def _merged(first: ErrorTextMatch, later: ErrorTextMatch) -> ErrorTextMatch:
-    """One printed error from two of its lines: the first line stays its place and excerpt."""
+def _merged(first: ErrorTextMatch, later: ErrorTextMatch, *, later_names_it: bool = False) -> ErrorTextMatch:
+    """One printed error from two of its lines: the first line stays its place and excerpt; its library,
+    unless ``later_names_it`` (a traceback's exception line, module and all, under a logged message)."""
+    library = (later.library or first.library) if later_names_it else (first.library or later.library)
     return replace(
         first,
-        library=first.library or later.library,
+        library=library,
         findings=_combine((first.findings, later.findings)),
         validator_time=first.validator_time if first.validator_time is not None else later.validator_time,
         expected=_merge_expected((first.expected, later.expected)),

@@ -395,3 +395,26 @@ def test_expected_values_are_bounded_whole_and_clean() -> None:
     assert "[redacted][redacted]" not in redacted.findings[0].evidence.detail
     for match in (cut, regexp):
         assert all(len(value) <= VALUE_LIMIT for _, values in match.expected for value in values)
+
+
+LOGGED = """2026-12-03 10:00:45,123 ERROR app: JWT rejected: Invalid audience
+Traceback (most recent call last):
+  File "/app/auth.py", line 12, in check
+    claims = jwt.decode(token, key, audience="orders-api")
+  File "/usr/lib/python3/site-packages/jose/jwt.py", line 155, in decode
+    raise JWTClaimsError(str(e))
+jose.exceptions.JWTClaimsError: Invalid audience
+2026-12-03 10:00:46,000 INFO app: next request"""
+
+
+def test_a_logged_message_and_its_traceback_are_one_error_named_by_the_traceback() -> None:
+    """``logger.exception("JWT rejected: %s", e)``: the message line, then the traceback that ends in the
+    exception's own line, whose module names the library (python-jose, not PyJWT, whose words it shares)."""
+    match = one(LOGGED)
+    assert match.library is L.PYTHON_JOSE and causes(match) == [C.AUDIENCE_MISMATCH]
+    assert match.excerpt.startswith("2026-12-03 10:00:45,123 ERROR app: JWT rejected")
+
+
+def test_a_traceback_after_another_traceback_is_another_error() -> None:
+    second = LOGGED.split("\n", 1)[1]  # a traceback with no logged message above it
+    assert len(found(second + "\n" + second)) == 2
