@@ -75,15 +75,23 @@ class Delivery:
             self._spawn(self._event(body, kind, message))
         return message
 
-    def click(self, channel: str, ts: str, block_id: str, action_id: str) -> None:
-        """A button in a stored message; the payload carries that button's value, whatever the page says."""
+    def click(self, channel: str, ts: str, block_id: str, action_id: str, selected: str | None = None) -> None:
+        """A button in a stored message, or an option picked in its select (``selected``, the option's value);
+        the payload carries the button's value or the select's option as the message holds them, whatever
+        the page says."""
         message = self.workspace.get(channel, ts)
         element = _find_element(message, block_id, action_id) if message is not None else None
         if message is None or element is None:
             raise Refused("no such button")
+        option = None
+        if element.get("type") == "static_select":
+            options = [o for o in element.get("options") or [] if isinstance(o, dict)]
+            option = next((o for o in options if selected is not None and o.get("value") == selected), None)
+            if option is None:
+                raise Refused("no such option")
         hook = self.emulator.new_hook(channel, message.ts, message.thread_ts)
         trigger = self.emulator.new_trigger()
-        body = payloads.block_actions_body(self.workspace, message, block_id, element, hook.url, trigger)
+        body = payloads.block_actions_body(self.workspace, message, block_id, element, hook.url, trigger, option)
         self._spawn(self._click(body, message))
 
     def message_shortcut(self, channel: str, ts: str, callback_id: str) -> None:

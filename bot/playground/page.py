@@ -3,7 +3,8 @@
 - ``GET /playground/ws``: a WebSocket that sends a snapshot of the channel, then every change;
 - ``POST /playground/send`` ``{"text", "thread_ts", "channel"}``: what the person typed (a message or
   ``/jwtcheck …``), in a channel (the first one when not said);
-- ``POST /playground/click`` ``{"channel", "ts", "block_id", "action_id"}``: a button;
+- ``POST /playground/click`` ``{"channel", "ts", "block_id", "action_id"[, "selected"]}``: a button, or an
+  option picked in a select (``selected``: its value);
 - ``POST /playground/shortcut`` ``{"callback_id", "channel"?, "ts"?}``: a shortcut, on a message (its ⋯
   menu) or global (the ⚡ menu);
 - ``POST /playground/view/click`` ``{"view_id", "block_id", "action_id", "values"?}``: a button in a modal
@@ -157,8 +158,11 @@ class Page:
         if not all(isinstance(value, str) and 0 < len(value) <= MAX_FIELD for value in fields):
             return _refused("channel, ts, block_id and action_id are strings")
         channel, ts, block_id, action_id = (str(value) for value in fields)
+        selected = body.get("selected")
+        if selected is not None and not (isinstance(selected, str) and 0 < len(selected) <= MAX_FIELD):
+            return _refused("selected is the picked option's value")
         try:
-            self.delivery.click(channel, ts, block_id, action_id)
+            self.delivery.click(channel, ts, block_id, action_id, selected)
         except Refused as why:
             return _refused(str(why))
         return web.json_response({"ok": True})

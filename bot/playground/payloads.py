@@ -138,9 +138,14 @@ def block_actions_body(
     element: dict[str, Any],
     response_url: str,
     trigger: str | None = None,
+    selected_option: dict[str, Any] | None = None,
 ) -> str:
-    """A button click, as the form field ``payload`` Slack posts."""
+    """A button click, or an option picked in a select (``selected_option``), as the form field ``payload``
+    Slack posts."""
     action = _action(block_id, element)
+    if selected_option is not None:
+        action["selected_option"] = selected_option
+        action.pop("text", None)  # a select's action carries its pick, not a label
     container: dict[str, Any] = {
         "type": "message",
         "message_ts": message.ts,

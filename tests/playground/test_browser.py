@@ -72,6 +72,24 @@ async def test_a_pasted_skewed_token_gets_its_card_in_the_thread_and_show_fix_ex
     assert_clean(tab)
 
 
+async def test_a_stack_picked_in_other_stacks_expands_its_fix(tab: Tab) -> None:
+    await send(tab, f"401 again: Bearer {skewed_token()}")
+    await (
+        tab.page.locator("#channel-messages article.msg[data-author=me]")
+        .last.get_by_role("button", name="1 reply")
+        .click()
+    )
+    more = card_in_thread(tab).get_by_role("combobox", name="Other stacks…")
+    await expect(more).to_be_visible()
+    await more.select_option(label="golang-jwt")
+    snippet = card_in_thread(tab).locator(".mk-pre").first
+    await expect(snippet).to_contain_text("jwt.WithLeeway(")
+    await expect(card_in_thread(tab).get_by_role("combobox", name="Other stacks…")).to_have_value(
+        re.compile(r"\|golang-jwt$")
+    )
+    assert_clean(tab)
+
+
 async def test_hostile_claims_render_as_text_and_run_nothing(tab: Tab) -> None:
     raw = token(
         sub="<img src=x onerror=alert(1)>",
@@ -167,7 +185,9 @@ async def test_the_renderer_turns_mrkdwn_into_nodes_and_never_into_markup(tab: T
                                        {type: 'image', image_url: 'https://x.test/a.png', alt_text: 'alt'}]},
           {type: 'actions', block_id: 'a', elements: [
              {type: 'button', text: {type: 'plain_text', text: 'Go'}, action_id: 'go', style: 'primary'},
-             {type: 'static_select', action_id: 'sel'}]},
+             {type: 'static_select', action_id: 'sel', placeholder: {type: 'plain_text', text: 'Other stacks…'},
+              options: [{text: {type: 'plain_text', text: '<b>opt</b>'}, value: 'v'}]},
+             {type: 'overflow', action_id: 'more'}]},
           {type: 'rich_text', elements: [{type: 'rich_text_section', elements: [
              {type: 'text', text: '<b>raw</b>', style: {bold: true}},
              {type: 'link', url: 'javascript:alert(1)', text: 'js'},
@@ -217,7 +237,8 @@ async def test_the_renderer_turns_mrkdwn_into_nodes_and_never_into_markup(tab: T
         assert f'data-block-type="{kind}"' in blocks
     assert "A &amp; B &lt;img src=x onerror=alert(1)&gt;" in blocks and "<img" not in blocks
     assert "<b>Why</b>" in blocks and "<i>one</i>" in blocks and "⚠️ two" in blocks
-    assert 'class="bk-button bk-primary"' in blocks and "static_select element is not drawn" in blocks
+    assert 'class="bk-button bk-primary"' in blocks and "overflow element is not drawn" in blocks
+    assert 'class="bk-select"' in blocks and "&lt;b&gt;opt&lt;/b&gt;" in blocks  # an option's text is text
     assert "<b>&lt;b&gt;raw&lt;/b&gt;</b>" in blocks and "javascript:" not in blocks.replace(">js<", "")
     assert "🎉" in blocks and "@channel" in blocks and "<li>" in blocks and "pre &lt;i&gt;" in blocks
     assert "video block is not drawn" in blocks and "x.test/a.png" not in blocks

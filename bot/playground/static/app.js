@@ -395,7 +395,7 @@ function messageNode(message, { inThread }) {
   if (Array.isArray(message.blocks) && message.blocks.length) {
     content.append(renderBlocks(message.blocks, {
       members: state.members,
-      onAction: (blockId, element, button) => click(message, blockId, element, button),
+      onAction: (blockId, element, button, selected) => click(message, blockId, element, button, selected),
     }));
   } else {
     const text = el("div", "mk-text");
@@ -419,11 +419,13 @@ function messageNode(message, { inThread }) {
   return node;
 }
 
-async function click(message, blockId, element, button) {
+async function click(message, blockId, element, button, selected) {
   button.classList.add("bk-pending");
-  const answer = await post("/playground/click", {
+  const body = {
     channel: message.channel, ts: message.ts, block_id: blockId, action_id: String(element.action_id ?? ""),
-  });
+  };
+  if (selected !== undefined) body.selected = String(selected);
+  const answer = await post("/playground/click", body);
   button.classList.remove("bk-pending");
   if (!answer.ok) showBanner(`That click was not delivered: ${answer.error}`);
 }

@@ -38,9 +38,31 @@ function button(element, blockId, ctx) {
   return node;
 }
 
+// A select in an actions block (the card's "Other stacks…"): picking an option is the action, as in Slack.
+function select(element, blockId, ctx) {
+  const node = el("select", "bk-select");
+  const none = el("option", "", String(element.placeholder?.text ?? "Select an option"));
+  none.value = "";
+  node.append(none);
+  for (const option of element.options ?? []) {
+    const choice = el("option");
+    choice.append(renderPlain(option?.text?.text ?? "", option?.text?.emoji !== false));
+    choice.value = String(option?.value ?? "");
+    node.append(choice);
+  }
+  node.value = String(element.initial_option?.value ?? "");
+  node.dataset.actionId = String(element.action_id ?? "");
+  node.setAttribute("aria-label", String(element.placeholder?.text ?? "Select"));
+  node.addEventListener("change", () => {
+    if (node.value) ctx.onAction?.(blockId, element, node, node.value);
+  });
+  return node;
+}
+
 function element(item, blockId, ctx) {
   if (!item || typeof item !== "object") return unsupported("an element");
   if (item.type === "button") return button(item, blockId, ctx);
+  if (item.type === "static_select") return select(item, blockId, ctx);
   if (item.type === "image") return el("span", "bk-image-alt", `🖼 ${item.alt_text ?? "image"}`);
   if (item.type === "mrkdwn" || item.type === "plain_text") {
     const span = el("span", "bk-context-text");
@@ -217,7 +239,7 @@ function richInline(item, ctx) {
   return node;
 }
 
-// ctx: { members, onAction(blockId, element, buttonNode), errors: {blockId: text}, values: {blockId: typed} }
+// ctx: { members, onAction(blockId, element, node, selectedValue?), errors: {blockId: text}, values: {blockId: typed} }
 export function renderBlocks(blocks, ctx = {}) {
   const root = el("div", "bk-blocks");
   (Array.isArray(blocks) ? blocks : []).forEach((block, index) => {
