@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any
@@ -80,6 +81,9 @@ def message(text: str, *, ts: str, channel: str = "CINCIDENT", user: str = "UALI
     }
 
 
+_CLICKS = itertools.count(1)
+
+
 def block_action(
     action_id: str,
     value: str,
@@ -91,7 +95,8 @@ def block_action(
     ephemeral: bool = False,
     selected: bool = False,
 ) -> str:
-    """A click on a button, or (``selected``) a pick in a static select: ``value`` is the picked option's."""
+    """A click on a button, or (``selected``) a pick in a static select: ``value`` is the picked option's.
+    Each click has its own trigger_id, as in Slack (the bot keys a click's one answer on it)."""
     action: dict[str, Any] = {"action_id": action_id, "block_id": "b1", "action_ts": str(time.time())}
     if selected:
         action.update(
@@ -105,7 +110,7 @@ def block_action(
         "user": {"id": user, "team_id": TEAM},
         "api_app_id": "A0JWTCHECK",
         "token": "deprecated",
-        "trigger_id": "1.2.3",
+        "trigger_id": f"{next(_CLICKS)}.2.3",
         "response_url": response_url,
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": ephemeral},
         "channel": {"id": channel, "name": "incident"},
