@@ -8,6 +8,7 @@ import json
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import redis.asyncio as aioredis
@@ -288,10 +289,11 @@ async def test_slash_command_with_no_text_answers_the_usage_when_the_modal_canno
 
 async def test_app_home_s_button_opens_the_modal(bot: Bot, slack: MockSlack) -> None:
     body = block_action("open_private_check", "open", response_url=slack.response_url("home"))
+    trigger = json.loads(parse_qs(body)["payload"][0])["trigger_id"]
     assert (await bot.post(body, FORM)).status == 200
     await bot.settle()
     [opened] = slack.of("views.open")
-    assert opened.params["trigger_id"] == "1.2.3" and opened.params["view"]["callback_id"] == CALLBACK_ID
+    assert opened.params["trigger_id"] == trigger and opened.params["view"]["callback_id"] == CALLBACK_ID
     assert nothing_posted(slack)
 
 
