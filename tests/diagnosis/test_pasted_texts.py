@@ -109,3 +109,40 @@ def test_each_stack_is_pasted_in_three_forms() -> None:
 
 def test_at_least_a_hundred_distinct_real_texts_are_recognised() -> None:
     assert len({entry["text"].strip() for _, _, entry in ENTRIES}) >= DISTINCT_TEXTS_AT_LEAST
+
+
+# A library whose evidence may name another, because it runs it: express-jwt passes jsonwebtoken's errors on,
+# APIM's validate-jwt wraps IdentityModel, Spring Security decodes with Nimbus, Authlib and joserfc share texts.
+RUNS = {
+    "express-jwt": {"jsonwebtoken"},
+    "azure-apim": {"microsoft-identitymodel"},
+    "spring-security": {"nimbus-jose-jwt"},
+    "authlib": {"joserfc"},
+    "joserfc": {"authlib"},
+}
+NAMES = {
+    "pyjwt": "PyJWT",
+    "spring-security": "Spring",
+    "microsoft-identitymodel": "IdentityModel",
+    "jose": "panva/jose",
+}
+
+
+def test_the_evidence_names_no_other_library_than_the_one_recognised() -> None:
+    """A card that says "PyJWT raises this when…" under a python-jose error is wrong about a library."""
+    from bot.knowledge import default_knowledge
+
+    knowledge = default_knowledge()
+    names = {lib.library: lib.display for lib in (*knowledge.libraries, *knowledge.extra_libraries)} | NAMES
+    wrong = []
+    for stack, _, entry in ENTRIES:
+        for match in error_texts.find_error_texts(entry["text"], default_catalogue()):
+            library = match.library.value if match.library else None
+            allowed = {library, *RUNS.get(library or "", ())}
+            for finding in match.findings:
+                for other, name in names.items():
+                    # (a name inside the recognised one's is its own: "jsonwebtoken (Rust)")
+                    own = library is not None and name in names.get(library, "")
+                    if other not in allowed and len(name) > 3 and name in finding.evidence.detail and not own:
+                        wrong.append((stack, library, name, finding.evidence.detail[:80]))
+    assert wrong == []
