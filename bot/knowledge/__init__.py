@@ -1,5 +1,6 @@
 """The knowledge base as data: the failure cards (causes, workarounds with rates and snippets, dead
-ends) and the error-text catalogue, each loaded and checked at start-up."""
+ends), the error-text catalogue and the stack files (one validator each: its texts and its fixes),
+each loaded and checked at start-up."""
 
 from bot.knowledge.catalogue import CATALOGUE_PATH, CatalogueError, default_catalogue, load_catalogue
 from bot.knowledge.loader import DATA_DIR, KnowledgeError, default_knowledge, load_knowledge
@@ -11,6 +12,8 @@ from bot.knowledge.model import (
     Knowledge,
     LibraryVersion,
     Snippet,
+    Stack,
+    StackKind,
     Workaround,
     percent,
 )
@@ -27,6 +30,8 @@ __all__ = [
     "KnowledgeError",
     "LibraryVersion",
     "Snippet",
+    "Stack",
+    "StackKind",
     "Workaround",
     "default_catalogue",
     "default_knowledge",
