@@ -493,23 +493,28 @@ class _Card:
             for index, lib in enumerate(shown)
         ]
         more = [lib for lib in with_snippets if lib not in shown][:SELECT_OPTIONS_MAX]
-        if more:
-            elements.append(self._more_stacks(more))
+        select = self._more_stacks(more) if more else None
+        if select is not None:
+            elements.append(select)
         return _actions(elements, "libs") if elements else None
 
-    def _more_stacks(self, libraries: Sequence[LibraryVersion]) -> dict[str, Any]:
-        options = [
-            _option(lib.display, show_fix_value(self.options.card_id, lib.library))
-            for lib in libraries
-            if ulen(show_fix_value(self.options.card_id, lib.library)) <= OPTION_VALUE_MAX
-        ]
+    def _more_stacks(self, libraries: Sequence[LibraryVersion]) -> dict[str, Any] | None:
+        """The "Other stacks…" select (None when no option's value fits Slack's 150 characters: a long
+        card id)."""
+        values = [(lib, show_fix_value(self.options.card_id, lib.library)) for lib in libraries]
+        kept = [(lib, value) for lib, value in values if ulen(value) <= OPTION_VALUE_MAX]
+        options = [_option(lib.display, value) for lib, value in kept]
+        if not options:
+            return None
         select: dict[str, Any] = {
             "action_id": ACTION_SHOW_FIX_MORE,
             "options": options,
             "placeholder": _plain("Other stacks…", BUTTON_TEXT_MAX),
             "type": "static_select",
         }
-        chosen = next((o for o, lib in zip(options, libraries, strict=False) if lib.library == self.expanded), None)
+        chosen = next(
+            (option for option, (lib, _) in zip(options, kept, strict=True) if lib.library == self.expanded), None
+        )
         if chosen is not None:
             select["initial_option"] = chosen
         return select

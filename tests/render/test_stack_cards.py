@@ -120,3 +120,17 @@ def test_a_stack_with_no_leeway_setting_is_never_told_to_set_one(tmp_path: Path)
     message = render_card(d, T, knowledge, CardOptions("c0ffee"))
     assert_slack_limits(message)
     assert note in json.dumps(message.blocks)
+
+
+def test_a_long_card_id_leaves_out_the_options_slack_would_refuse(knowledge: Knowledge) -> None:
+    """An option's value is at most 150 characters: with a 128-character card id, the longest library ids
+    no longer fit, and the others keep their own labels and the picked one stays picked."""
+    d = advised(knowledge, refused(Library.PYJWT, CauseId.EXPIRED, CauseId.CLOCK_SKEW))
+    card_id = "c" * 128
+    message = render_card(d, T, knowledge, CardOptions(card_id, expanded_library="jose"))
+    assert_slack_limits(message)
+    [libs] = [block for block in message.blocks if block["block_id"].endswith("-libs")]
+    [select] = [e for e in libs["elements"] if e["type"] == "static_select"]
+    picked = {o["value"].split("|")[1]: o["text"]["text"] for o in select["options"]}
+    assert "microsoft-identitymodel" not in picked and picked["jose"] == "jose"
+    assert select["initial_option"]["value"] == f"{card_id}|jose"
