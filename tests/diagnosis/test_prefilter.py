@@ -327,3 +327,13 @@ def test_a_token_start_hidden_behind_a_json_escape_in_a_claim_is_still_redacted(
 
 def scan_and_diagnose(text: str) -> tuple[Diagnosis, ...]:
     return diagnose_text(text, Expectations(), NOW).diagnoses
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_the_gate_is_the_literals_rarest_character_in_chat(literal: str) -> None:
+    """gate_of's fast rank (a dict lookup) is the definition: the character latest in CHAT_LETTERS, any
+    other character ranking past the end, the first on a tie."""
+    from bot.diagnosis.prefilter import CHAT_LETTERS
+
+    ranks = [CHAT_LETTERS.find(char) if char in CHAT_LETTERS else len(CHAT_LETTERS) for char in literal]
+    assert gate_of(literal) == literal[ranks.index(max(ranks))]
