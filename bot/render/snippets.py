@@ -10,6 +10,7 @@ each library's key styles. This module only picks the values: a :class:`Fit`, ma
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
@@ -23,13 +24,12 @@ SAFE_VALUE = re.compile(r"[A-Za-z0-9._~:/@%+=-]{1,200}\Z")
 """An audience, issuer or URL that may stand in a snippet's string literal (and unquoted in a shell line):
 anything else is left to the knowledge base's example value."""
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
-# How each snippet language writes a line comment (bot.knowledge.loader.LANGUAGES; JSON has none, so its
-# note is a string value), for the snippet a card shows when no safe leeway will do.
+# How each snippet language writes a line comment (bot.knowledge.loader.LANGUAGES; JSON has none: see
+# _no_leeway_snippet), for the snippet a card shows when no safe leeway will do.
 _COMMENT = {
     **dict.fromkeys(("python", "shell", "ruby", "yaml", "nginx"), "# {}"),
     **dict.fromkeys(("go", "java", "javascript", "typescript", "csharp", "kotlin", "php", "rust"), "// {}"),
     "xml": "<!-- {} -->",
-    "json": '{{"note": "{}"}}',
 }
 
 
@@ -92,7 +92,7 @@ def snippet_code(snippet: Snippet, diagnosis: Diagnosis, fit: Fit | None = None)
     figure = fit.leeway
     if figure is not None and figure.recommended is None and "{{leeway" in snippet.code:
         own = f" (this token needs a leeway of at least {figure.own} s)" if figure.own == figure.needed else ""
-        return _COMMENT.get(snippet.language, "# {}").format(f"No leeway snippet: {BEYOND_SAFE}{own}.") + "\n"
+        return _no_leeway_snippet(snippet.language, f"No leeway snippet: {BEYOND_SAFE}{own}.")
     values = {
         name: value
         for name, value in (
@@ -107,6 +107,13 @@ def snippet_code(snippet: Snippet, diagnosis: Diagnosis, fit: Fit | None = None)
         if value is not None
     }
     return snippet.render(values, fit.style or "public")
+
+
+def _no_leeway_snippet(language: str, sentence: str) -> str:
+    """The sentence as a comment in the snippet's language (JSON, which has none, as a note value)."""
+    if language == "json":
+        return json.dumps({"note": sentence}) + "\n"
+    return _COMMENT.get(language, "# {}").format(sentence) + "\n"
 
 
 def fix_title(workaround: Workaround, fit: Fit | None) -> str:

@@ -170,6 +170,6 @@ def test_the_stacks_have_their_fixes() -> None:
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_no_safe_leeway_comment_parses_in_every_language(language: str) -> None:
-    from bot.render.snippets import _COMMENT
+    from bot.render.snippets import _no_leeway_snippet
 
-    PARSERS[language](_COMMENT[language].format("No leeway snippet: beyond any safe leeway: fix the clock.") + "\n")
+    PARSERS[language](_no_leeway_snippet(language, 'No leeway snippet: "beyond" any safe leeway: fix the clock.'))
