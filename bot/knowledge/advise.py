@@ -104,14 +104,8 @@ def _finish(diagnosis: Diagnosis, expectations: Expectations, now: float, knowle
     """What :func:`advise_one` adds to a diagnosis judged with the knowledge base's titles and advice."""
     if diagnosis.source is Source.TOKEN:
         return where_libraries_differ(diagnosis, expectations, now)
-    steps, front = next_steps(diagnosis), in_front(diagnosis, knowledge)
+    steps, front = next_steps(diagnosis), knowledge.in_front(diagnosis.library.value if diagnosis.library else None)
     return diagnosis._replace(next_steps=steps, in_front=front) if steps or front else diagnosis
-
-
-def in_front(diagnosis: Diagnosis, knowledge: Knowledge) -> str | None:
-    """ "gateway" or "mesh" when the error text's validator sits in front of the service, else None."""
-    stack = knowledge.stacks.get(diagnosis.library.value) if diagnosis.library else None
-    return stack.kind.value if stack is not None and stack.in_front else None
 
 
 def advise_one(diagnosis: Diagnosis, knowledge: Knowledge, expectations: Expectations, now: float) -> Diagnosis:
@@ -131,7 +125,7 @@ def advise_one(diagnosis: Diagnosis, knowledge: Knowledge, expectations: Expecta
         values[_WARNINGS] = _titled(diagnosis.warnings, titles)
     values[_NEXT_STEPS] = next_steps(diagnosis)
     if diagnosis.source is Source.ERROR_TEXT:
-        values[_IN_FRONT] = in_front(diagnosis, knowledge)
+        values[_IN_FRONT] = knowledge.in_front(library.value if library else None)
     return Diagnosis._make(values)
 
 

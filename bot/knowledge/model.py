@@ -209,6 +209,12 @@ class Knowledge:
         )
         return tuple(chosen.values()), dead_ends
 
+    def in_front(self, library: str | None) -> str | None:
+        """``"gateway"`` or ``"mesh"`` when ``library`` is a validator in front of the service (it refused the
+        request before the service saw it), else None (a library, or one no stack file describes)."""
+        stack = self.stacks.get(library) if library else None
+        return stack.kind.value if stack is not None and stack.in_front else None
+
     def fix_libraries(
         self, recognised: str | None, bound: Sequence[str] = ()
     ) -> tuple[tuple[LibraryVersion, ...], tuple[LibraryVersion, ...]]:

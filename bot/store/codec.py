@@ -296,15 +296,9 @@ def _card_v1(data: list[Any], knowledge: Knowledge) -> CardFields:
             libraries=tuple((_text(library), _text(verdict)) for library, verdict in libraries),
             libraries_differ=_maybe_text(libraries_differ),
             next_steps=tuple(_text(item) for item in next_steps),
-            in_front=_in_front(library, knowledge),
+            in_front=knowledge.in_front(library),  # knowledge, not stored
         ),
     )
-
-
-def _in_front(library: Any, knowledge: Knowledge) -> str | None:
-    """Whether the card's validator sits in front of the service: knowledge, not stored (see advise.in_front)."""
-    stack = knowledge.stacks.get(library) if isinstance(library, str) else None
-    return stack.kind.value if stack is not None and stack.in_front else None
 
 
 def _card_v0(data: dict[str, Any], knowledge: Knowledge) -> CardFields:
