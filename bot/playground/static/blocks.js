@@ -38,9 +38,9 @@ function button(element, blockId, ctx) {
   return node;
 }
 
-// A select in an actions block (the card's "Other stacks…"): picking an option is the action, as in Slack.
-function select(element, blockId, ctx) {
-  const node = el("select", "bk-select");
+// A static_select's <select>: its placeholder as an empty first option, then its options, as text.
+function selectOf(element, className) {
+  const node = el("select", className);
   const none = el("option", "", String(element.placeholder?.text ?? "Select an option"));
   none.value = "";
   node.append(none);
@@ -50,6 +50,12 @@ function select(element, blockId, ctx) {
     choice.value = String(option?.value ?? "");
     node.append(choice);
   }
+  return node;
+}
+
+// A select in an actions block (the card's "Other stacks…"): picking an option is the action, as in Slack.
+function select(element, blockId, ctx) {
+  const node = selectOf(element, "bk-select");
   node.value = String(element.initial_option?.value ?? "");
   node.dataset.actionId = String(element.action_id ?? "");
   node.setAttribute("aria-label", String(element.placeholder?.text ?? "Select"));
@@ -134,16 +140,7 @@ const BLOCKS = {
       if (item.placeholder?.text) field.placeholder = String(item.placeholder.text);
       field.value = kept ?? String(item.initial_value ?? "");
     } else if (item.type === "static_select") {
-      field = el("select", "bk-field-input");
-      const none = el("option", "", String(item.placeholder?.text ?? "Select an option"));
-      none.value = "";
-      field.append(none);
-      for (const option of item.options ?? []) {
-        const choice = el("option");
-        choice.append(renderPlain(option?.text?.text ?? "", option?.text?.emoji !== false));
-        choice.value = String(option?.value ?? "");
-        field.append(choice);
-      }
+      field = selectOf(item, "bk-field-input");
       field.value = kept ?? String(item.initial_option?.value ?? "");
     } else {
       node.append(unsupported(`a ${item.type} element`));
